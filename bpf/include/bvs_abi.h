@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * bvs_abi.h: every byte layout shared between the BPF datapath and userspace.
+ *
+ * This header is the one source of truth. src/datapath/abi.ts mirrors it with explicit offsets,
+ * and tests/datapath/abi-btf.test.ts compares those offsets and sizes with the BTF of the compiled
+ * object, so any drift fails the tests.
+ *
+ * Rules:
+ *  - Never reorder or resize a field. Retire it (rename to pad/reserved) and append a new one.
+ *  - Network-order fields are __be16/__be32 and stay in network order in the maps.
+ *  - Padding is explicit; every struct's size is a multiple of 8 so a key can be masked
+ *    8 bytes at a time.
+ *  - Pinned maps outlive processes and program versions: changing a layout changes the map's
+ *    key or value size, and libbpf then refuses to reuse the old pin (userspace reports it).
+ */
+#ifndef BVS_ABI_H
+#define BVS_ABI_H
+
+#include <linux/types.h>
+
+#define BVS_MAX_ACTIONS 16        /* actions per flow; a longer list is rejected by userspace */
+#define BVS_MAX_MASKS 64          /* mask slots walked by the lookup loop */
+#define BVS_MASK_CACHE_SIZE 256   /* per-CPU mask cache entries (power of two) */
+#define BVS_UPCALL_SNAPLEN 2048   /* packet bytes carried by an upcall (>= 1518 + VLAN) */
+#define BVS_MAX_PORTS 1024        /* entries in the port maps */
+#define BVS_DEFAULT_MAX_FLOWS 65536
+
+/* vlan_tci: OVS's convention. The CFI bit marks "a tag was present", so TCI 0 with CFI set is
+ * a priority-tagged frame, and vlan_tci == 0 means untagged. */
+#define BVS_VLAN_CFI 0x1000
+#define BVS_VLAN_VID_MASK 0x0fff
+#define BVS_VLAN_PCP_SHIFT 13
+
+enum bvs_frag {
+	BVS_FRAG_NO = 0,
+	BVS_FRAG_FIRST = 1,  /* offset 0, more fragments follow */
+	BVS_FRAG_LATER = 2,  /* offset != 0: no L4 header in this packet */
+};
+
+/*
+ * The flow key: what the parser extracts from a packet. A field the packet does not have is 0
+ * (a truncated or malformed header leaves its fields and every later field at 0).
+ * Re-use of fields follows OVS: ARP puts its opcode in ip_proto (when <= 255) and its
+ * sip/tip in ipv4_src/ipv4_dst; ICMP and ICMPv6 put type/code in tp_src/tp_dst (network order,
+ * value in the low byte).
+ */
+struct bvs_flow_key {
+	__u32 in_port;          /* 0:  switch port number (not the ifindex) */
+	__u8 eth_src[6];        /* 4 */
+	__u8 eth_dst[6];        /* 10 */
+	__be16 eth_type;        /* 16: the ethertype after any VLAN tag */
+	__be16 vlan_tci;        /* 18: TCI | BVS_VLAN_CFI when tagged, else 0 */
+	__u8 ip_proto;          /* 20: IPv4 proto / IPv6 next header (after ext headers) / ARP op */
+	__u8 ip_tos;            /* 21: IPv4 TOS / IPv6 traffic class (DSCP + ECN) */
+	__u8 ip_ttl;            /* 22: IPv4 TTL / IPv6 hop limit */
+	__u8 ip_frag;           /* 23: enum bvs_frag */
+	__be32 ipv4_src;        /* 24: IPv4 source / ARP sip */
+	__be32 ipv4_dst;        /* 28: IPv4 destination / ARP tip */
+	__u8 ipv6_src[16];      /* 32 */
+	__u8 ipv6_dst[16];      /* 48 */
+	__u8 arp_sha[6];        /* 64 */
+	__u8 arp_tha[6];        /* 70 */
+	__be16 tp_src;          /* 76: TCP/UDP/SCTP source port / ICMP type */
+	__be16 tp_dst;          /* 78: TCP/UDP/SCTP destination port / ICMP code */
+	__be16 tcp_flags;       /* 80: low 12 bits of the TCP flags */
+	__u16 pad0;             /* 82 */
+	__be32 ipv6_label;      /* 84: flow label, low 20 bits */
+};                              /* 88 */
+
+/* The hash key of the megaflow table: the key masked by mask slot mask_id. */
+struct bvs_flow_id {
+	__u32 mask_id;          /* 0: index into the masks map */
+	__u32 pad;              /* 4 */
+	struct bvs_flow_key key;/* 8 */
+};                              /* 96 */
+
+#define BVS_MASK_F_USED 1
+
+/* One slot of the masks map. Userspace owns refcnt: it counts the flows that use this mask,
+ * and the slot is cleared (flags = 0) when the last one goes. */
+struct bvs_mask {
+	struct bvs_flow_key key;/* 0: 1-bits are the bits that matter */
+	__u32 refcnt;           /* 88 */
+	__u32 flags;            /* 92: BVS_MASK_F_* */
+};                              /* 96 */
+
+/* Datapath-wide settings written by userspace (array map "config", one entry). */
+struct bvs_config {
+	__u32 n_mask_slots;     /* 0: lookup walks slots [0, n_mask_slots) */
+	__u32 flags;            /* 4: reserved */
+	__u64 reserved[3];      /* 8 */
+};                              /* 32 */
+
+/* One entry of the per-CPU mask cache: which mask the last packet with this hash hit. */
+struct bvs_mask_cache_entry {
+	__u32 skb_hash;         /* 0: 0 = empty */
+	__u32 mask_id;          /* 4 */
+};                              /* 8 */
+
+enum bvs_action_type {
+	BVS_ACTION_UNSPEC = 0,
+	BVS_ACTION_OUTPUT = 1,     /* port */
+	BVS_ACTION_USERSPACE = 2,  /* port = pid, u.cookie */
+	BVS_ACTION_PUSH_VLAN = 3,  /* u.push_vlan; tci without BVS_VLAN_CFI */
+	BVS_ACTION_POP_VLAN = 4,
+	BVS_ACTION_SET_ETH = 5,    /* u.eth, flags BVS_SET_SRC / BVS_SET_DST */
+	BVS_ACTION_SET_IPV4 = 6,   /* u.ipv4, flags BVS_SET_SRC / DST / TOS / TTL */
+	BVS_ACTION_SET_TCP = 7,    /* u.l4, flags BVS_SET_SRC / DST */
+	BVS_ACTION_SET_UDP = 8,    /* u.l4, flags BVS_SET_SRC / DST */
+};
+
+#define BVS_SET_SRC 0x1
+#define BVS_SET_DST 0x2
+#define BVS_SET_TOS 0x4
+#define BVS_SET_TTL 0x8
+
+struct bvs_action {
+	__u8 type;              /* 0: enum bvs_action_type */
+	__u8 flags;             /* 1: BVS_SET_* for set actions */
+	__u16 pad;              /* 2 */
+	__u32 port;             /* 4: OUTPUT port number; USERSPACE pid */
+	union {                 /* 8 */
+		struct {
+			__be16 tpid;    /* 8 */
+			__be16 tci;     /* 10 */
+		} push_vlan;
+		struct {
+			__u8 src[6];    /* 8 */
+			__u8 dst[6];    /* 14 */
+		} eth;
+		struct {
+			__be32 src;     /* 8 */
+			__be32 dst;     /* 12 */
+			__u8 tos;       /* 16 */
+			__u8 ttl;       /* 17 */
+		} ipv4;
+		struct {
+			__be16 src;     /* 8 */
+			__be16 dst;     /* 10 */
+		} l4;
+		__u64 cookie;           /* 8: USERSPACE */
+		__u8 raw[16];
+	} u;
+};                              /* 24 */
+
+/* Per-flow statistics, updated in place with atomic adds by the datapath. */
+struct bvs_flow_stats {
+	__u64 packets;          /* 0 */
+	__u64 bytes;            /* 8 */
+	__u64 used_ns;          /* 16: bpf_ktime_get_ns() of the last hit, 0 = never */
+	__u32 tcp_flags;        /* 24: OR of the TCP flags seen (host order, low 12 bits) */
+	__u32 pad;              /* 28 */
+};                              /* 32 */
+
+/* The value of the megaflow table. */
+struct bvs_flow {
+	struct bvs_flow_stats stats;                    /* 0 */
+	__u32 n_actions;                                /* 32: 0 = drop */
+	__u32 pad;                                      /* 36 */
+	struct bvs_action actions[BVS_MAX_ACTIONS];     /* 40 */
+};                                                      /* 424 */
+
+#define BVS_PORT_F_PEER 0x1      /* a veth whose peer is in another netns: bpf_redirect_peer */
+#define BVS_PORT_F_INTERNAL 0x2  /* an internal port: program at egress, output to ingress */
+
+/* The ports map, keyed by port number. */
+struct bvs_port {
+	__u32 ifindex;          /* 0 */
+	__u32 flags;            /* 4: BVS_PORT_F_* */
+	char name[16];          /* 8: IFNAMSIZ, NUL-terminated */
+};                              /* 24 */
+
+/* Per-CPU counters of a port, keyed by port number. */
+struct bvs_port_stats {
+	__u64 rx_packets;       /* 0 */
+	__u64 rx_bytes;         /* 8 */
+	__u64 rx_dropped;       /* 16 */
+	__u64 tx_packets;       /* 24 */
+	__u64 tx_bytes;         /* 32 */
+	__u64 tx_dropped;       /* 40 */
+};                              /* 48 */
+
+/* Per-CPU counters of the datapath (array map "dp_stats", one entry). */
+struct bvs_dp_stats {
+	__u64 hit;              /* 0: packets that matched a flow */
+	__u64 missed;           /* 8: packets sent up as a miss upcall */
+	__u64 lost;             /* 16: upcalls dropped because the ring was full */
+	__u64 mask_hit;         /* 24: masks visited by lookups (for hit/pkt) */
+	__u64 mask_cache_hit;   /* 32: lookups answered by the mask cache */
+	__u64 reserved[3];      /* 40 */
+};                              /* 64 */
+
+/* Drop reasons: negative, shared with userspace (array map "drop_stats" is indexed by -reason). */
+enum bvs_drop_reason {
+	BVS_DROP_NONE = 0,
+	BVS_DROP_ACTION = -1,        /* the flow's actions are drop */
+	BVS_DROP_UPCALL = -2,        /* sent to userspace, which decides */
+	BVS_DROP_UPCALL_LOST = -3,   /* the upcall ring was full */
+	BVS_DROP_NO_OUTPUT_PORT = -4,/* an output named an unknown port */
+	BVS_DROP_REDIRECT = -5,      /* clone_redirect failed */
+	BVS_DROP_ACTION_FAILED = -6, /* a set/push/pop helper failed */
+	BVS_DROP_MAX_ = 8,
+};
+
+enum bvs_upcall_type {
+	BVS_UPCALL_MISS = 1,
+	BVS_UPCALL_ACTION = 2,  /* a USERSPACE action */
+};
+
+/* A ring buffer record. Userspace reads pkt_len/cap_len to bound data[]. */
+struct bvs_upcall {
+	__u32 type;             /* 0: enum bvs_upcall_type */
+	__u32 port;             /* 4: in_port */
+	__u32 pkt_len;          /* 8: length of the packet */
+	__u32 cap_len;          /* 12: bytes of it in data[] */
+	__u64 cookie;           /* 16: the USERSPACE action's cookie, 0 for a miss */
+	__u32 pid;              /* 24: the USERSPACE action's pid */
+	__u32 pad;              /* 28 */
+	struct bvs_flow_key key;/* 32 */
+	__u8 data[BVS_UPCALL_SNAPLEN]; /* 120 */
+};                              /* 2168 */
+
+#endif /* BVS_ABI_H */
