@@ -28,7 +28,8 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     const e = err as Error;
-    process.stderr.write(`bvs: ${e.message}\n`);
+    const sub = argv[2] && !argv[2].startsWith('-') ? ` ${argv[2]}` : '';
+    process.stderr.write(`bvs${sub}: ${e.message}\n`);
     if (process.env.BVS_DEBUG) process.stderr.write(`${e.stack}\n`);
     return 1;
   }
