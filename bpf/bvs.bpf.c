@@ -57,17 +57,27 @@ struct bvs_btf_anchor {
 };
 struct bvs_btf_anchor bvs_btf_anchor __attribute__((section(".bvs_btf_anchor"), used));
 
-static __always_inline int bvs_miss(struct __sk_buff *skb, const struct bvs_ctx *c,
-				    struct bvs_dp_stats *dps, struct bvs_port_stats *in_ps)
+static __always_inline void bvs_dp_count(__u32 field)
 {
-	if (dps)
+	struct bvs_dp_stats *dps = bvs_dp_stats();
+
+	if (!dps)
+		return;
+	if (field == 0)
+		dps->hit++;
+	else if (field == 1)
 		dps->missed++;
+	else
+		dps->lost++;
+}
+
+static __always_inline int bvs_miss(struct __sk_buff *skb, const struct bvs_ctx *c)
+{
+	bvs_dp_count(1);
 	if (bvs_upcall(skb, &c->key, BVS_UPCALL_MISS, 0, 0)) {
-		if (dps)
-			dps->lost++;
+		bvs_dp_count(2);
 		bvs_count_drop(BVS_DROP_UPCALL_LOST);
-		if (in_ps)
-			in_ps->rx_dropped++;
+		bvs_count_rx_dropped(c->key.in_port);
 	} else {
 		/* Not a port drop: userspace decides and re-injects. */
 		bvs_count_drop(BVS_DROP_UPCALL);
@@ -75,12 +85,15 @@ static __always_inline int bvs_miss(struct __sk_buff *skb, const struct bvs_ctx 
 	return TC_ACT_SHOT;
 }
 
+/*
+ * Verifier note: no map value pointer except the flow is kept across the lookup (see
+ * lib/lookup.h); counters are looked up again where they are bumped.
+ */
 SEC("tc")
 int bvs_ingress(struct __sk_buff *skb)
 {
 	struct bvs_ctx c = {};
 	struct bvs_port_stats *in_ps;
-	struct bvs_dp_stats *dps;
 	struct bvs_flow *flow;
 	__u32 ifindex = skb->ifindex;
 	__u32 *port_no;
@@ -98,16 +111,14 @@ int bvs_ingress(struct __sk_buff *skb)
 		in_ps->rx_packets++;
 		in_ps->rx_bytes += skb->len;
 	}
-	dps = bvs_dp_stats();
 
 	bvs_parse(skb, &c);
 
-	flow = bvs_lookup(&c.key, bpf_get_hash_recalc(skb), dps);
+	flow = bvs_lookup(&c.key, bpf_get_hash_recalc(skb));
 	if (!flow)
-		return bvs_miss(skb, &c, dps, in_ps);
+		return bvs_miss(skb, &c);
 
-	if (dps)
-		dps->hit++;
+	bvs_dp_count(0);
 	__sync_fetch_and_add(&flow->stats.packets, 1);
 	__sync_fetch_and_add(&flow->stats.bytes, skb->len);
 	flow->stats.used_ns = bpf_ktime_get_ns();
@@ -116,9 +127,8 @@ int bvs_ingress(struct __sk_buff *skb)
 
 	if (flow->n_actions == 0) {
 		bvs_count_drop(BVS_DROP_ACTION);
-		if (in_ps)
-			in_ps->rx_dropped++;
+		bvs_count_rx_dropped(c.key.in_port);
 		return TC_ACT_SHOT;
 	}
-	return bvs_execute(skb, &c, flow, in_ps);
+	return bvs_execute(skb, &c, flow);
 }

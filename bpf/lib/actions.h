@@ -299,9 +299,18 @@ __attribute__((noinline)) int bvs_action(struct __sk_buff *skb, struct bvs_ctx *
 	return 0;
 }
 
-/* Runs flow's actions; returns the TC verdict. in_ps: the in_port's counters (may be NULL). */
+/* Counts a packet the datapath dropped for good on its in_port (slow path: looks it up). */
+static __always_inline void bvs_count_rx_dropped(__u32 in_port)
+{
+	struct bvs_port_stats *ps = bvs_port_stats(in_port);
+
+	if (ps)
+		ps->rx_dropped++;
+}
+
+/* Runs flow's actions; returns the TC verdict. */
 static __always_inline int bvs_execute(struct __sk_buff *skb, struct bvs_ctx *c,
-				       const struct bvs_flow *flow, struct bvs_port_stats *in_ps)
+				       const struct bvs_flow *flow)
 {
 	struct bvs_exec st = { .verdict = TC_ACT_SHOT };
 	__u32 n = flow->n_actions, i;
@@ -314,8 +323,7 @@ static __always_inline int bvs_execute(struct __sk_buff *skb, struct bvs_ctx *c,
 		st.last = i + 1 == n;
 		if (bvs_action(skb, c, &flow->actions[i], &st)) {
 			/* As OVS: a failed action ends the list and drops what is left. */
-			if (in_ps)
-				in_ps->rx_dropped++;
+			bvs_count_rx_dropped(c->key.in_port);
 			return TC_ACT_SHOT;
 		}
 	}
@@ -325,8 +333,7 @@ static __always_inline int bvs_execute(struct __sk_buff *skb, struct bvs_ctx *c,
 		/* Nothing left the datapath: a drop flow (n_actions 0, or no output that worked). */
 		if (!st.failed)
 			bvs_count_drop(BVS_DROP_ACTION);
-		if (in_ps)
-			in_ps->rx_dropped++;
+		bvs_count_rx_dropped(c->key.in_port);
 	}
 	return TC_ACT_SHOT;
 }

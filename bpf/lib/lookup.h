@@ -31,6 +31,7 @@
 #define BVS_LIB_LOOKUP_H
 
 #include "common.h"
+#include "stats.h"
 
 #define BVS_KEY_WORDS (sizeof(struct bvs_flow_key) / 8)
 
@@ -60,28 +61,43 @@ static __always_inline struct bvs_flow *bvs_probe(__u32 slot, const struct bvs_f
 	return bpf_map_lookup_elem(&flows, id);
 }
 
-/* Finds the megaflow for key, or NULL. hash is the skb hash (0 = do not use the cache). */
-static __always_inline struct bvs_flow *bvs_lookup(const struct bvs_flow_key *key, __u32 hash,
-						   struct bvs_dp_stats *dps)
+static __always_inline void bvs_count_lookup(__u64 probes, int cache_hit)
+{
+	struct bvs_dp_stats *dps = bvs_dp_stats();
+
+	if (dps) {
+		dps->mask_hit += probes;
+		dps->mask_cache_hit += cache_hit;
+	}
+}
+
+/*
+ * Finds the megaflow for key, or NULL. hash is the skb hash (0 = do not use the cache).
+ *
+ * Verifier note: no map value pointer (cache entry, stats) is held across the slot loop, and
+ * each one is looked up again where it is used. Otherwise every combination of "pointer NULL or
+ * not" entered the 64-iteration walk as its own state. Per-CPU array lookups are inlined by the
+ * verifier, so the repeat lookups cost a few instructions.
+ */
+static __always_inline struct bvs_flow *bvs_lookup(const struct bvs_flow_key *key, __u32 hash)
 {
 	struct bvs_flow_id id __attribute__((aligned(8)));
-	struct bvs_mask_cache_entry *ce = NULL;
+	struct bvs_mask_cache_entry *ce;
 	const struct bvs_config *cfg;
-	struct bvs_flow *flow;
+	struct bvs_flow *flow = NULL;
+	__u32 zero = 0, n, slot, idx = hash & (BVS_MASK_CACHE_SIZE - 1);
 	__u64 probes = 0;
-	__u32 zero = 0, n, slot;
 
 	if (hash) {
-		__u32 idx = hash & (BVS_MASK_CACHE_SIZE - 1);
+		__u32 cached = BVS_MAX_MASKS;
 
 		ce = bpf_map_lookup_elem(&mask_cache, &idx);
-		if (ce && ce->skb_hash == hash && ce->mask_id < BVS_MAX_MASKS) {
-			flow = bvs_probe(ce->mask_id, key, &id, &probes);
+		if (ce && ce->skb_hash == hash)
+			cached = ce->mask_id;
+		if (cached < BVS_MAX_MASKS) {
+			flow = bvs_probe(cached, key, &id, &probes);
 			if (flow) {
-				if (dps) {
-					dps->mask_cache_hit++;
-					dps->mask_hit += probes;
-				}
+				bvs_count_lookup(probes, 1);
 				return flow;
 			}
 		}
@@ -92,7 +108,6 @@ static __always_inline struct bvs_flow *bvs_lookup(const struct bvs_flow_key *ke
 	if (n > BVS_MAX_MASKS)
 		n = BVS_MAX_MASKS;
 
-	flow = NULL;
 	for (slot = 0; slot < BVS_MAX_MASKS; slot++) {
 		if (slot >= n)
 			break;
@@ -100,11 +115,13 @@ static __always_inline struct bvs_flow *bvs_lookup(const struct bvs_flow_key *ke
 		if (flow)
 			break;
 	}
-	if (dps)
-		dps->mask_hit += probes;
-	if (flow && ce) {
-		ce->skb_hash = hash;
-		ce->mask_id = slot;
+	bvs_count_lookup(probes, 0);
+	if (flow && hash) {
+		ce = bpf_map_lookup_elem(&mask_cache, &idx);
+		if (ce) {
+			ce->skb_hash = hash;
+			ce->mask_id = slot;
+		}
 	}
 	return flow;
 }

@@ -6,8 +6,14 @@
  * field the packet does not really carry stays 0: a truncated or malformed header leaves its own
  * fields and everything after it at 0, and nothing beyond skb->len is ever read.
  *
- * Packet access: direct packet access (data/data_end) with a bounds check per header, which is
- * a couple of instructions where bpf_skb_load_bytes is a helper call plus a copy per header.
+ * Packet access: direct packet access (data/data_end) with a bounds check for the headers at
+ * fixed offsets (Ethernet, VLAN, ARP, the fixed IPv4/IPv6 header): a couple of instructions
+ * where bpf_skb_load_bytes is a helper call plus a copy. Headers at variable offsets (IPv6
+ * extension headers, L4 after IPv4 options or extension headers) are copied with
+ * bpf_skb_load_bytes instead: a variable offset added to a packet pointer becomes "precise" for
+ * the verifier, so every distinct offset range (per extension header walk step) was verified as
+ * its own state (~70k instructions processed for this function alone); an offset passed to a
+ * helper is not tracked that way. That is one helper call per packet for L4.
  * When a header lies beyond the linear part of a non-linear skb (GRO/GSO skbs from veth, or
  * skbs built from page frags) and the packet is long enough to contain it, bvs_hdr() pulls it
  * into the linear part with bpf_skb_pull_data() and retries. That pull is rare (stacks put the
@@ -95,46 +101,41 @@ static __always_inline void bvs_parse_arp(struct __sk_buff *skb, struct bvs_ctx 
 	__builtin_memcpy(k->arp_tha, arp->tha, 6);
 }
 
-/* L4 at off for IP protocol proto; is_v6 selects ICMPv6 over ICMP. */
+/* L4 at off for IP protocol proto; is_v6 selects ICMPv6 over ICMP. Copies with
+ * bpf_skb_load_bytes (see the note at the top: variable offsets). */
 static __always_inline void bvs_parse_l4(struct __sk_buff *skb, struct bvs_ctx *c, __u32 off,
 					 __u8 proto, int is_v6)
 {
 	struct bvs_flow_key *k = &c->key;
-	__u8 *h;
+	__u8 h[20] __attribute__((aligned(8)));
 
 	if (proto == BVS_IPPROTO_TCP) {
-		h = bvs_hdr(skb, off, 20);
-		if (!h)
+		if (bpf_skb_load_bytes(skb, off, h, 20))
 			return;
 		__u32 doff = h[12] >> 4;
 
 		if (doff < 5 || off + doff * 4 > skb->len)
 			return;
-		k->tp_src = *(__be16 *)&h[0];
-		k->tp_dst = *(__be16 *)&h[2];
 		k->tcp_flags = *(__be16 *)&h[12] & bpf_htons(0x0fff);
 	} else if (proto == BVS_IPPROTO_UDP) {
-		h = bvs_hdr(skb, off, 8);
-		if (!h)
+		if (bpf_skb_load_bytes(skb, off, h, 8))
 			return;
-		k->tp_src = *(__be16 *)&h[0];
-		k->tp_dst = *(__be16 *)&h[2];
 	} else if (proto == BVS_IPPROTO_SCTP) {
-		h = bvs_hdr(skb, off, 12);
-		if (!h)
+		if (bpf_skb_load_bytes(skb, off, h, 12))
 			return;
-		k->tp_src = *(__be16 *)&h[0];
-		k->tp_dst = *(__be16 *)&h[2];
 	} else if ((proto == BVS_IPPROTO_ICMP && !is_v6) ||
 		   (proto == BVS_IPPROTO_ICMPV6 && is_v6)) {
-		h = bvs_hdr(skb, off, 8);
-		if (!h)
+		if (bpf_skb_load_bytes(skb, off, h, 8))
 			return;
 		k->tp_src = bpf_htons(h[0]);
 		k->tp_dst = bpf_htons(h[1]);
+		c->flags |= BVS_CTX_L4_OK;
+		return;
 	} else {
 		return;
 	}
+	k->tp_src = *(__be16 *)&h[0];
+	k->tp_dst = *(__be16 *)&h[2];
 	c->flags |= BVS_CTX_L4_OK;
 }
 
@@ -189,12 +190,11 @@ static __always_inline void bvs_parse_ipv6(struct __sk_buff *skb, struct bvs_ctx
 	__builtin_memcpy(k->ipv6_dst, &ip[24], 16);
 
 	for (i = 0; i < BVS_IPV6_MAX_EXT; i++) {
-		__u8 *h;
+		__u8 h[8] __attribute__((aligned(8)));
 		__u32 len;
 
 		if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
-			h = bvs_hdr(skb, ext, 2);
-			if (!h)
+			if (bpf_skb_load_bytes(skb, ext, h, 2))
 				break;
 			len = nh == 51 ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
 			if (ext + len > skb->len)
@@ -202,8 +202,7 @@ static __always_inline void bvs_parse_ipv6(struct __sk_buff *skb, struct bvs_ctx
 			nh = h[0];
 			ext += len;
 		} else if (nh == 44) {
-			h = bvs_hdr(skb, ext, 8);
-			if (!h)
+			if (bpf_skb_load_bytes(skb, ext, h, 8))
 				break;
 			nh = h[0];
 			ext += 8;
