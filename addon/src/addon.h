@@ -1,0 +1,19 @@
+// addon.h: each source file registers its functions on the module's exports.
+// module.cc calls these once per environment (main thread or worker).
+#ifndef BVS_ADDON_ADDON_H
+#define BVS_ADDON_ADDON_H
+
+#include <napi.h>
+
+namespace bvs {
+
+void InitObject(Napi::Env env, Napi::Object exports);  // load, objGet, objPin, close, mapInfo
+void InitMaps(Napi::Env env, Napi::Object exports);    // mapLookup ... mapDeleteBatch
+void InitTcx(Napi::Env env, Napi::Object exports);     // tcxAttach, linkDetach, linkInfo
+void InitRing(Napi::Env env, Napi::Object exports);    // ringOpen
+void InitPacket(Napi::Env env, Napi::Object exports);  // packetSend, packetCloseAll
+void InitNetif(Napi::Env env, Napi::Object exports);   // ifNameToIndex, ..., monotonicNs
+
+}  // namespace bvs
+
+#endif
