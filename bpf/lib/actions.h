@@ -312,8 +312,11 @@ static __always_inline void bvs_count_rx_dropped(__u32 in_port)
 static __always_inline int bvs_execute(struct __sk_buff *skb, struct bvs_ctx *c,
 				       const struct bvs_flow *flow)
 {
-	struct bvs_exec st = { .verdict = TC_ACT_SHOT };
+	struct bvs_exec st = {};
 	__u32 n = flow->n_actions, i;
+
+	/* Set here, not in the initializer: a non-zero initializer becomes a .rodata map. */
+	st.verdict = TC_ACT_SHOT;
 
 	if (n > BVS_MAX_ACTIONS)
 		n = BVS_MAX_ACTIONS;
