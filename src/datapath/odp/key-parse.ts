@@ -268,7 +268,10 @@ export function parseFlow(text: string): { key: FlowKey; mask: FlowMask } {
         throw new OdpSyntaxError(n.pos, n.name, `${n.name}(...) must be inside encap(...) in a VLAN-tagged flow`);
       }
     }
-    for (const n of checkUnique(splitNodes(encap.body ?? '', encap.bodyPos), INNER, 'inside encap(...)').values()) p.inner(n);
+    const inner = splitNodes(encap.body ?? '', encap.bodyPos);
+    const qinq = inner.find((n) => n.name === 'vlan' || n.name === 'encap');
+    if (qinq) throw new OdpSyntaxError(qinq.pos, qinq.name, 'a second VLAN tag (QinQ) is not supported by the bvs key');
+    for (const n of checkUnique(inner, INNER, 'inside encap(...)').values()) p.inner(n);
   } else {
     for (const n of top) {
       if (!INNER.has(n.name)) continue;
