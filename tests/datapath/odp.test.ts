@@ -162,7 +162,8 @@ function err(text: string): OdpSyntaxError {
     assert.is((e as OdpSyntaxError).name, 'OdpSyntaxError');
     return e as OdpSyntaxError;
   }
-  throw new assert.Assertion({ message: `no error for ${text}`, generated: false, operator: 'throws' });
+  assert.unreachable(`no error for ${text}`);
+  throw new Error('unreachable');
 }
 
 t('errors name the position and the token', () => {
