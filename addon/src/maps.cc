@@ -84,6 +84,15 @@ Napi::Value MapGetNextKey(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// A failed update/delete batch: the error carries `count`, the entries done before the failure.
+// The kernel writes count back only once it has started on the elements; a failure before that
+// (bad flags, EFAULT) leaves our input value, which then means "none done".
+Napi::Error BatchError(Napi::Env env, const char* op, int err, uint32_t n, uint32_t asked) {
+  Napi::Error e = MakeErrnoError(env, op, err);
+  e.Value().Set("count", Napi::Number::New(env, (err == EFAULT || n >= asked) ? 0 : n));
+  return e;
+}
+
 // The batch position token: hash maps use a u32 bucket index, array-like maps a key.
 uint32_t BatchTokenSize(const MapSizes& s) { return std::max<uint32_t>(s.keySize, 4); }
 
@@ -135,11 +144,7 @@ Napi::Value MapUpdateBatch(const Napi::CallbackInfo& info) {
   LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
   uint32_t n = count;
   if (bpf_map_update_batch(fd, keys.data, values.data, &n, &opts) != 0) {
-    int err = errno;
-    Napi::Error e = MakeErrnoError(env, op, err);
-    // On EFAULT the kernel may not have written count back; report 0 then.
-    e.Value().Set("count", Napi::Number::New(env, err == EFAULT ? 0 : n));
-    throw e;
+    throw BatchError(env, op, errno, n, count);
   }
   return Napi::Number::New(env, n);
 }
@@ -157,10 +162,7 @@ Napi::Value MapDeleteBatch(const Napi::CallbackInfo& info) {
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
   uint32_t n = count;
   if (bpf_map_delete_batch(fd, keys.data, &n, &opts) != 0) {
-    int err = errno;
-    Napi::Error e = MakeErrnoError(env, op, err);
-    e.Value().Set("count", Napi::Number::New(env, err == EFAULT ? 0 : n));
-    throw e;
+    throw BatchError(env, op, errno, n, count);
   }
   return Napi::Number::New(env, n);
 }
