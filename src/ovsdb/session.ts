@@ -1,0 +1,144 @@
+/**
+ * One client session: the RFC 7047 §4.1 methods plus the ovsdb-server(7) extensions, independent
+ * of the wire. The transport gives a `send` for notifications; `request` returns the result (or
+ * throws OvsdbError) and the transport frames the reply.
+ * Per-session state: monitors (by JSON of their id), held/queued locks, db-change-awareness,
+ * and blocked transactions (for cancel).
+ * Neighbours: core.ts, monitor.ts, locks.ts, rpc-params.ts, errors.ts.
+ */
+import type { OvsdbCore } from './core.ts';
+import { ZERO_UUID } from './datum.ts';
+import { OvsdbError, OvsdbErrorTag } from './errors.ts';
+import type { LockHolder } from './locks.ts';
+import { Monitor, type MonitorVersion } from './monitor.ts';
+import { isMethod, parseParams } from './rpc-params.ts';
+
+export interface Notifier {
+  notify(method: string, params: unknown[]): void;
+}
+
+export class Session implements LockHolder {
+  private monitors = new Map<string, { monitor: Monitor; unsubscribe: () => void }>();
+  changeAware = false;
+  private closed = false;
+
+  constructor(
+    private core: OvsdbCore,
+    private out: Notifier,
+  ) {}
+
+  notify(method: string, params: unknown[]): void {
+    if (!this.closed) this.out.notify(method, params);
+  }
+
+  /** Handles a request; `id` identifies it for cancel. */
+  async request(method: string, params: unknown, id: unknown): Promise<unknown> {
+    if (!isMethod(method)) throw new OvsdbError(OvsdbErrorTag.unknownMethod, `unknown method "${method}"`);
+    switch (method) {
+      case 'list_dbs':
+        parseParams(method, params);
+        return [...this.core.databases.keys()];
+      case 'get_schema': {
+        const [db] = parseParams(method, params);
+        return this.core.lookup(db).db.schema.json;
+      }
+      case 'transact': {
+        const [db, ...ops] = parseParams(method, params);
+        const entry = this.core.lookup(db);
+        return this.core.transact(entry, ops, { ownsLock: (n) => this.core.locks.owns(this, n), tag: { session: this, id: JSON.stringify(id) } });
+      }
+      case 'cancel':
+        return undefined;
+      case 'monitor':
+      case 'monitor_cond':
+      case 'monitor_cond_since': {
+        const p = parseParams(method, params);
+        const version: MonitorVersion = method === 'monitor' ? 1 : method === 'monitor_cond' ? 2 : 3;
+        const entry = this.core.lookup(p[0]);
+        const key = JSON.stringify(p[1]);
+        if (this.monitors.has(key)) throw new OvsdbError(OvsdbErrorTag.duplicateMonitor, key);
+        const monitor = new Monitor(entry.db, p[1], version, p[2]);
+        const initial = monitor.initial();
+        const unsubscribe = entry.db.subscribe((e) => {
+          const u = monitor.update(e.changes);
+          if (!u) return;
+          if (version === 1) this.notify('update', [p[1], u]);
+          else if (version === 2) this.notify('update2', [p[1], u]);
+          // Standalone databases keep no transaction history, so the last-txn-id stays all zeros
+          // and monitor_cond_since always answers found=false with full initial contents, exactly
+          // as a standalone ovsdb-server does.
+          else this.notify('update3', [p[1], ZERO_UUID, u]);
+        });
+        this.monitors.set(key, { monitor, unsubscribe });
+        return version === 3 ? [false, ZERO_UUID, initial] : initial;
+      }
+      case 'monitor_cond_change': {
+        const [oldId, newId, reqs] = parseParams(method, params);
+        const key = JSON.stringify(oldId);
+        const m = this.monitors.get(key);
+        if (!m) throw new OvsdbError(OvsdbErrorTag.unknownMonitor, key);
+        const u = m.monitor.changeConditions(reqs);
+        const newKey = JSON.stringify(newId);
+        if (newKey !== key) {
+          if (this.monitors.has(newKey)) throw new OvsdbError(OvsdbErrorTag.duplicateMonitor, newKey);
+          this.monitors.delete(key);
+          this.monitors.set(newKey, m);
+          (m.monitor as { id: unknown }).id = newId;
+        }
+        if (Object.keys(u).length) {
+          queueMicrotask(() => this.notify(m.monitor.version === 3 ? 'update3' : 'update2', m.monitor.version === 3 ? [newId, ZERO_UUID, u] : [newId, u]));
+        }
+        return {};
+      }
+      case 'monitor_cancel': {
+        const [id0] = parseParams(method, params);
+        const key = JSON.stringify(id0);
+        const m = this.monitors.get(key);
+        if (!m) throw new OvsdbError(OvsdbErrorTag.unknownMonitor, key);
+        m.unsubscribe();
+        this.monitors.delete(key);
+        return {};
+      }
+      case 'lock': {
+        const [name] = parseParams(method, params);
+        return { locked: this.core.locks.lock(this, name) };
+      }
+      case 'steal': {
+        const [name] = parseParams(method, params);
+        this.core.locks.steal(this, name);
+        return { locked: true };
+      }
+      case 'unlock': {
+        const [name] = parseParams(method, params);
+        this.core.locks.unlock(this, name);
+        return {};
+      }
+      case 'echo':
+        return parseParams(method, params);
+      case 'set_db_change_aware': {
+        const [on] = parseParams(method, params);
+        this.changeAware = on;
+        return {};
+      }
+      case 'get_server_id':
+        return ZERO_UUID;
+    }
+  }
+
+  /** RFC 7047 §4.1.4 cancel notification: abort the blocked transact with this id. */
+  cancel(id: unknown): void {
+    const key = JSON.stringify(id);
+    this.core.cancelTrigger((_ops, ctx) => {
+      const tag = ctx.tag as { session: Session; id: string } | undefined;
+      return tag?.session === this && tag.id === key;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const m of this.monitors.values()) m.unsubscribe();
+    this.monitors.clear();
+    this.core.locks.releaseAll(this);
+    while (this.core.cancelTrigger((_ops, ctx) => (ctx.tag as { session: Session } | undefined)?.session === this));
+  }
+}
