@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerDpctl } from './dpctl.ts';
+import { registerOvsdb } from './ovsdb.ts';
 
 export function buildProgram(): Command {
   const program = new Command('bvs')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   registerDpctl(program);
+  registerOvsdb(program);
   return program;
 }
 
