@@ -6,7 +6,7 @@
  * files run in `after` (uvu runs `after` even when a test or `before` fails); the temp dir of
  * compiled objects goes at process exit.
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { execFile, execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,11 +117,15 @@ export class VethNs {
     return Number(this.inNs('cat', [`/sys/class/net/${this.peer}/statistics/rx_packets`]).trim());
   }
 
-  /** n pings from the peer side towards targetIp (nobody answers; the frames cross the veth). */
-  ping(n: number): void {
-    try {
-      this.inNs('ping', ['-q', '-c', String(n), '-i', '0.002', '-W', '1', '-w', '5', this.targetIp]);
-    } catch { /* no replies: exit status 1 is expected */ }
+  /**
+   * n pings from the peer side towards targetIp, without blocking the event loop. Nobody
+   * answers (exit status 1 is expected); the frames cross the veth to the host end.
+   */
+  ping(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      execFile('ip', ['netns', 'exec', this.ns, 'ping', '-q', '-c', String(n), '-i', '0.002', '-W', '0.2',
+        this.targetIp], () => resolve());
+    });
   }
 
   destroy(): void {
