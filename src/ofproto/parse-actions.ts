@@ -1,0 +1,166 @@
+/**
+ * The action list of ovs-ofctl flow syntax (ovs-actions(7)): comma-separated actions, commas
+ * inside parentheses do not split. `drop` (or an empty list) is the empty action list and must
+ * stand alone. Positions in errors are offsets into the whole flow text (`base` + offset).
+ */
+import { PACKET_IN_REASON, type OfAction, type PacketInReason, type SubField } from './actions.ts';
+import { OFPP, parsePortName } from './flow.ts';
+import { fieldByName } from './fields.ts';
+import { parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse.ts';
+
+/** Fields whose mod_* action names map onto set_field. */
+const MOD_FIELDS: Record<string, string> = {
+  mod_dl_src: 'dl_src', mod_dl_dst: 'dl_dst', mod_nw_src: 'nw_src', mod_nw_dst: 'nw_dst',
+  mod_nw_tos: 'nw_tos', mod_nw_ecn: 'nw_ecn', mod_nw_ttl: 'nw_ttl', mod_tp_src: 'tp_src', mod_tp_dst: 'tp_dst',
+};
+
+const BARE_PORTS: Record<string, number> = {
+  normal: OFPP.NORMAL, flood: OFPP.FLOOD, all: OFPP.ALL, local: OFPP.LOCAL, in_port: OFPP.IN_PORT,
+};
+
+export function parseActions(text: string, base = 0): OfAction[] {
+  const toks = tokenize(text, base, ',');
+  const out: OfAction[] = [];
+  for (const tok of toks) {
+    tok.key = tok.key.trim();
+    if (tok.value !== undefined) tok.value = tok.value.trim();
+    if (tok.key.toLowerCase() === 'drop' && tok.value === undefined) {
+      if (toks.length > 1) throw syntaxError(tok, '"drop" must not be accompanied by any other action');
+      return [];
+    }
+    out.push(parseAction(tok));
+  }
+  return out;
+}
+
+function need(tok: Token): string {
+  if (tok.value === undefined || tok.value === '') throw syntaxError(tok, `${tok.key} needs an argument`);
+  return tok.value;
+}
+
+function port(tok: Token, s: string): number {
+  const p = parsePortName(s);
+  if (p === undefined || p > 0xffff) throw syntaxError(tok, `${tok.key}: bad port "${s}"`);
+  return p;
+}
+
+function int(tok: Token, s: string, max: number, what: string): number {
+  return Number(parseUint(s, BigInt(max), tok, what));
+}
+
+/** NAME[], NAME[a..b] or NAME[a] (a bit range of a field, OVS's mf_parse_subfield). */
+export function parseSubField(tok: Token, s: string): SubField {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/.exec(s.trim());
+  if (!m) throw syntaxError(tok, `bad field reference "${s}" (expected NAME[], NAME[a..b] or NAME[a])`);
+  const field = fieldByName(m[1]!);
+  if (!field) throw syntaxError(tok, `unknown field "${m[1]}"`);
+  let ofs = 0, end = field.bits - 1;
+  if (m[2] !== undefined) {
+    ofs = Number(m[2]);
+    end = m[3] !== undefined ? Number(m[3]) : ofs;
+  }
+  if (end < ofs || end >= field.bits) throw syntaxError(tok, `bit range [${ofs}..${end}] is outside ${field.name} (${field.bits} bits)`);
+  return { field, ofs, nBits: end - ofs + 1 };
+}
+
+function parseAction(tok: Token): OfAction {
+  const name = tok.key.toLowerCase();
+  const v = tok.value;
+  if (v === undefined && name in BARE_PORTS) return { type: 'output', port: BARE_PORTS[name]! };
+  if (v === undefined && /^\d+$/.test(name)) return { type: 'output', port: port(tok, name) };
+  if (name in MOD_FIELDS) {
+    const field = fieldByName(MOD_FIELDS[name]!)!;
+    const { value, mask } = parseFieldValue(field, need(tok), tok);
+    if (mask !== (1n << BigInt(field.bits)) - 1n && field.name !== 'nw_tos') throw syntaxError(tok, `${name} takes no mask`);
+    if (field.name === 'nw_tos' && (value & 3n) !== 0n) throw syntaxError(tok, `${name}: ${value} has ECN bits set`);
+    return { type: 'set_field', field, value, spelling: name };
+  }
+  switch (name) {
+    case 'output': {
+      const s = need(tok);
+      if (s.includes('[')) throw syntaxError(tok, 'output to a field is not supported');
+      return { type: 'output', port: port(tok, s) };
+    }
+    case 'controller': return parseController(tok);
+    case 'set_field': {
+      const s = need(tok);
+      const arrow = s.indexOf('->');
+      if (arrow < 0) throw syntaxError(tok, 'set_field needs VALUE->FIELD');
+      const field = fieldByName(s.slice(arrow + 2).trim());
+      if (!field) throw syntaxError(tok, `unknown field "${s.slice(arrow + 2)}"`);
+      if (!field.writable) throw syntaxError(tok, `${field.name} is read-only`);
+      const { value, mask } = parseFieldValue(field, s.slice(0, arrow).trim(), tok);
+      const full = (1n << BigInt(field.bits)) - 1n;
+      return { type: 'set_field', field, value: value & mask, mask: mask === full || (field.name === 'nw_tos' && mask === 0xfcn) ? undefined : mask, spelling: 'set_field' };
+    }
+    case 'load': {
+      const s = need(tok);
+      const arrow = s.indexOf('->');
+      if (arrow < 0) throw syntaxError(tok, 'load needs VALUE->FIELD[range]');
+      const dst = parseSubField(tok, s.slice(arrow + 2));
+      if (!dst.field.writable) throw syntaxError(tok, `${dst.field.name} is read-only`);
+      const max = (1n << BigInt(dst.nBits)) - 1n;
+      const value = parseUint(s.slice(0, arrow).trim(), max, tok, 'load value');
+      return { type: 'load', dst, value };
+    }
+    case 'move': {
+      const s = need(tok);
+      const arrow = s.indexOf('->');
+      if (arrow < 0) throw syntaxError(tok, 'move needs SRC[range]->DST[range]');
+      const src = parseSubField(tok, s.slice(0, arrow));
+      const dst = parseSubField(tok, s.slice(arrow + 2));
+      if (src.nBits !== dst.nBits) throw syntaxError(tok, `move: source has ${src.nBits} bits, destination ${dst.nBits}`);
+      if (!dst.field.writable) throw syntaxError(tok, `${dst.field.name} is read-only`);
+      return { type: 'move', src, dst };
+    }
+    case 'dec_ttl': return { type: 'dec_ttl' };
+    case 'push_vlan': {
+      const tpid = int(tok, need(tok), 0xffff, 'push_vlan');
+      if (tpid !== 0x8100 && tpid !== 0x88a8) throw syntaxError(tok, `push_vlan: ethertype 0x${tpid.toString(16)} is not 0x8100 or 0x88a8`);
+      return { type: 'push_vlan', tpid };
+    }
+    case 'pop_vlan': case 'strip_vlan': return { type: 'pop_vlan', spelling: name };
+    case 'mod_vlan_vid': return { type: 'mod_vlan_vid', vid: int(tok, need(tok), 0xfff, 'mod_vlan_vid') };
+    case 'mod_vlan_pcp': return { type: 'mod_vlan_pcp', pcp: int(tok, need(tok), 7, 'mod_vlan_pcp') };
+    case 'goto_table': return { type: 'goto_table', table: int(tok, need(tok), 254, 'goto_table') };
+    case 'group': return { type: 'group', id: int(tok, need(tok), 0xffffff00, 'group') };
+    case 'resubmit': {
+      const s = need(tok);
+      if (!s.startsWith('(')) return { type: 'resubmit', port: port(tok, s) };
+      const m = /^\(\s*([^,\s)]*)\s*,\s*([^,\s)]*)\s*\)$/.exec(s);
+      if (!m) throw syntaxError(tok, 'resubmit needs (PORT,TABLE) with either part optional');
+      const a: OfAction = { type: 'resubmit' };
+      if (m[1]) a.port = port(tok, m[1]);
+      if (m[2]) a.table = int(tok, m[2], 254, 'resubmit table');
+      if (a.port === undefined && a.table === undefined) throw syntaxError(tok, 'resubmit needs a port or a table');
+      return a;
+    }
+    default:
+      throw syntaxError(tok, `unknown action "${tok.key}"`);
+  }
+}
+
+function parseController(tok: Token): OfAction {
+  const a: OfAction = { type: 'controller', maxLen: 0xffff, reason: 'action', id: 0, spelling: 'short' };
+  const v = tok.value;
+  if (v === undefined) return a;
+  if (!v.startsWith('(')) {
+    a.maxLen = int(tok, v, 0xffff, 'controller max_len');
+    return a;
+  }
+  if (!v.endsWith(')')) throw syntaxError(tok, 'controller: missing ")"');
+  a.spelling = 'long';
+  for (const kv of tokenize(v.slice(1, -1), tok.valuePos + 1, ',')) {
+    const k = kv.key.trim().toLowerCase();
+    const val = kv.value?.trim();
+    if (val === undefined) throw syntaxError(kv, `controller: ${k} needs a value`);
+    if (k === 'max_len') a.maxLen = int(kv, val, 0xffff, 'max_len');
+    else if (k === 'id') a.id = int(kv, val, 0xffff, 'controller id');
+    else if (k === 'reason') {
+      if (!(val in PACKET_IN_REASON)) throw syntaxError(kv, `controller: unknown reason "${val}"`);
+      a.reason = val as PacketInReason;
+    } else throw syntaxError(kv, `controller: unknown option "${k}"`);
+  }
+  return a;
+}
+

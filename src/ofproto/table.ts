@@ -1,0 +1,176 @@
+/**
+ * OpenFlow tables: rules with their timeouts and counters, and the flow-mod semantics of
+ * OpenFlow 1.3 §6.4 (add replaces an identical match+priority; delete strict/non-strict with
+ * cookie mask and out_port; modify). Tables 0..254; a table exists once something refers to it.
+ *
+ * Time is injected (a `now()` in milliseconds), so expiry is testable; the daemon calls
+ * expire() periodically and turns the returned send_flow_rem rules into flow-removed events.
+ * Counters come from the datapath: the revalidator credits each rule the packets/bytes its
+ * megaflows accumulated (credit()), which also refreshes the idle timer.
+ */
+import type { OfAction } from './actions.ts';
+import { Classifier } from './classifier.ts';
+import type { Words } from './flow.ts';
+import { formatFlowStats } from './format.ts';
+import type { Match } from './match.ts';
+import type { FlowMod } from './parse.ts';
+
+export const N_TABLES = 255;
+
+export class Rule {
+  packets = 0;
+  bytes = 0;
+  used: number;
+  constructor(
+    readonly table: number,
+    readonly priority: number,
+    readonly match: Match,
+    public actions: OfAction[],
+    public cookie: bigint,
+    readonly idleTimeout: number,
+    readonly hardTimeout: number,
+    readonly sendFlowRem: boolean,
+    public created: number,
+  ) {
+    this.used = created;
+  }
+}
+
+export const REMOVED_REASON = { idle_timeout: 0, hard_timeout: 1, delete: 2 } as const;
+export type RemovedReason = keyof typeof REMOVED_REASON;
+
+export interface RemovedRule {
+  rule: Rule;
+  reason: RemovedReason;
+}
+
+export class TableError extends Error {
+  override name = 'TableError';
+}
+
+function cookieMatches(r: Rule, cookie: bigint, mask: bigint): boolean {
+  return (r.cookie & mask) === (cookie & mask);
+}
+
+function outputsTo(r: Rule, port: number): boolean {
+  return r.actions.some((a) => a.type === 'output' && a.port === port);
+}
+
+export class Pipeline {
+  readonly tables = new Map<number, Classifier<Rule>>();
+  /** Bumped on every change to any table: megaflows built before may be stale. */
+  generation = 0;
+
+  constructor(readonly now: () => number = Date.now) {}
+
+  table(id: number): Classifier<Rule> {
+    if (!Number.isInteger(id) || id < 0 || id >= N_TABLES) throw new TableError(`table ${id} is out of range 0..254`);
+    let t = this.tables.get(id);
+    if (!t) { t = new Classifier<Rule>(); this.tables.set(id, t); }
+    return t;
+  }
+
+  /** Looks up `flow` in table `id` (a missing table misses), ORing consulted bits into `wc`. */
+  lookup(id: number, flow: Words, wc?: Words): Rule | undefined {
+    return this.tables.get(id)?.lookup(flow, wc);
+  }
+
+  /** OFPFC_ADD: replaces a rule with the same match and priority (counters start over). */
+  add(fm: FlowMod): Rule {
+    const t = this.table(fm.table ?? 0);
+    for (const a of fm.actions) {
+      // OpenFlow 1.3 §5.1: a pipeline only goes forward (OFPBIC_BAD_TABLE_ID otherwise).
+      if (a.type === 'goto_table' && a.table <= (fm.table ?? 0)) {
+        throw new TableError(`goto_table:${a.table} must name a table after table ${fm.table ?? 0}`);
+      }
+    }
+    const rule = new Rule(fm.table ?? 0, fm.priority, fm.match.clone(), fm.actions, fm.cookie,
+      fm.idleTimeout, fm.hardTimeout, fm.sendFlowRem, this.now());
+    const old = t.findExact(fm.match, fm.priority);
+    if (old) t.remove(old);
+    t.insert(rule);
+    this.generation++;
+    return rule;
+  }
+
+  /** Rules selected by a delete/modify: strict = same match and priority; else match subset. */
+  select(fm: FlowMod, strict: boolean): Rule[] {
+    const out: Rule[] = [];
+    const ids = fm.table === undefined ? [...this.tables.keys()] : [fm.table];
+    for (const id of ids) {
+      const t = this.tables.get(id);
+      if (!t) continue;
+      if (strict) {
+        const r = t.findExact(fm.match, fm.priority);
+        if (r) out.push(r);
+      } else {
+        for (const r of t.rules()) if (r.match.isSubsetOf(fm.match)) out.push(r);
+      }
+    }
+    return out.filter((r) => cookieMatches(r, fm.cookie, fm.cookieMask)
+      && (fm.outPort === undefined || outputsTo(r, fm.outPort)));
+  }
+
+  /** OFPFC_DELETE / DELETE_STRICT. Returns the removed rules. */
+  delete(fm: FlowMod, strict = false): RemovedRule[] {
+    const victims = this.select(fm, strict);
+    for (const r of victims) this.removeRule(r);
+    return victims.map((rule) => ({ rule, reason: 'delete' as const }));
+  }
+
+  /** OFPFC_MODIFY / MODIFY_STRICT: new actions (and cookie when no mask); returns the changed rules. */
+  modify(fm: FlowMod, strict = false): Rule[] {
+    const rules = this.select(fm, strict);
+    for (const r of rules) {
+      r.actions = fm.actions;
+      if (fm.cookieMask === 0n) r.cookie = fm.cookie;
+    }
+    if (rules.length) this.generation++;
+    return rules;
+  }
+
+  removeRule(r: Rule): boolean {
+    const ok = this.tables.get(r.table)?.remove(r) ?? false;
+    if (ok) this.generation++;
+    return ok;
+  }
+
+  /** Credits datapath statistics to a rule (from the revalidator); `used` refreshes idle age. */
+  credit(r: Rule, packets: number, bytes: number, used: number = this.now()): void {
+    r.packets += packets;
+    r.bytes += bytes;
+    if (packets > 0 && used > r.used) r.used = used;
+  }
+
+  /**
+   * Removes the rules whose idle or hard timeout has passed at `now` and returns them with the
+   * reason. The caller sends flow-removed for those with sendFlowRem.
+   */
+  expire(now: number = this.now()): RemovedRule[] {
+    const out: RemovedRule[] = [];
+    for (const t of this.tables.values()) {
+      for (const r of t.rules()) {
+        if (r.hardTimeout && now - r.created >= r.hardTimeout * 1000) out.push({ rule: r, reason: 'hard_timeout' });
+        else if (r.idleTimeout && now - r.used >= r.idleTimeout * 1000) out.push({ rule: r, reason: 'idle_timeout' });
+      }
+    }
+    for (const { rule } of out) this.removeRule(rule);
+    return out;
+  }
+
+  /** All rules, by table then priority (highest first), as dump-flows orders them. */
+  allRules(table?: number): Rule[] {
+    const ids = table === undefined ? [...this.tables.keys()].sort((a, b) => a - b) : [table];
+    const out: Rule[] = [];
+    for (const id of ids) {
+      const rs = [...(this.tables.get(id)?.rules() ?? [])];
+      rs.sort((a, b) => b.priority - a.priority);
+      out.push(...rs);
+    }
+    return out;
+  }
+
+  dumpFlows(table?: number, now: number = this.now()): string[] {
+    return this.allRules(table).map((r) => formatFlowStats(r, now));
+  }
+}
