@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerDpctl } from './dpctl.ts';
+import { registerOfproto } from './ofproto.ts';
 import { registerOvsdb } from './ovsdb.ts';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   registerDpctl(program);
+  registerOfproto(program);
   registerOvsdb(program);
   return program;
 }
