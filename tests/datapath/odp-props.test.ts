@@ -32,10 +32,12 @@ const L4_PROTO = { tcp: 6, udp: 17, sctp: 132, icmp: 1, icmpv6: 58 } as const;
 /** Keys and masks the datapath parser and a sane ofproto can produce. */
 const consistentFlow = fc.record({
   inPort: vm(0xffffffff), ethSrc: vm(2 ** 48 - 1), ethDst: vm(2 ** 48 - 1),
-  vlanCase: fc.constantFrom('tagged', 'untagged', 'untaggedPartial', 'noCfi'),
+  vlanCase: fc.constantFrom('tagged', 'untagged', 'untaggedPartial', 'noCfi', 'truncated'),
+  tpid: fc.constantFrom(0x8100, 0x88a8),
   tci: uint(0xffff), tciM: uint(0xffff),
-  l3: fc.constantFrom('none', 'ipv4', 'ipv6', 'arp', 'other'),
-  otherType: vm(0xffff).filter(([v]) => ![0x0800, 0x86dd, 0x0806, 0x8100].includes(v)),
+  l3: fc.constantFrom('none', 'ipv4', 'ipv6', 'arp', 'other', 'dot3'),
+  otherType: fc.oneof(vm(0xffff), fc.tuple(fc.constantFrom(0x8100, 0x88a8), maskArb(0xffff)))
+    .filter(([v]) => ![0x0800, 0x86dd, 0x0806].includes(v)),
   l4: fc.constantFrom('none', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6'),
   proto: vm(0xff), tos: vm(0xff), ttl: vm(0xff),
   frag: fc.oneof(fc.tuple(uint(2), fc.constantFrom(0, 0xff)), vm(0xff)),
@@ -57,7 +59,14 @@ const consistentFlow = fc.record({
     tagged: [r.tci | VLAN_CFI, r.tciM | VLAN_CFI], untagged: [0, 0xffff],
     untaggedPartial: [r.tci & ~VLAN_CFI, r.tciM | VLAN_CFI], noCfi: [r.tci, r.tciM & ~VLAN_CFI],
   };
+  if (r.vlanCase === 'truncated') {
+    // A tag cut short: the ethertype is the TPID, nothing follows (bpf/lib/parse.h).
+    set('vlanTci', [r.tci & ~VLAN_CFI, r.tciM | VLAN_CFI]);
+    set('ethType', [r.tpid, 0xffff]);
+    return { key: k, mask: m };
+  }
   set('vlanTci', vlan[r.vlanCase]);
+  if (r.l3 === 'dot3') set('ethType', [0x05ff, 0xffff]);
   if (r.l3 === 'other') set('ethType', r.otherType);
   if (r.l3 === 'ipv4' || r.l3 === 'ipv6') {
     set('ethType', [r.l3 === 'ipv4' ? 0x0800 : 0x86dd, 0xffff]);

@@ -127,6 +127,27 @@ t('VLAN: short form, untagged, cfi=0 and the vlan_tci extension', () => {
   assert.is(rt('eth(),eth_type(0x8100),vlan(vid=99/0xff0,pcp=7),encap()'), 'recirc_id(0),eth(),eth_type(0x8100),vlan(vid=96/0xff0,pcp=7),encap()');
 });
 
+t('802.3 frames and truncated tags print as OVS prints them', () => {
+  const dot3 = parseFlow('in_port(1),eth(),eth_type(0/0xffff)');
+  assert.is(dot3.key.ethType, 0x05ff);
+  assert.is(dot3.mask.ethType, 0xffff);
+  assert.is(formatFlow(dot3.key, dot3.mask), 'recirc_id(0),in_port(1),eth(),eth_type(0/0xffff)');
+  assert.is(parseFlow('eth_type(0x0000)').key.ethType, 0, 'a plain 0 stays 0');
+
+  const trunc = parseFlow('in_port(1),eth(),eth_type(0x8100),vlan(vid=0,pcp=0,cfi=0),encap()');
+  assert.is(trunc.key.ethType, 0x8100);
+  assert.is(trunc.key.vlanTci, 0);
+  assert.is(trunc.mask.vlanTci, 0xffff);
+  assert.is(formatFlow(trunc.key, trunc.mask), 'recirc_id(0),in_port(1),eth(),eth_type(0x8100),vlan(vid=0,pcp=0,cfi=0),encap()');
+  // The same key built by hand, as the datapath parser would (vlan_tci 0, eth_type = TPID).
+  const k = { ...emptyKey(), ethType: 0x88a8 };
+  const m = { ...emptyKey(), ethType: 0xffff, vlanTci: 0xffff };
+  assert.is(formatFlow(k, m), 'recirc_id(0),eth(),eth_type(0x88a8),vlan(vid=0,pcp=0,cfi=0),encap()');
+
+  // 802.1ad outer tags are tags too; the key keeps no TPID, so they print as 0x8100.
+  assert.is(rt('eth(),eth_type(0x88a8),vlan(vid=5,pcp=1),encap(eth_type(0x0800))'), 'recirc_id(0),eth(),eth_type(0x8100),vlan(vid=5,pcp=1),encap(eth_type(0x0800))');
+});
+
 t('ARP op lives in ipProto and prints inside arp(), never ipv4()', () => {
   const k = { ...emptyKey(), ethType: 0x0806, ipProto: 2, ipv4Src: 0x0a000001, ipv4Dst: 0x0a000002, arpSha: 0x020000000001 };
   const m = { ...emptyKey(), ethType: 0xffff, vlanTci: 0xffff, ipProto: 0xff, ipv4Src: 0xffffffff, ipv4Dst: 0xffffffff, arpSha: 2 ** 48 - 1 };

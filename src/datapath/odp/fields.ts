@@ -42,3 +42,6 @@ export const PROTO_BY_L4: Readonly<Record<L4Name, number>> = {
 /** Meaningful bits of the ICMP type/code (kept in tp_src/tp_dst's low byte) and the flow label. */
 export const ICMP_MEANINGFUL = 0xff;
 export const IPV6_LABEL_MEANINGFUL = 0xfffff;
+
+/** OVS's FLOW_DL_TYPE_NONE: what the bvs parser stores for an 802.3 length field. */
+export const ETH_TYPE_NONE = 0x05ff;

@@ -13,13 +13,16 @@
  *  - frag prints its name (no, first, later). OVS has no text for a partial frag mask; we
  *    print name/mask (a bvs extension) rather than lose it.
  *  - tcp_flags prints names: syn|ack when exact, +syn-ack (each masked bit) when partial.
+ *  - An 802.3 frame (eth_type 0x05ff, OVS's FLOW_DL_TYPE_NONE) prints as eth_type(0/0xffff),
+ *    a truncated tag (eth_type = TPID, no CFI) as eth_type(0x8100),vlan(vid=0,pcp=0,cfi=0),encap().
  *  - VLAN: see the design note in index.ts for the four vlan_tci cases.
  *
  * Which L3/L4 attribute holds a field follows the masked key (eth_type, then ip proto), as the
  * kernel builds its attributes; fields of other protocols, which a consistent flow leaves at
  * 0/0, are not printed.
  */
-import { type FlowKey, type FlowMask, maskKey, VLAN_CFI } from '../flow.ts';
+import { ETH_TYPE, type FlowKey, type FlowMask, maskKey, VLAN_CFI } from '../flow.ts';
+import { ETH_TYPE_NONE } from './fields.ts';
 import { formatIpv4, formatIpv6, formatMac } from './addr.ts';
 import {
   fragName, hex4, hexC, ICMP_MEANINGFUL, IPV6_LABEL_MEANINGFUL, L3_BY_ETHTYPE, L4_BY_PROTO,
@@ -98,7 +101,8 @@ function l3Of(k: FlowKey, m: FlowMask): 'ipv4' | 'ipv6' | 'arp' | null {
 /** eth_type, L3, L4 and tcp_flags: what sits after the VLAN tag (inside encap() if tagged). */
 function formatL3Up(k: FlowKey, m: FlowMask): string[] {
   const out: Array<string | null> = [];
-  if (m.ethType) out.push(`eth_type(${hex4(k.ethType)}${m.ethType === 0xffff ? '' : `/${hex4(m.ethType)}`})`);
+  if (m.ethType === 0xffff && k.ethType === ETH_TYPE_NONE) out.push('eth_type(0/0xffff)'); // 802.3, as OVS
+  else if (m.ethType) out.push(`eth_type(${hex4(k.ethType)}${m.ethType === 0xffff ? '' : `/${hex4(m.ethType)}`})`);
   const l3 = l3Of(k, m);
   if (l3 === 'ipv4') {
     out.push(attr('ipv4', [
@@ -147,6 +151,12 @@ export function formatFlow(key: FlowKey, mask: FlowMask): string {
   if (tm & VLAN_CFI && tci & VLAN_CFI) {
     // Tagged: the kernel's form, outer TPID then the tag, the rest nested.
     out.push('eth_type(0x8100)', `vlan(${formatVlanBody(tci, tm)})`, `encap(${rest.join(',')})`);
+    return out.join(',');
+  }
+  if (tm & VLAN_CFI && m.ethType === 0xffff && (k.ethType === ETH_TYPE.VLAN || k.ethType === ETH_TYPE.QINQ)) {
+    // A truncated tag: the ethertype is the TPID. OVS prints it with the tag's TCI, cfi=0.
+    out.push(`eth_type(${hex4(k.ethType)})`, `vlan(${formatVlanBody(tci, tm)})`,
+      `encap(${formatL3Up(k, { ...m, ethType: 0 }).join(',')})`);
     return out.join(',');
   }
   if (tm & VLAN_CFI) {

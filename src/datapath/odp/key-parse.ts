@@ -22,7 +22,7 @@ import { OdpSyntaxError } from './errors.ts';
 import { type Node, parseUintBits, splitItems, splitMask, splitNodes } from './lexer.ts';
 import { fragVM, ipv4VM, ipv6VM, macVM, needValue, numVM } from './values.ts';
 import {
-  ETHTYPE_BY_L3, ICMP_MEANINGFUL, IPV6_LABEL_MEANINGFUL, type L4Name, PROTO_BY_L4,
+  ETH_TYPE_NONE, ETHTYPE_BY_L3, ICMP_MEANINGFUL, IPV6_LABEL_MEANINGFUL, type L4Name, PROTO_BY_L4,
   TCP_FLAG_NAMES, TCP_FLAGS_MEANINGFUL,
 } from './fields.ts';
 
@@ -91,7 +91,12 @@ class FlowParser {
   inner(n: Node): void {
     const ip = { proto: this.num('ipProto', 8, 0xff), frag: this.frag() };
     switch (n.name) {
-      case 'eth_type': this.single(n, 'ethType', 16, U16); return;
+      case 'eth_type':
+        this.single(n, 'ethType', 16, U16);
+        // OVS prints a frame with an 802.3 length field (its FLOW_DL_TYPE_NONE, 0x05ff, which
+        // the bvs parser stores too) as eth_type(0/0xffff): the kernel key has no ethertype.
+        if (this.key.ethType === 0 && this.mask.ethType === U16 && (n.body ?? '').includes('/')) this.key.ethType = ETH_TYPE_NONE;
+        return;
       case 'ipv4':
         this.setL3(n);
         this.fields(n, { src: this.ip4('ipv4Src'), dst: this.ip4('ipv4Dst'), ...ip,
@@ -256,32 +261,42 @@ export function parseFlow(text: string): { key: FlowKey; mask: FlowMask } {
   else p.set('vlanTci', 0, U16); // As the kernel: no VLAN attribute means exactly untagged.
 
   const ethType = at.get('eth_type');
-  const outerTpid = ethType && tpidOf(ethType);
+  const tpid = ethType && tpidOf(ethType);
+  // With vlan_tci(...), eth_type is a plain value; otherwise 0x8100/0x88a8 is a tag's TPID.
+  const isTpid = (tpid === ETH_TYPE.VLAN || tpid === ETH_TYPE.QINQ) && !vlanTci;
+  if (ethType && isTpid && !vlan && !encap) {
+    throw new OdpSyntaxError(ethType.pos, 'eth_type', `eth_type(${ethType.body}) needs vlan(...)`);
+  }
+  if (encap && vlanTci) throw new OdpSyntaxError(vlanTci.pos, 'vlan_tci', 'vlan_tci(...) cannot be used with encap(...)');
+  if (encap && ethType && !isTpid) {
+    throw new OdpSyntaxError(ethType.bodyPos, ethType.body ?? '', 'a VLAN-tagged flow needs eth_type(0x8100) before encap(...)');
+  }
+  // OVS 2.x printed a tag with only CFI matched as eth_type(0x8100),encap(...): vlan() implied.
+  if (encap && !vlan) p.set('vlanTci', VLAN_CFI, VLAN_CFI);
+  // eth_type(0x8100),vlan(..,cfi=0): OVS's form for a truncated tag, where the key's ethertype
+  // is the TPID itself and nothing follows.
+  const truncated = isTpid && !(p.key.vlanTci & VLAN_CFI);
+  if (truncated) p.set('ethType', tpid, U16);
+  let inner: Node[];
   if (encap) {
-    // OVS 2.x printed a tag with only CFI matched as eth_type(0x8100),encap(...): vlan() implied.
-    if (!vlan) p.set('vlanTci', VLAN_CFI, VLAN_CFI);
-    if (ethType && outerTpid !== ETH_TYPE.VLAN) {
-      throw new OdpSyntaxError(ethType.bodyPos, ethType.body ?? '', 'a VLAN-tagged flow needs eth_type(0x8100) before encap(...)');
-    }
     for (const n of top) {
       if (INNER.has(n.name) && n !== ethType) {
         throw new OdpSyntaxError(n.pos, n.name, `${n.name}(...) must be inside encap(...) in a VLAN-tagged flow`);
       }
     }
-    const inner = splitNodes(encap.body ?? '', encap.bodyPos);
+    inner = splitNodes(encap.body ?? '', encap.bodyPos);
     const qinq = inner.find((n) => n.name === 'vlan' || n.name === 'encap');
     if (qinq) throw new OdpSyntaxError(qinq.pos, qinq.name, 'a second VLAN tag (QinQ) is not supported by the bvs key');
-    for (const n of checkUnique(inner, INNER, 'inside encap(...)').values()) p.inner(n);
+    inner = [...checkUnique(inner, INNER, 'inside encap(...)').values()];
   } else {
-    for (const n of top) {
-      if (!INNER.has(n.name)) continue;
-      if (n === ethType && outerTpid === ETH_TYPE.VLAN) {
-        // eth_type(0x8100) is the TPID of the tag: the inner type stays wildcarded.
-        if (!vlan) throw new OdpSyntaxError(n.pos, 'eth_type', 'eth_type(0x8100) needs vlan(...)');
-        continue;
-      }
-      p.inner(n);
+    // Untagged, or the short vlan(...) form: eth_type is the inner type unless it is the TPID.
+    inner = top.filter((n) => INNER.has(n.name) && !(n === ethType && isTpid));
+  }
+  for (const n of inner) {
+    if (truncated && n.name === 'eth_type') {
+      throw new OdpSyntaxError(n.pos, 'eth_type', 'a truncated VLAN header (cfi=0) has no inner eth_type');
     }
+    p.inner(n);
   }
   p.check();
   return { key: maskKey(p.key, p.mask), mask: p.mask };
