@@ -14,6 +14,11 @@ void InitRing(Napi::Env env, Napi::Object exports);    // ringOpen
 void InitPacket(Napi::Env env, Napi::Object exports);  // packetSend, packetCloseAll
 void InitNetif(Napi::Env env, Napi::Object exports);   // ifNameToIndex, ..., monotonicNs
 
+// Counters of native state, exported as _internals() for leak checks in tests.
+int LiveRingStates();        // ring.cc
+size_t OpenPacketSockets();  // packet.cc
+size_t CachedMapFds();       // mapcache.cc
+
 }  // namespace bvs
 
 #endif

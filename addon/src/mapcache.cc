@@ -85,6 +85,11 @@ MapSizes GetMapSizes(Napi::Env env, int fd, const char* op) {
   return s;
 }
 
+size_t CachedMapFds() {
+  std::lock_guard<std::mutex> g(mu);
+  return cache.size();
+}
+
 void ForgetFd(int fd) {
   std::lock_guard<std::mutex> g(mu);
   cache.erase(fd);

@@ -31,6 +31,8 @@ struct MapSizes {
 MapSizes GetMapSizes(Napi::Env env, int fd, const char* op);
 // Drop what is known about fd (it was closed, or its number was just handed out again).
 void ForgetFd(int fd);
+// Entries in the cache (for leak checks, see _internals).
+size_t CachedMapFds();
 // Number of possible CPUs (libbpf_num_possible_cpus), cached. Throws on failure.
 int PossibleCpus(Napi::Env env, const char* op);
 

@@ -9,6 +9,15 @@
 
 namespace {
 
+// Not part of the typed surface: native state counts, so tests can check for leaks.
+Napi::Value Internals(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("liveRings", Napi::Number::New(info.Env(), bvs::LiveRingStates()));
+  o.Set("packetSockets", Napi::Number::New(info.Env(), static_cast<double>(bvs::OpenPacketSockets())));
+  o.Set("cachedMapFds", Napi::Number::New(info.Env(), static_cast<double>(bvs::CachedMapFds())));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bvs::InitObject(env, exports);
   bvs::InitMaps(env, exports);
@@ -16,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bvs::InitRing(env, exports);
   bvs::InitPacket(env, exports);
   bvs::InitNetif(env, exports);
+  exports.Set("_internals", Napi::Function::New(env, Internals, "_internals"));
   return exports;
 }
 

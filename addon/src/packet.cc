@@ -90,6 +90,11 @@ Napi::Value PacketCloseAll(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+size_t OpenPacketSockets() {
+  std::lock_guard<std::mutex> g(mu);
+  return sockets.size();
+}
+
 void InitPacket(Napi::Env env, Napi::Object exports) {
   exports.Set("packetSend", Napi::Function::New(env, PacketSend, "packetSend"));
   exports.Set("packetCloseAll", Napi::Function::New(env, PacketCloseAll, "packetCloseAll"));

@@ -43,7 +43,11 @@ constexpr size_t kWakeupBudget = 4096;
 constexpr uint64_t kMaxBatchLimit = 1 << 20;
 constexpr int kBudgetStop = -ECANCELED;
 
+int liveStates = 0;  // RingStates not yet freed (for leak checks, see _internals)
+
 struct RingState {
+  RingState() { liveStates++; }
+  ~RingState() { liveStates--; }
   uv_poll_t poll;
   struct ring_buffer* rb = nullptr;
   napi_env env = nullptr;
@@ -243,6 +247,8 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+int LiveRingStates() { return liveStates; }
 
 void InitRing(Napi::Env env, Napi::Object exports) {
   exports.Set("ringOpen", Napi::Function::New(env, RingOpen, "ringOpen"));
