@@ -140,6 +140,23 @@ t('a damaged flow text either parses or throws OdpSyntaxError at a position in t
   }), RUNS);
 });
 
+t('random text built from the syntax\'s alphabet never throws anything but OdpSyntaxError', () => {
+  const unit = fc.constantFrom(...'(),=/:.0123456789abcdefx_+-| '.split(''), 'in_port', 'eth', 'vlan', 'encap', 'ipv4', 'ipv6',
+    'arp', 'tcp', 'udp', 'icmp', 'tcp_flags', 'eth_type', 'src', 'dst', 'vid', 'frag', 'no', 'userspace', 'pid', 'userdata',
+    'push_vlan', 'set', 'pop_vlan', 'drop');
+  fc.assert(fc.property(fc.array(unit, { maxLength: 40 }), (parts) => {
+    const text = parts.join('');
+    for (const parse of [parseFlow, parseActions] as Array<(s: string) => unknown>) {
+      try {
+        parse(text);
+      } catch (e) {
+        assert.instance(e, OdpSyntaxError, text);
+        assert.ok((e as OdpSyntaxError).position <= text.length, text);
+      }
+    }
+  }), { numRuns: 400 });
+});
+
 const action: fc.Arbitrary<DpAction> = fc.oneof(
   uint(0xffffffff).map((port): DpAction => ({ type: 'output', port })),
   fc.tuple(uint(0xffffffff), fc.option(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { nil: undefined }))

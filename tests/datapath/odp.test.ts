@@ -175,6 +175,15 @@ t('an L4 attribute without proto= implies its protocol', () => {
   assert.is(rt('eth(),eth_type(0x0800),tcp(dst=80)'), 'recirc_id(0),eth(),eth_type(0x0800),ipv4(proto=6),tcp(dst=80)');
 });
 
+t('white space between attributes and around items is allowed; attribute order is free', () => {
+  const a = parseFlow(' in_port(1) eth(src=00:00:00:00:00:01, dst=00:00:00:00:00:02),\teth_type(0x0800), ipv4(src=10.0.0.1, proto=6) ,tcp(dst=80)\n');
+  const b = parseFlow('tcp(dst=80),ipv4(proto=6,src=10.0.0.1),eth_type(0x0800),eth(dst=00:00:00:00:00:02,src=00:00:00:00:00:01),in_port(1)');
+  assert.equal(a, b);
+  assert.is(formatFlow(a.key, a.mask), 'recirc_id(0),in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,proto=6),tcp(dst=80)');
+  // The short vlan(...) form may come anywhere after eth(), even after L3.
+  assert.equal(parseFlow('eth(),eth_type(0x0800),ipv4(proto=17),vlan(vid=7,pcp=1)'), parseFlow('eth(),eth_type(0x8100),vlan(vid=7,pcp=1),encap(eth_type(0x0800),ipv4(proto=17))'));
+});
+
 function err(text: string): OdpSyntaxError {
   try {
     parseFlow(text);

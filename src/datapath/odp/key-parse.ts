@@ -22,7 +22,7 @@ import { OdpSyntaxError } from './errors.ts';
 import { type Node, parseUintBits, splitItems, splitMask, splitNodes } from './lexer.ts';
 import { fragVM, ipv4VM, ipv6VM, macVM, needValue, numVM } from './values.ts';
 import {
-  ETH_TYPE_NONE, ETHTYPE_BY_L3, ICMP_MEANINGFUL, IPV6_LABEL_MEANINGFUL, type L4Name, PROTO_BY_L4,
+  ETH_TYPE_NONE, ETHTYPE_BY_L3, IPV6_LABEL_MEANINGFUL, type L4Name, PROTO_BY_L4,
   TCP_FLAG_NAMES, TCP_FLAGS_MEANINGFUL,
 } from './fields.ts';
 
