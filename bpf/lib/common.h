@@ -45,7 +45,7 @@ struct bvs_ctx {
 	__u32 l2_len;  /* Ethernet header plus VLAN tags in the data; L3 starts here */
 	__u32 l3_len;  /* IPv4 IHL*4 / IPv6 header plus extension headers; L4 at l2_len + l3_len */
 	__u32 flags;   /* BVS_CTX_* */
-	__u32 in_ifindex;
+	__u32 pad;
 } __attribute__((aligned(8)));
 
 /* Keep the compiler from folding a bound check into something the verifier cannot follow. */
