@@ -3,7 +3,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DpAction } from '../../src/datapath/flow.ts';
 import {
-  formatActions, formatIpv4, formatIpv6, formatMac, OdpSyntaxError, parseActions, parseIpv4, parseIpv6, parseMac,
+  formatActions, formatFlow, formatIpv4, formatIpv6, formatMac, OdpSyntaxError, parseActions, parseFlow, parseIpv4,
+  parseIpv6, parseMac,
 } from '../../src/datapath/odp/index.ts';
 
 const t = suite('datapath-odp-actions');
@@ -77,6 +78,20 @@ t('errors name the position and the token', () => {
     assert.is(x.token, token, text);
     assert.ok(x.message.startsWith(`odp: at ${pos}, `), x.message);
   }
+});
+
+t('port names, as ovs-dpctl --names prints and reads them', () => {
+  const names = new Map([[1, 'eth0'], [2, 'br-int']]);
+  const numbers = new Map([['eth0', 1], ['br-int', 2]]);
+  assert.is(formatActions([{ type: 'output', port: 2 }, { type: 'output', port: 9 }], { names }), 'br-int,9');
+  assert.equal(parseActions('br-int,9,pop_vlan', { numbers }), [{ type: 'output', port: 2 }, { type: 'output', port: 9 }, { type: 'pop_vlan' }]);
+  const { key, mask } = parseFlow('in_port(eth0),eth()', { numbers });
+  assert.is(key.inPort, 1);
+  assert.is(mask.inPort, 0xffffffff);
+  assert.is(formatFlow(key, mask, { names }), 'recirc_id(0),in_port(eth0),eth()');
+  assert.is(formatFlow(key, { ...mask, inPort: 0xff }, { names }), 'recirc_id(0),in_port(1/0xff),eth()', 'names only when exact');
+  assert.throws(() => parseFlow('in_port(eth9),eth()', { numbers }), /bad number "eth9" for in_port/);
+  assert.throws(() => parseActions('eth9', { numbers }), /unknown action "eth9"/);
 });
 
 t('addresses: MAC, IPv4', () => {

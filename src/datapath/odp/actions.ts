@@ -19,7 +19,7 @@
 import { type DpAction, MAX_ACTIONS, VLAN_CFI } from '../flow.ts';
 import { formatIpv4, formatMac } from './addr.ts';
 import { OdpSyntaxError } from './errors.ts';
-import { hex4, hexC } from './fields.ts';
+import { hex4, hexC, type PortNames } from './fields.ts';
 import { formatVlanBody } from './key-format.ts';
 import { type Node, parseUintBits, splitItems, splitNodes } from './lexer.ts';
 import { ipv4VM, macVM } from './values.ts';
@@ -31,9 +31,9 @@ const UNSUPPORTED = new Set([
 ]);
 
 /** One action's text. */
-export function formatAction(a: DpAction): string {
+export function formatAction(a: DpAction, ports: PortNames = {}): string {
   switch (a.type) {
-    case 'output': return String(a.port);
+    case 'output': return ports.names?.get(a.port) ?? String(a.port);
     case 'userspace':
       return a.cookie === undefined
         ? `userspace(pid=${a.pid})`
@@ -58,12 +58,12 @@ const setText = (name: string, f: Array<string | null>): string =>
   `set(${name}(${f.filter((x) => x !== null).join(',')}))`;
 
 /** ovs-dpctl's action list: comma-separated, "drop" when empty. */
-export function formatActions(actions: DpAction[]): string {
-  return actions.length ? actions.map(formatAction).join(',') : 'drop';
+export function formatActions(actions: DpAction[], ports: PortNames = {}): string {
+  return actions.length ? actions.map((a) => formatAction(a, ports)).join(',') : 'drop';
 }
 
 /** Parses an action list. Throws OdpSyntaxError naming the offending token. */
-export function parseActions(text: string): DpAction[] {
+export function parseActions(text: string, ports: PortNames = {}): DpAction[] {
   const nodes = splitNodes(text, 0);
   const out: DpAction[] = [];
   for (const n of nodes) {
@@ -74,13 +74,15 @@ export function parseActions(text: string): DpAction[] {
     if (out.length === MAX_ACTIONS) {
       throw new OdpSyntaxError(n.pos, n.name, `too many actions (the datapath holds at most ${MAX_ACTIONS})`);
     }
-    out.push(parseAction(n));
+    out.push(parseAction(n, ports));
   }
   return out;
 }
 
-function parseAction(n: Node): DpAction {
+function parseAction(n: Node, ports: PortNames): DpAction {
   if (n.body === undefined) {
+    const named = ports.numbers?.get(n.name);
+    if (named !== undefined) return { type: 'output', port: named };
     if (/^[0-9]/.test(n.name)) return { type: 'output', port: parseUintBits(n.name, n.pos, 'output port', 32) };
     if (n.name === 'pop_vlan') return { type: 'pop_vlan' };
   } else {

@@ -45,3 +45,14 @@ export const IPV6_LABEL_MEANINGFUL = 0xfffff;
 
 /** OVS's FLOW_DL_TYPE_NONE: what the bvs parser stores for an 802.3 length field. */
 export const ETH_TYPE_NONE = 0x05ff;
+
+/**
+ * Port names, as `ovs-dpctl dump-flows --names` uses them: printed for an exact in_port and
+ * for output actions, accepted wherever a port number is.
+ */
+export interface PortNames {
+  /** Number → name, for printing. */
+  names?: ReadonlyMap<number, string>;
+  /** Name → number, for parsing. */
+  numbers?: ReadonlyMap<string, number>;
+}

@@ -13,6 +13,8 @@
  *    field cannot carry (the high byte of an ICMP type in tp_src, TCP flag bits above 12, flow
  *    label bits above 20) are not printed, and parsing an exact value sets all of the field.
  *  - parseActions/formatActions: ovs-dpctl's action list; [] is "drop".
+ *  - Port names (`--names`): every function takes an optional PortNames; an exact in_port and
+ *    output actions print by name, and names are accepted where numbers are.
  *  - Errors: OdpSyntaxError with position (0-based offset in the caller's text) and token.
  *
  * VLAN representation (the key holds the inner ethertype in ethType and the tag in vlanTci,
@@ -39,6 +41,7 @@
  * share; addr.ts the address text forms other modules reuse.
  */
 export { OdpSyntaxError } from './errors.ts';
+export type { PortNames } from './fields.ts';
 export { parseFlow } from './key-parse.ts';
 export { formatFlow } from './key-format.ts';
 export { parseActions, formatActions } from './actions.ts';

@@ -22,7 +22,7 @@
  * 0/0, are not printed.
  */
 import { ETH_TYPE, type FlowKey, type FlowMask, maskKey, VLAN_CFI } from '../flow.ts';
-import { ETH_TYPE_NONE } from './fields.ts';
+import { ETH_TYPE_NONE, type PortNames } from './fields.ts';
 import { formatIpv4, formatIpv6, formatMac } from './addr.ts';
 import {
   fragName, hex4, hexC, ICMP_MEANINGFUL, IPV6_LABEL_MEANINGFUL, L3_BY_ETHTYPE, L4_BY_PROTO,
@@ -139,12 +139,13 @@ function formatL3Up(k: FlowKey, m: FlowMask): string[] {
 }
 
 /** The flow (key & mask, mask) in ovs-dpctl dump-flows syntax. Never throws. */
-export function formatFlow(key: FlowKey, mask: FlowMask): string {
+export function formatFlow(key: FlowKey, mask: FlowMask, ports: PortNames = {}): string {
   const k = maskKey(key, mask);
   const m = mask;
   // bvs never recirculates: every flow is OVS's recirc_id(0), which ovs-dpctl prints first.
   const out: string[] = ['recirc_id(0)'];
-  if (m.inPort) out.push(`in_port(${k.inPort}${m.inPort === 0xffffffff ? '' : `/${hexC(m.inPort)}`})`);
+  if (m.inPort === 0xffffffff) out.push(`in_port(${ports.names?.get(k.inPort) ?? k.inPort})`);
+  else if (m.inPort) out.push(`in_port(${k.inPort}/${hexC(m.inPort)})`);
   out.push(attr('eth', [mac('src', k.ethSrc, m.ethSrc), mac('dst', k.ethDst, m.ethDst)]) ?? 'eth()');
   const rest = formatL3Up(k, m);
   const tci = k.vlanTci, tm = m.vlanTci;

@@ -22,7 +22,7 @@ import { OdpSyntaxError } from './errors.ts';
 import { type Node, parseUintBits, splitItems, splitMask, splitNodes } from './lexer.ts';
 import { fragVM, ipv4VM, ipv6VM, macVM, needValue, numVM } from './values.ts';
 import {
-  ETH_TYPE_NONE, ETHTYPE_BY_L3, IPV6_LABEL_MEANINGFUL, type L4Name, PROTO_BY_L4,
+  ETH_TYPE_NONE, ETHTYPE_BY_L3, type PortNames, IPV6_LABEL_MEANINGFUL, type L4Name, PROTO_BY_L4,
   TCP_FLAG_NAMES, TCP_FLAGS_MEANINGFUL,
 } from './fields.ts';
 
@@ -238,7 +238,7 @@ function checkUnique(nodes: Node[], allowed: Set<string>, where: string): Map<st
 }
 
 /** Parses ovs-dpctl flow syntax. Throws OdpSyntaxError naming the offending token. */
-export function parseFlow(text: string): { key: FlowKey; mask: FlowMask } {
+export function parseFlow(text: string, ports: PortNames = {}): { key: FlowKey; mask: FlowMask } {
   const p = new FlowParser();
   const top = splitNodes(text, 0);
   const at = checkUnique(top, TOP, 'here');
@@ -251,7 +251,9 @@ export function parseFlow(text: string): { key: FlowKey; mask: FlowMask } {
     }
   }
   const inPort = at.get('in_port');
-  if (inPort) p.single(inPort, 'inPort', 32, U32);
+  const portNo = inPort ? ports.numbers?.get((inPort.body ?? '').trim()) : undefined;
+  if (portNo !== undefined) p.set('inPort', portNo, U32);
+  else if (inPort) p.single(inPort, 'inPort', 32, U32);
   const eth = at.get('eth');
   if (eth) p.fields(eth, { src: p.mac('ethSrc'), dst: p.mac('ethDst') });
   const vlan = at.get('vlan'), vlanTci = at.get('vlan_tci'), encap = at.get('encap');
