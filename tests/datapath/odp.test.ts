@@ -83,6 +83,12 @@ t('ovs-dpctl dump-flows lines print back byte for byte', () => {
   for (const s of DUMP_FLOWS) assert.is(rt(s), s);
 });
 
+t('a leading ufid:UUID, as ovs-dpctl prints with UFIDs, is skipped', () => {
+  const s = 'ufid:0f1d8ca2-7ea5-4bb3-9a4c-5d1bdb2b3c4e recirc_id(0),in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)';
+  assert.is(rt(s), 'recirc_id(0),in_port(2),eth(),eth_type(0x0800),ipv4(frag=no)');
+  assert.throws(() => parseFlow('in_port(2),ufid:0f1d8ca2-7ea5-4bb3-9a4c-5d1bdb2b3c4e'), /expected "\(" after "ufid/);
+});
+
 t('OVS 2.x forms are read: tcp_flags(0x010), eth_type(0x8100),encap(..) without vlan()', () => {
   const s = 'in_port(10),eth_type(0x8100),encap(eth_type(0x0800),ipv4(src=172.21.33.19,dst=172.21.33.12,proto=6,tos=0,ttl=64,frag=no),tcp(src=55582,dst=5672),tcp_flags(0x010))';
   assert.is(rt(s), 'recirc_id(0),in_port(10),eth(),eth_type(0x8100),vlan(),encap(eth_type(0x0800),ipv4(src=172.21.33.19,dst=172.21.33.12,proto=6,tos=0,ttl=64,frag=no),tcp(src=55582,dst=5672),tcp_flags(ack))');

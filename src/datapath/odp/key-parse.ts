@@ -37,6 +37,7 @@ const UNSUPPORTED = new Set([
 ]);
 
 const U16 = 0xffff, U32 = 0xffffffff;
+const UFID = /^ufid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class FlowParser {
   readonly key = emptyKey();
@@ -240,7 +241,8 @@ function checkUnique(nodes: Node[], allowed: Set<string>, where: string): Map<st
 /** Parses ovs-dpctl flow syntax. Throws OdpSyntaxError naming the offending token. */
 export function parseFlow(text: string, ports: PortNames = {}): { key: FlowKey; mask: FlowMask } {
   const p = new FlowParser();
-  const top = splitNodes(text, 0);
+  // ovs-dpctl may print a flow's UFID first ("ufid:UUID "); like OVS, skip it.
+  const top = splitNodes(text, 0).filter((n, i) => !(i === 0 && n.body === undefined && UFID.test(n.name)));
   const at = checkUnique(top, TOP, 'here');
   const rid = at.get('recirc_id');
   if (rid) {
