@@ -15,7 +15,8 @@ void InitPacket(Napi::Env env, Napi::Object exports);  // packetSend, packetClos
 void InitNetif(Napi::Env env, Napi::Object exports);   // ifNameToIndex, ..., monotonicNs
 
 // Counters of native state, exported as _internals() for leak checks in tests.
-int LiveRingStates();        // ring.cc
+int LiveRingStates();        // ring.cc: allocated (freed once closed and garbage collected)
+int OpenRings();             // ring.cc: not yet closed
 size_t OpenPacketSockets();  // packet.cc
 size_t CachedMapFds();       // mapcache.cc
 

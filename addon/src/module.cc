@@ -12,6 +12,7 @@ namespace {
 // Not part of the typed surface: native state counts, so tests can check for leaks.
 Napi::Value Internals(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("openRings", Napi::Number::New(info.Env(), bvs::OpenRings()));
   o.Set("liveRings", Napi::Number::New(info.Env(), bvs::LiveRingStates()));
   o.Set("packetSockets", Napi::Number::New(info.Env(), static_cast<double>(bvs::OpenPacketSockets())));
   o.Set("cachedMapFds", Napi::Number::New(info.Env(), static_cast<double>(bvs::CachedMapFds())));

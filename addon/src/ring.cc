@@ -44,6 +44,7 @@ constexpr uint64_t kMaxBatchLimit = 1 << 20;
 constexpr int kBudgetStop = -ECANCELED;
 
 int liveStates = 0;  // RingStates not yet freed (for leak checks, see _internals)
+int openRings = 0;   // rings not yet closed
 
 struct RingState {
   RingState() { liveStates++; }
@@ -83,6 +84,7 @@ void TeardownHook(void* arg);
 void CloseState(RingState* st) {
   if (st->closed) return;
   st->closed = true;
+  openRings--;
   uv_poll_stop(&st->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(&st->poll), OnClosed);
   napi_env env = st->env;
@@ -217,6 +219,7 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
   // From here the uv handle exists: it owns one ref, and failures must uv_close it.
   st->poll.data = st;
   st->refs = 1;
+  openRings++;
   owned.release();
   try {
     Napi::Function closeFn = Napi::Function::New(env, [](const Napi::CallbackInfo& ci) -> Napi::Value {
@@ -249,6 +252,7 @@ Napi::Value RingOpen(const Napi::CallbackInfo& info) {
 }  // namespace
 
 int LiveRingStates() { return liveStates; }
+int OpenRings() { return openRings; }
 
 void InitRing(Napi::Env env, Napi::Object exports) {
   exports.Set("ringOpen", Napi::Function::New(env, RingOpen, "ringOpen"));

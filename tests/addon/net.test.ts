@@ -84,7 +84,7 @@ t('tcx ingress: attach, linkInfo, pings reach the ring on the loop', async () =>
   const li = A.linkInfo(link);
   assert.is(li.ifindex, net.hostIndex);
   assert.is(li.attachType, BPF_TCX_INGRESS);
-  assert.is((li as { type?: number }).type, BPF_LINK_TYPE_TCX);
+  assert.is(li.type, BPF_LINK_TYPE_TCX);
   assert.ok(li.id > 0 && li.progId > 0);
 
   const before = pcpuTotal();
@@ -147,8 +147,10 @@ t('tcx and packet errors', () => {
   assert.is(err.op, 'bpf_obj_get_info_by_fd');
   err = throws(() => A.linkDetach(r!.maps.fx_hash));
   assert.is(err.op, 'bpf_link_detach');
+  const socks = A._internals().packetSockets;
   err = throws(() => A.packetSend(0x7ffffff0, Buffer.alloc(60)));
   assert.equal([err.code, err.op], ['ENXIO', 'sendto']);
+  assert.is(A._internals().packetSockets, socks, 'the socket of a missing interface is not kept');
   err = throws(() => A.packetSend(net.hostIndex, Buffer.alloc(13)));
   assert.instance(err, RangeError);
   err = throws(() => A.packetSend(net.hostIndex, Buffer.alloc(70000)));
@@ -181,6 +183,17 @@ t('ring close is idempotent, also from inside its callback', async () => {
     A.linkDetach(link);
   });
   assert.is(calls, 1);
+});
+
+t('no native state left open: rings closed, packet sockets closed on packetCloseAll', () => {
+  for (const ring of rings) ring.close();
+  assert.is(A._internals().openRings, 0);
+  assert.ok(A._internals().packetSockets >= 1, 'packetSend cached a socket');
+  A.packetCloseAll();
+  assert.is(A._internals().packetSockets, 0);
+  // The cached socket was dropped: sending again opens a new one and works.
+  A.packetSend(net.hostIndex, Buffer.alloc(60));
+  assert.is(A._internals().packetSockets, 1);
 });
 
 t.run();
