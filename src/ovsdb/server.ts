@@ -38,7 +38,7 @@ export class OvsdbServer {
     const log = opts.log ?? ((m: string) => process.stderr.write(`ovsdb-server: ${m}\n`));
     const srv = new OvsdbServer(new OvsdbCore());
     try {
-      const st: StorageOptions = { warn: log, autoCompactBytes: opts.autoCompactBytes };
+      const st: StorageOptions = { warn: (m) => log(`warning: ${m}`), autoCompactBytes: opts.autoCompactBytes };
       for (const f of Array.isArray(opts.dbPath) ? opts.dbPath : [opts.dbPath]) srv.handles.push(await srv.core.openFile(f, st));
       for (const r of opts.remotes ?? []) srv.listeners.push(await Listener.listen(srv.core, parseRemote(r), log, opts.socketMode));
     } catch (err) {

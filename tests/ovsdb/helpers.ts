@@ -39,7 +39,7 @@ export const vsctl = (sock: string, ...args: string[]): Promise<RunResult> => ru
 export class RpcClient {
   private splitter = new JsonSplitter();
   private nextId = 1;
-  private waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  private waiting = new Map<number, (m: Record<string, unknown> | null) => void>();
   readonly notes: Record<string, unknown>[] = [];
   readonly raw: Record<string, unknown>[] = [];
   private noteWaiters: (() => void)[] = [];
@@ -58,6 +58,8 @@ export class RpcClient {
     });
     sock.on('close', () => {
       this.closed = true;
+      for (const w of this.waiting.values()) w(null);
+      this.waiting.clear();
       for (const w of this.noteWaiters.splice(0)) w();
     });
   }
@@ -73,8 +75,13 @@ export class RpcClient {
   /** Sends a request; resolves with the whole reply message. */
   call(method: string, params: unknown[]): Promise<Record<string, unknown>> {
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('connection closed'));
+      this.waiting.set(id, (m) => {
+        this.waiting.delete(id);
+        if (m) resolve(m);
+        else reject(new Error('connection closed'));
+      });
       this.sock.write(JSON.stringify({ method, params, id }));
     });
   }
@@ -112,24 +119,29 @@ export class RpcClient {
 }
 
 const children = new Set<ChildProcess>();
+const logs = new WeakMap<ChildProcess, { text: string }>();
+/** What a spawned server wrote to stderr so far. */
+export const serverLog = (c: ChildProcess): string => logs.get(c)?.text ?? '';
 /** Spawns `bin/bvs ovsdb-server FILE --remote punix:SOCK`; resolves once the socket accepts. */
 export async function spawnServer(db: string, sock: string): Promise<ChildProcess> {
   const child = spawn(BVS, ['ovsdb-server', db, '--remote', `punix:${sock}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
-  let err = '';
-  child.stderr!.on('data', (d) => (err += String(d)));
+  const log = { text: '' };
+  logs.set(child, log);
+  child.stderr!.on('data', (d) => (log.text += String(d)));
+  const err = (): string => log.text;
   for (let i = 0; i < 200; i++) {
     try {
       const c = await RpcClient.connect(sock);
       c.close();
       return child;
     } catch {
-      if (child.exitCode !== null) throw new Error(`ovsdb-server exited: ${err}`);
+      if (child.exitCode !== null) throw new Error(`ovsdb-server exited: ${err()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error(`ovsdb-server did not start: ${err}`);
+  throw new Error(`ovsdb-server did not start: ${err()}`);
 }
 export function killChildren(): void {
   for (const c of children) c.kill('SIGKILL');
