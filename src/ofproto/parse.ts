@@ -261,12 +261,14 @@ function applyToken(fm: FlowMod, tok: Token, mode: ParseMode, prereqs: [Prereq, 
   if (key === 'in_port') {
     const p = tok.value === undefined ? undefined : parsePortName(tok.value);
     if (p === undefined || p > 0xffff) throw syntaxError(tok, `in_port: bad port "${tok.value ?? ''}"`);
-    setExact(fm, tok, W.IN_PORT, p, 0xffffffff, 'in_port');
+    fm.match.mask[W.IN_PORT] = 0xffffffff; // a repeated field: the last one wins, as in ovs-ofctl
+    fm.match.value[W.IN_PORT] = p;
     return;
   }
   if (key === 'dl_vlan') {
     const vid = num(tok, 0xffff, 'dl_vlan');
-    if (vid === 0xffff) { setExact(fm, tok, W.VLAN_TCI, 0, 0xffff, 'dl_vlan'); return; } // untagged
+    // OVS match_set_dl_vlan: 0xffff (OFP10_VLAN_NONE) means untagged and replaces the whole TCI.
+    if (vid === 0xffff) { fm.match.mask[W.VLAN_TCI] = 0xffff; fm.match.value[W.VLAN_TCI] = 0; return; }
     if (vid > 0xfff) throw syntaxError(tok, `dl_vlan: ${vid} is out of range (0..4095, or 0xffff for none)`);
     fm.match.mask[W.VLAN_TCI] |= 0x1fff;
     fm.match.value[W.VLAN_TCI] = (fm.match.value[W.VLAN_TCI]! & ~0x1fff) | VLAN_CFI | vid;
@@ -286,6 +288,11 @@ function applyToken(fm: FlowMod, tok: Token, mode: ParseMode, prereqs: [Prereq, 
   if (!d || d.name === 'vlan_vid' || d.name === 'dl_vlan') throw syntaxError(tok, `unknown field "${tok.key}"`);
   if (tok.value === undefined || tok.value === '') throw syntaxError(tok, `${d.name} needs a value`);
   const { value, mask } = parseFieldValue(d, tok.value, tok);
+  if (d.name === 'vlan_tci') { // replaces dl_vlan/dl_vlan_pcp given before, as in OVS
+    fm.match.mask[W.VLAN_TCI] = Number(mask);
+    fm.match.value[W.VLAN_TCI] = Number(value & mask);
+    return;
+  }
   if (mode === 'packet' && mask !== fieldFullMask(d)) throw syntaxError(tok, `${d.name}: a packet takes exact values, not masks`);
   fm.match.setMasked(d, value, mask);
   if (d.prereq !== 'none') prereqs.push([d.prereq, tok, d.name]);
