@@ -30,8 +30,17 @@
  *  4. A mask without the CFI bit (tag presence not matched, e.g. fully wildcarded): a bvs-only
  *     attribute vlan_tci(0x0000/0x0000) after eth(); OVS has no form for it because the kernel
  *     cannot express it.
+ *  5. A truncated tag (the datapath's key: vlan_tci 0, eth_type = TPID 0x8100/0x88a8) prints as
+ *     OVS does: eth_type(0x8100),vlan(vid=0,pcp=0,cfi=0),encap().
  *  The short form vlan(vid=10) without encap() is accepted anywhere after eth(); it means the
- *  same as the tagged OVS form (its eth_type, if any, is then the inner one).
+ *  same as the tagged OVS form (its eth_type, if any, is then the inner one). An outer
+ *  eth_type(0x88a8) is accepted as a TPID; the key keeps no TPID, so tags print as 0x8100.
+ *  For dump-flows output identical to OVS, megaflows should match vlan_tci exactly (mask
+ *  0xffff, or CFI plus the vid/pcp bits looked at) as OVS's kernel datapath always does.
+ *
+ * Other OVS conventions kept: every flow prints recirc_id(0) first (bvs never recirculates, so
+ * its flows are OVS's recirc_id 0), eth() is always printed, an 802.3 frame (eth_type 0x05ff,
+ * OVS's FLOW_DL_TYPE_NONE) prints as eth_type(0/0xffff), a leading ufid:UUID is skipped.
  *
  * ARP: op lives in ipProto, sip/tip in ipv4Src/Dst; printed as arp(sip,tip,op,sha,tha) and
  * never as ipv4(). ICMP type/code live in tpSrc/tpDst and print as icmp(type,code).
