@@ -8,8 +8,8 @@
  *
  * Never left behind: nats-server is started under a tiny bash guard (GUARD below) whose stdin
  * is a pipe from this process. The kernel closes that pipe whenever we die, SIGKILL included;
- * the guard reads EOF and sends SIGTERM to nats-server. Normal stop: SIGTERM to the guard, which
- * forwards it and waits; after `stopTimeoutMs`, SIGKILL to the guard's whole process group (it
+ * the guard reads EOF and stops nats-server. Normal stop: SIGTERM to the guard, which forwards
+ * it (as SIGINT) and waits; after `stopTimeoutMs`, SIGKILL to the guard's whole process group (it
  * runs in its own session, `detached`), which contains nats-server. As a last line, start()
  * reaps a stale server named by DIR/nats.pid (one whose guard is gone, e.g. after the whole
  * group was SIGKILLed) before starting a new one. We reap rather than adopt: a fresh server gets
@@ -41,20 +41,28 @@ const GUARD_NAME = 'bvs-nats-guard';
 
 /*
  * $0 = GUARD_NAME, "$@" = nats-server argv. fd 3 keeps the parent's pipe for the watcher; the
- * server gets /dev/null as stdin and no fd 3. `wait` returns early when a trapped signal arrives,
- * hence the loop until the server is really gone. The watcher is killed once the server exits.
+ * server gets /dev/null as stdin and no fd 3. `wait` returns 128+N early when a trapped signal
+ * arrives, hence the loop: while the server runs, wait again; once it is gone (bash may have
+ * reaped it meanwhile and kept its status), a second wait yields its real status, or 127 when
+ * the first wait already did (the server died of a signal). The watcher is killed once the server exits.
+ * SIGINT, not SIGTERM, is what we send nats-server: both shut it down gracefully, but it exits
+ * 1 on SIGTERM and 0 on SIGINT, and a clean stop should look clean to a supervisor.
  */
 const GUARD = `
 exec 3<&0
 "$@" </dev/null 3<&- &
 srv=$!
-( while read -r _ <&3; do :; done; kill -TERM "$srv" 2>/dev/null ) </dev/null &
+( while read -r _ <&3; do :; done; kill -INT "$srv" 2>/dev/null ) </dev/null &
 watch=$!
 exec 3<&-
-trap 'kill -TERM "$srv" 2>/dev/null' TERM INT HUP
+trap 'kill -INT "$srv" 2>/dev/null' TERM INT HUP
 while :; do
   wait "$srv"; rc=$?
-  kill -0 "$srv" 2>/dev/null || break
+  [ "$rc" -le 128 ] && break
+  kill -0 "$srv" 2>/dev/null && continue
+  wait "$srv"; r=$?
+  [ "$r" -ne 127 ] && rc=$r
+  break
 done
 kill "$watch" 2>/dev/null
 exit "$rc"
