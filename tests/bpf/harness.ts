@@ -117,7 +117,8 @@ export class ProgHarness {
     const fin = path.join(this.tmp, `in${i}`);
     const fout = path.join(this.tmp, `out${i}`);
     fs.writeFileSync(fin, frame);
-    const txt = execFileSync('nsenter', [`--net=/run/netns/${this.ns}`, 'bpftool', 'prog', 'run', 'pinned', `${this.root}/prog`,
+    // One CPU for every run: the mask cache and the stats are per-CPU.
+    const txt = execFileSync('taskset', ['-c', '0', 'nsenter', `--net=/run/netns/${this.ns}`, 'bpftool', 'prog', 'run', 'pinned', `${this.root}/prog`,
       'data_in', fin, 'data_out', fout, 'repeat', '1'], { encoding: 'utf8' });
     const m = /Return value: (\d+)/.exec(txt);
     if (!m) throw new Error(`no return value in: ${txt}`);

@@ -18,12 +18,19 @@ const h = new ProgHarness();
 const S = `${h.ns}s`, A = `${h.ns}a`, B = `${h.ns}b`;
 const PA = 1, PB = 2, PI = 3;
 const NAT_IP = '10.77.0.99';
+/** An IPv4/UDP packet 10.78.0.1:7 -> 10.78.0.2:8 (checksums unchecked on these paths). */
+const UDP_IN = Buffer.from('4500001c000100004011000' + '00a4e00010a4e0002' + '0007000800080000', 'hex');
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const ip = (ns: string, ...args: string[]) => sh('ip', ['-n', ns, ...args]);
 const inNs = (ns: string, ...args: string[]) => sh('ip', ['netns', 'exec', ns, ...args]);
 const ifindex = (ns: string, dev: string) => (JSON.parse(ip(ns, '-j', 'link', 'show', 'dev', dev)) as Array<{ ifindex: number }>)[0].ifindex;
 const mac = (ns: string, dev: string) => inNs(ns, 'cat', `/sys/class/net/${dev}/address`).trim();
+
+/** Sends a raw frame out of A's a0 (AF_PACKET). */
+function sendFromA(frame: Buffer): void {
+  inNs(A, 'python3', '-c', `import socket; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("a0", 0)); s.send(bytes.fromhex("${frame.toString('hex')}"))`);
+}
 
 function portVal(ifx: number, flags: number, name: string): Buffer {
   const b = Buffer.alloc(24);
@@ -106,10 +113,10 @@ t('a miss on veth goes up; the rx VLAN tag (skb metadata) is put back into the d
   // A tagged frame sent from A (AF_PACKET): the receiving stack moves the tag into skb metadata
   // before TC ingress (skb_vlan_untag), so the program sees skb->vlan_present.
   const frame = Buffer.concat([Buffer.from('020000000002', 'hex'), Buffer.from(mac(A, 'a0').replace(/:/g, ''), 'hex'),
-    Buffer.from('8100000a0800', 'hex'), Buffer.from('4500001c000100004011000' + '00a4e00010a4e0002', 'hex'), Buffer.from('0007000800080000', 'hex')]);
+    Buffer.from('8100000a0800', 'hex'), UDP_IN]);
   h.upcalls(256, 50); // drain
   const rx0 = h.counter('port_stats', PA, 1);
-  inNs(A, 'python3', '-c', `import socket; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("a0", 0)); s.send(bytes.fromhex("${frame.toString('hex')}"))`);
+  sendFromA(frame);
   const ups = h.upcalls(8, 200).filter((u) => u.key.readUInt16BE(K.ethType) === 0x0800);
   assert.is(ups.length, 1);
   const u = ups[0];
@@ -152,29 +159,61 @@ function pcapFrames(file: string): Buffer[] {
   return frames;
 }
 
-t('set_ipv4 NAT: TCP works and CHECKSUM_PARTIAL checksums are fixed with the pseudo header', async () => {
-  ip(A, 'neigh', 'replace', NAT_IP, 'lladdr', mac(B, 'b0'), 'dev', 'a0');
-  ip(B, 'neigh', 'replace', '10.77.0.1', 'lladdr', mac(A, 'a0'), 'dev', 'b0');
-  flow(PA, [setIp(SET.DST, '0.0.0.0', '10.77.0.2'), out(PB)]);
-  flow(PB, [setIp(SET.SRC, NAT_IP, '0.0.0.0'), out(PA)]);
-  const pcap = path.join(h.tmp, 'nat.pcap');
-  const td = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-i', 'b0', '-U', '-s', '200', '-c', '30', '-w', pcap, 'tcp and src 10.77.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Frames B receives on b0 (tcpdump, up to count, matching filter) while send() runs. */
+async function captureB(count: number, filter: string[], send: () => void, name: string): Promise<Buffer[]> {
+  const pcap = path.join(h.tmp, `${name}.pcap`);
+  const td = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-i', 'b0', '-U', '-s', '200', '-c', String(count), '-w', pcap, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 5000);
       td.stderr.on('data', (c: Buffer) => { if (c.toString().includes('listening')) { clearTimeout(timer); resolve(); } });
     });
-    inNs(B, 'iperf3', '-s', '-1', '-D');
-    let txt = '';
-    for (let i = 0; i < 20 && !txt.includes('receiver'); i++) {
-      try { txt = inNs(A, 'iperf3', '-c', NAT_IP, '-n', '2M'); } catch { execFileSync('sleep', ['0.1']); }
-    }
-    assert.match(txt, /receiver/, 'TCP through the NAT flows');
-    await new Promise<void>((resolve) => { td.once('exit', () => resolve()); setTimeout(resolve, 3000); });
+    send();
+    await new Promise<void>((resolve) => { td.once('exit', () => resolve()); setTimeout(resolve, 2000); });
   } finally {
     td.kill();
   }
-  const frames = pcapFrames(pcap).filter((f) => f.readUInt16BE(12) === 0x0800 && f[23] === 6);
+  return fs.existsSync(pcap) ? pcapFrames(pcap) : [];
+}
+
+t('push_vlan: B receives the tag; pop_vlan: B receives the frame without it', async () => {
+  const dst = Buffer.from(mac(B, 'b0').replace(/:/g, ''), 'hex');
+  const src = Buffer.from(mac(A, 'a0').replace(/:/g, ''), 'hex');
+  const plain = Buffer.concat([dst, src, Buffer.from('0800', 'hex'), UDP_IN]);
+  const tagged = (tci: number) => Buffer.concat([dst, src, Buffer.from([0x81, 0, tci >> 8, tci & 0xff, 8, 0]), UDP_IN]);
+  flow(PA, [{ type: ACT.PUSH_VLAN, u: Buffer.from([0x81, 0x00, 0x60, 0x0a]) }, out(PB)]);
+  let got = await captureB(1, ['udp or vlan'], () => sendFromA(plain), 'push');
+  assert.is(got.length, 1, 'one frame at B');
+  assert.is(got[0].toString('hex'), tagged(0x600a).toString('hex'));
+  flow(PA, [{ type: ACT.POP_VLAN }, out(PB)]);
+  got = await captureB(1, ['udp or vlan'], () => sendFromA(tagged(20)), 'pop');
+  assert.is(got.length, 1, 'one frame at B');
+  assert.is(got[0].toString('hex'), plain.toString('hex'));
+});
+
+t('several outputs: a clone to each port, the last one redirected', async () => {
+  const frame = Buffer.concat([Buffer.from('ffffffffffff', 'hex'), Buffer.from(mac(A, 'a0').replace(/:/g, ''), 'hex'), Buffer.from('0800', 'hex'), UDP_IN]);
+  flow(PA, [out(PI), out(PB)]);
+  const tx0 = h.counter('port_stats', PI, 3);
+  const got = await captureB(1, ['udp'], () => sendFromA(frame), 'flood');
+  assert.equal(got.map((f) => f.toString('hex')), [frame.toString('hex')]);
+  assert.is(h.counter('port_stats', PI, 3) - tx0, 1n, 'the clone went to the internal port');
+});
+
+t('set_ipv4 NAT: TCP works and CHECKSUM_PARTIAL checksums are fixed with the pseudo header', async () => {
+  ip(A, 'neigh', 'replace', NAT_IP, 'lladdr', mac(B, 'b0'), 'dev', 'a0');
+  ip(B, 'neigh', 'replace', '10.77.0.1', 'lladdr', mac(A, 'a0'), 'dev', 'b0');
+  flow(PA, [setIp(SET.DST, '0.0.0.0', '10.77.0.2'), out(PB)]);
+  flow(PB, [setIp(SET.SRC, NAT_IP, '0.0.0.0'), out(PA)]);
+  let txt = '';
+  const captured = await captureB(30, ['tcp and src 10.77.0.1'], () => {
+    inNs(B, 'iperf3', '-s', '-1', '-D');
+    for (let i = 0; i < 20 && !txt.includes('receiver'); i++) {
+      try { txt = inNs(A, 'iperf3', '-c', NAT_IP, '-n', '2M'); } catch { execFileSync('sleep', ['0.1']); }
+    }
+  }, 'nat');
+  assert.match(txt, /receiver/, 'TCP through the NAT flows');
+  const frames = captured.filter((f) => f.readUInt16BE(12) === 0x0800 && f[23] === 6);
   assert.ok(frames.length >= 10, `captured ${frames.length} TCP packets`);
   for (const f of frames) {
     const ihl = (f[14] & 0xf) * 4;
