@@ -38,7 +38,28 @@ export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/bvs';
 const BPF_ANY = 0;
 const BPF_NOEXIST = 1;
 const BPF_EXIST = 2;
-const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+// bpffs refuses any name with a dot in it; names starting with '_' are reserved for bvs itself.
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const TMP_PREFIX = '_creating-';
+
+/**
+ * Remove a file or directory tree in bpffs. (fs.rmSync's recursive mode trips over bpffs: it
+ * answers readdir of a missing path with EPERM.) Missing paths are fine.
+ */
+export function removePins(p: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) {
+    for (const e of fs.readdirSync(p)) removePins(path.join(p, e));
+    fs.rmdirSync(p);
+  } else {
+    fs.unlinkSync(p);
+  }
+}
 
 export function pinRoot(): string {
   return process.env.BVS_PIN_DIR || DEFAULT_PIN_ROOT;
@@ -102,13 +123,13 @@ export class Datapath {
   static list(): string[] {
     const root = pinRoot();
     if (!fs.existsSync(root)) return [];
-    return fs.readdirSync(root).filter((n) => !n.startsWith('.') && Datapath.exists(n)).sort();
+    return fs.readdirSync(root).filter((n) => NAME_RE.test(n) && Datapath.exists(n)).sort();
   }
 
   /** Load the program and create the maps, pinned under <root>/<name>. All or nothing. */
   static create(name: string, opts: CreateOptions = {}): Datapath {
     if (!NAME_RE.test(name)) {
-      throw new DatapathError('NO_SUCH_DATAPATH', `invalid datapath name "${name}" (letters, digits, _ . -)`);
+      throw new DatapathError('NO_SUCH_DATAPATH', `invalid datapath name "${name}" (letters, digits, _ and -; bpffs allows no dots)`);
     }
     const dir = Datapath.dirOf(name);
     if (fs.existsSync(dir)) throw new DatapathError('DATAPATH_EXISTS', `datapath ${name} already exists`);
@@ -120,8 +141,8 @@ export class Datapath {
     fs.mkdirSync(pinRoot(), { recursive: true, mode: 0o700 });
     // Build under a private name, then rename: a crash or failure never leaves a half-made
     // datapath under the real name.
-    const tmp = path.join(pinRoot(), `.${name}.creating-${process.pid}`);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    const tmp = path.join(pinRoot(), `${TMP_PREFIX}${name}-${process.pid}`);
+    removePins(tmp);
     fs.mkdirSync(tmp, { mode: 0o700 });
     try {
       const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: tmp, maxEntries: { flows: maxFlows } });
@@ -133,7 +154,7 @@ export class Datapath {
       }
       fs.renameSync(tmp, dir);
     } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      removePins(tmp);
       throw err;
     }
     return Datapath.open(name);
@@ -179,7 +200,7 @@ export class Datapath {
           try { a.linkDetach(fd); } catch { /* already detached (device gone) */ } finally { a.close(fd); }
         } catch { /* not a link: just unlink it */ }
       }
-      fs.rmSync(p, { recursive: true, force: true });
+      removePins(p);
     }
     fs.rmdirSync(dir);
   }
@@ -273,7 +294,7 @@ export class Datapath {
     if (fs.existsSync(pinPath)) {
       const fd = a.objGet(pinPath);
       try { a.linkDetach(fd); } catch { /* the device is gone: the link is defunct already */ } finally { a.close(fd); }
-      fs.rmSync(pinPath, { force: true });
+      removePins(pinPath);
     }
     a.mapDelete(this.fds.ifindex_port, u32(port.ifindex));
     a.mapDelete(this.fds.ports, u32(port.portNo));

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { removePins } from '../../src/datapath/datapath.ts';
 
 const execFileP = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -84,7 +85,7 @@ export class Topology {
     inNs('ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
     inNs('ip', 'link', 'set', 'eth0', 'up');
     inNs('ip', 'link', 'set', 'lo', 'up');
-    sh('sysctl', '-qw', `net.ipv6.conf.${port}.disable_ipv6=1`);
+    sh('sysctl', ['-qw', `net.ipv6.conf.${port}.disable_ipv6=1`]);
     sh('ip', ['link', 'set', port, 'up']);
     return host;
   }
@@ -131,7 +132,7 @@ export class Topology {
     for (const l of this.extraLinks) {
       try { execFileSync('ip', ['link', 'del', l], { stdio: 'ignore' }); } catch { /* gone */ }
     }
-    fs.rmSync(this.pinRoot, { recursive: true, force: true });
+    removePins(this.pinRoot);
   }
 }
 
@@ -142,7 +143,7 @@ export class Capture {
   private readonly started: Promise<void>;
 
   constructor(ns: string, filter: string[]) {
-    this.proc = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '-U', '-n', '-Q', 'in', '-w', this.file, ...filter],
+    this.proc = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-Q', 'in', '-w', this.file, ...filter],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     this.started = new Promise((resolve) => {
       const t = setTimeout(resolve, 3000);
@@ -168,7 +169,7 @@ export class Capture {
     } catch {
       return [];
     } finally {
-      fs.rmSync(this.file, { force: true });
+      if (!process.env.BVS_KEEP_PCAP) fs.rmSync(this.file, { force: true });
     }
   }
 }
