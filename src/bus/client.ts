@@ -273,6 +273,19 @@ export class Bus {
     };
   }
 
+  /**
+   * Round trip to the server: once it resolves, every serve()/subscribe() made before is
+   * registered there. Await it before announcing a service (e.g. publishing daemon.started),
+   * or a client may request before the subscription exists and get no responders.
+   */
+  async flush(): Promise<void> {
+    try {
+      await this.nc.flush();
+    } catch (err) {
+      throw new BusConnectionError(`flush failed: ${(err as Error).message}`, err);
+    }
+  }
+
   /** Stops every service (in-flight replies are sent), then drains and closes the connection. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.#services].map((s) => s.stop()));
