@@ -21,12 +21,17 @@
  * pointers, so every header is read into locals before the next bvs_hdr() call and no pointer
  * is kept across calls.
  *
- * Choices where the packet is odd (all as the OVS kernel datapath, datapath/flow.c):
+ * Choices where the packet is odd (as the OVS kernel datapath, datapath/flow.c, except where
+ * noted):
  *  - One VLAN tag goes in the key. An offloaded tag (skb->vlan_present, from rx VLAN
  *    acceleration, e.g. on veth) is not in the data; then the data's ethertype at 12 is the
  *    inner one. A second tag (QinQ) is not parsed: eth_type = 0x8100/0x88a8, no L3 fields.
  *    A truncated tag: vlan_tci 0, eth_type = the TPID, nothing further.
- *  - An 802.3 length field (< 0x600) gives eth_type 0x05ff (OpenFlow's "not an ethertype").
+ *  - An 802.3 length field (< 0x600) gives eth_type 0x05ff, OVS userspace's FLOW_DL_TYPE_NONE
+ *    (the OVS kernel says ETH_P_802_2 and odp-util translates; we skip the translation). No
+ *    LLC/SNAP parsing.
+ *  - IPv4 needs version 4, IHL >= 5 and the whole header (with options) within the packet;
+ *    otherwise no IP field is set. An IPv6 header needs version 6 and 40 bytes.
  *  - ICMP/ICMPv6 need the 8-byte header, TCP needs doff >= 5 and doff*4 bytes, UDP 8, SCTP 12;
  *    otherwise tp_* stay 0. L4 is not parsed for a later fragment.
  *  - IPv6: up to BVS_IPV6_MAX_EXT extension headers (hop-by-hop, routing, destination options,
