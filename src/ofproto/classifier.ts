@@ -25,6 +25,9 @@
  *     stage of a subtable whose mask on the field is a prefix of length L, whether any rule's
  *     prefix of length L lies on the packet's path; if not, the subtable is skipped after
  *     un-wildcarding only the leading bits the trie walk needed (see trie.ts).
+ *   - Ports trie. When a subtable's last stage holds only tp_src/tp_dst and no rule matched,
+ *     a per-subtable trie over the rules' port values tells how many leading port bits were
+ *     needed to prove it; only those are un-wildcarded (OVS's ports_trie).
  *   - Priority cut-off. Subtables not visited contribute nothing.
  * Hash collisions only ever make a lookup consult more bits, never fewer, and every final
  * candidate is compared bit for bit, so they cost width, not correctness.
@@ -57,6 +60,15 @@ export interface ClsRule {
 
 const TRIE_WORDS = [W.NW_SRC, W.NW_DST] as const;
 const L3_STAGE = 2;
+const L4_STAGE = 3;
+
+function portsWord(w: Words): number {
+  return (((w[W.TP_SRC]! & 0xffff) << 16) | (w[W.TP_DST]! & 0xffff)) >>> 0;
+}
+
+function ctz32(x: number): number {
+  return x === 0 ? 32 : 31 - Math.clz32(x & -x);
+}
 
 function mix(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
@@ -80,6 +92,13 @@ class Subtable<R extends ClsRule> {
   /** Prefix length of the mask on nw_src / nw_dst: 0 = not matched, -1 = not a prefix. */
   readonly triePlen: [number, number];
   readonly prioCount = new Map<number, number>();
+  /**
+   * Ports trie (OVS's ports_trie): when the last stage holds only tp_src/tp_dst, the rules'
+   * (tp_src << 16 | tp_dst) & mask values with plen = the mask's length up to its last 1-bit.
+   */
+  readonly portsMask: number;
+  readonly portsPlen: number;
+  readonly portsTrie = new PrefixTrie();
   maxPriority = -1;
   nRules = 0;
 
@@ -102,6 +121,11 @@ class Subtable<R extends ClsRule> {
     }
     for (let s = 0; s < this.stageIdx.length - 1; s++) this.stageSets.push(new Map());
     this.triePlen = [prefixLen(mask[W.NW_SRC]!), prefixLen(mask[W.NW_DST]!)];
+    const last = this.stageIdx[this.stageIdx.length - 1]!;
+    const onlyPorts = this.stageNo[this.stageNo.length - 1] === L4_STAGE
+      && Array.from(last).every((i) => i === W.TP_SRC || i === W.TP_DST);
+    this.portsMask = onlyPorts ? portsWord(mask) : 0;
+    this.portsPlen = this.portsMask ? 32 - ctz32(this.portsMask) : 0;
   }
 
   /** The hashes of `value` (already masked) at each stage; the last is the bucket key. */
@@ -133,7 +157,7 @@ export class Classifier<R extends ClsRule> {
   /** Subtables visited by the most recent lookup (for statistics and the benchmark). */
   lastVisited = 0;
   // Per-lookup trie results: [plens, maskbits] per trie field, valid when trieGen matches.
-  private readonly trieOut = [new Int32Array(2), new Int32Array(2)];
+  private readonly trieOut = [new Int32Array(2), new Int32Array(2), new Int32Array(2)];
   private readonly trieDone = [false, false];
 
   get size(): number {
@@ -173,6 +197,7 @@ export class Classifier<R extends ClsRule> {
       const pl = st.triePlen[t]!;
       if (pl > 0) this.tries[t]!.insert(rule.match.value[TRIE_WORDS[t]]!, pl);
     }
+    if (st.portsPlen) st.portsTrie.insert(portsWord(rule.match.value), st.portsPlen);
     if (rule.priority > st.maxPriority) {
       st.maxPriority = rule.priority;
       this.resort();
@@ -199,6 +224,7 @@ export class Classifier<R extends ClsRule> {
       const pl = st.triePlen[t]!;
       if (pl > 0) this.tries[t]!.remove(rule.match.value[TRIE_WORDS[t]]!, pl);
     }
+    if (st.portsPlen) st.portsTrie.remove(portsWord(rule.match.value), st.portsPlen);
     st.nRules--;
     this.nRules--;
     const pc = st.prioCount.get(rule.priority)! - 1;
@@ -271,15 +297,27 @@ export class Classifier<R extends ClsRule> {
         }
       }
     }
-    st.foldMask(wc, nStages);
     const bucket = st.buckets.get(h);
-    if (bucket === undefined) return undefined;
-    for (let k = 0; k < bucket.length; k++) {
-      const r = bucket[k]!;
-      if (r.priority <= bestPri) return undefined;
-      if (matchesIn(st, r.match.value, flow)) return r;
+    let match: R | undefined;
+    if (bucket !== undefined) {
+      // Sorted by priority, highest first: the first rule that matches is the subtable's answer.
+      for (let k = 0; k < bucket.length; k++) {
+        if (matchesIn(st, bucket[k]!.match.value, flow)) { match = bucket[k]; break; }
+      }
     }
-    return undefined;
+    if (match === undefined && st.portsPlen) {
+      // No rule here: the ports trie tells how many leading port bits proved it (OVS
+      // find_match_wc), so the rest of tp_src/tp_dst stays wildcarded.
+      st.foldMask(wc, nStages - 1);
+      const out = this.trieOut[2]!;
+      st.portsTrie.lookup((portsWord(flow) & st.portsMask) >>> 0, out);
+      const bits = (st.portsMask & prefixMask(out[1]!)) >>> 0;
+      wc[W.TP_SRC] |= bits >>> 16;
+      wc[W.TP_DST] |= bits & 0xffff;
+      return undefined;
+    }
+    st.foldMask(wc, nStages);
+    return match !== undefined && match.priority > bestPri ? match : undefined;
   }
 
   /** True when a trie proves `st` cannot match; the trie's bits are then in `wc`. */
