@@ -23,7 +23,8 @@
  * with BPF_F_PSEUDO_HDR for address changes, on the TCP/UDP checksum). Each pair leaves the
  * one's-complement sum of the packet unchanged except where the L4 helper accounts for it, so a
  * CHECKSUM_COMPLETE skb->csum stays right, and CHECKSUM_PARTIAL is handled by the helper.
- * BPF_F_MARK_MANGLED_0 keeps a zero UDP checksum ("none", RFC 768) at zero.
+ * BPF_F_MARK_MANGLED_0 keeps a zero UDP checksum ("none", RFC 768) at zero. Ethernet addresses
+ * lie outside skb->csum (it starts at the network header), so set_eth needs no fix-up.
  */
 #ifndef BVS_LIB_ACTIONS_H
 #define BVS_LIB_ACTIONS_H
