@@ -342,8 +342,16 @@ export async function connectBus(opts: ConnectBusOptions): Promise<Bus> {
   }
 }
 
-/** Connects to the embedded server of a run dir (DIR/nats.url and DIR/nats.token). */
+/**
+ * Connects to the bus a run dir publishes (DIR/nats.url, DIR/nats.token), addressing the host id
+ * in DIR/nats.host unless `opts.host` is given.
+ */
 export async function connectRunDir(runDir: string, opts: Omit<ConnectBusOptions, 'servers' | 'token'> = {}): Promise<Bus> {
   const ep = await readEndpoint(runDir);
-  return connectBus({ ...opts, servers: ep.url, ...(ep.token === undefined ? {} : { token: ep.token }) });
+  return connectBus({
+    ...opts,
+    servers: ep.url,
+    ...(ep.token === undefined ? {} : { token: ep.token }),
+    ...(opts.host === undefined && ep.host !== undefined ? { host: ep.host } : {}),
+  });
 }

@@ -26,7 +26,7 @@ export {
 export { OFPP_LOCAL, replyEnvelope, u64, type ReplyEnvelope, type ReplyError } from './contracts/common.ts';
 export { InterfaceType, HealthStatus } from './contracts/vsctl.ts';
 export { PacketInReason } from './contracts/events.ts';
-export { readEndpoint, RunDirFile, type BusEndpoint } from './rundir.ts';
+export { readEndpoint, removeEndpoint, RunDirFile, writeEndpoint, type BusEndpoint } from './rundir.ts';
 export {
   DEFAULT_NATS_SERVER, NatsServerBusyError, NatsServerError, reapStaleNatsServer, startNatsServer,
   type NatsServer, type NatsServerExit, type NatsServerOptions,

@@ -83,6 +83,8 @@ export interface NatsServerOptions {
   maxPayload?: number;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /** The daemon's host id, published in DIR/nats.host for local CLIs. */
+  hostId?: string;
   /** Each line nats-server logs (stderr), e.g. to forward to pino. */
   onLog?: (line: string) => void;
 }
@@ -293,7 +295,9 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       }
       await sleep(20);
     }
-    await writeEndpoint(runDir, token === undefined ? { url } : { url, token });
+    await writeEndpoint(runDir, {
+      url, ...(token === undefined ? {} : { token }), ...(opts.hostId === undefined ? {} : { host: opts.hostId }),
+    });
   } catch (err) {
     await killAll();
     const log = tail.length > 0 ? `\n${tail.join('\n')}` : '';

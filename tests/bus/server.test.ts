@@ -26,7 +26,7 @@ t.after(async () => {
 
 t('start: loopback, random port, url and token files, accepts an authenticated client', async () => {
   const dir = tempRunDir('start');
-  const srv = await startNatsServer({ runDir: dir });
+  const srv = await startNatsServer({ runDir: dir, hostId: 'node-7' });
   servers.push(srv);
   assert.match(srv.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.ok(await isAlive(srv.pid));
@@ -37,8 +37,9 @@ t('start: loopback, random port, url and token files, accepts an authenticated c
   const argv = readFileSync(`/proc/${srv.pid}/cmdline`, 'utf8');
   assert.not.ok(argv.includes(srv.token!));
   const ep = await readEndpoint(dir);
-  assert.equal(ep, { url: srv.url, token: srv.token });
+  assert.equal(ep, { url: srv.url, token: srv.token, host: 'node-7' });
   const bus = await connectRunDir(dir);
+  assert.is(bus.host, 'node-7', 'the CLI addresses the daemon\'s host id');
   await bus.close();
   // Without the token the server refuses us.
   try {
@@ -49,6 +50,7 @@ t('start: loopback, random port, url and token files, accepts an authenticated c
     assert.instance(e, BusConnectionError);
   }
   await srv.stop();
+  assert.not.ok(existsSync(path.join(dir, RunDirFile.Host)));
 });
 
 t('stop: the process is gone, url/token/pid files removed, stop is idempotent', async () => {
@@ -61,6 +63,7 @@ t('stop: the process is gone, url/token/pid files removed, stop is idempotent', 
   assert.not.ok(existsSync(path.join(dir, RunDirFile.Url)));
   assert.not.ok(existsSync(path.join(dir, RunDirFile.Token)));
   assert.not.ok(existsSync(path.join(dir, RunDirFile.Pid)));
+  assert.not.ok(existsSync(path.join(dir, RunDirFile.Host)));
   const exit = await srv.exited;
   assert.is(exit.code, 0);
   await srv.stop();
