@@ -20,6 +20,7 @@ export { parseActions } from './parse-actions.ts';
 export { formatMatch, formatActions, formatAction, formatFlow, formatFlowStats } from './format.ts';
 export { Pipeline, Rule, TableError, N_TABLES, type RemovedRule, type RemovedReason } from './table.ts';
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
+export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
 export { xlate, isStale, inMegaflow, type XlateResult } from './xlate.ts';
 export {
   XlateError, encodeControllerCookie, decodeControllerCookie, USERSPACE_KIND,

@@ -14,6 +14,7 @@ import type { Words } from './flow.ts';
 import { formatFlowStats } from './format.ts';
 import type { Match } from './match.ts';
 import type { FlowMod } from './parse.ts';
+import type { Group } from './groups.ts';
 
 export const N_TABLES = 255;
 
@@ -58,6 +59,7 @@ function outputsTo(r: Rule, port: number): boolean {
 
 export class Pipeline {
   readonly tables = new Map<number, Classifier<Rule>>();
+  readonly groups = new Map<number, Group>();
   /** Bumped on every change to any table: megaflows built before may be stale. */
   generation = 0;
 
@@ -131,6 +133,19 @@ export class Pipeline {
 
   removeRule(r: Rule): boolean {
     const ok = this.tables.get(r.table)?.remove(r) ?? false;
+    if (ok) this.generation++;
+    return ok;
+  }
+
+  /** OFPGC_ADD (replacing an existing group of that id, like OFPGC_MODIFY). */
+  addGroup(g: Group): void {
+    this.groups.set(g.id, g);
+    this.generation++;
+  }
+
+  /** OFPGC_DELETE; deleting a group does not delete the rules that refer to it here. */
+  deleteGroup(id: number): boolean {
+    const ok = this.groups.delete(id);
     if (ok) this.generation++;
     return ok;
   }

@@ -15,6 +15,7 @@ import { formatMatch } from './format.ts';
 import { Match } from './match.ts';
 import { FlowSyntaxError, parseFlow } from './parse.ts';
 import { TableError } from './table.ts';
+import { parseGroup } from './groups.ts';
 import type { TraceStep } from './xlate-ctx.ts';
 import { xlate, type XlateResult } from './xlate.ts';
 
@@ -89,7 +90,7 @@ export function formatTrace(r: TraceReport, bridgeName: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Loads an ovs-ofctl flows file into the bridge; errors name the line. */
+/** Loads an ovs-ofctl flows file (lines starting group_id= are groups) into the bridge; errors name the line. */
 export function loadFlows(bridge: Bridge, text: string, file = 'flows'): number {
   let n = 0;
   const lines = text.split('\n');
@@ -97,6 +98,7 @@ export function loadFlows(bridge: Bridge, text: string, file = 'flows'): number 
     const line = lines[i]!.replace(/#.*$/, '').trim();
     if (!line) continue;
     try {
+      if (/^group_id\s*=/.test(line)) { bridge.pipeline.addGroup(parseGroup(line)); n++; continue; }
       bridge.pipeline.add(parseFlow(line, 'add'));
       n++;
     } catch (e) {

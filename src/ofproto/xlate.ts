@@ -36,6 +36,7 @@ import type { MacDep } from './mac-learning.ts';
 import type { Rule } from './table.ts';
 import { XlateCtx, encodeControllerCookie, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
 import { xlateNormal } from './xlate-normal.ts';
+import { selectBucket } from './groups.ts';
 
 export interface XlateResult {
   actions: DpAction[];
@@ -173,6 +174,29 @@ function outputPort(ctx: XlateCtx, port: number, table: number, rule: Rule | und
   }
 }
 
+/**
+ * Group actions: `all` runs every bucket on its own copy of the flow (OpenFlow 1.3 §5.6.1: each
+ * bucket processes a clone of the packet); `select` runs one bucket chosen by selectBucket.
+ * Header changes a bucket made are committed before its outputs; the flow is restored after.
+ */
+function xlateGroup(ctx: XlateCtx, id: number, table: number, rule: Rule | undefined): void {
+  const g = ctx.bridge.pipeline.groups.get(id);
+  if (!g) { ctx.note(`group:${id}: no such group, skipped`); return; }
+  if (ctx.depth >= MAX_RESUBMIT_DEPTH) { ctx.fail(`over max translation depth ${MAX_RESUBMIT_DEPTH}`); return; }
+  const buckets = g.type === 'all' ? g.buckets : [selectBucket(g, ctx.flow, ctx.wc)].filter((b) => b !== undefined);
+  for (const b of buckets) {
+    ctx.note(`group:${id} (${g.type}): bucket ${b.id}: ${b.actions.length ? b.actions.map(formatAction).join(',') : 'drop'}`);
+    const saved = ctx.flow.slice();
+    const tpid = ctx.pushTpid;
+    ctx.depth++;
+    doActions(ctx, b.actions, table, rule);
+    ctx.depth--;
+    ctx.flow.set(saved);
+    ctx.pushTpid = tpid;
+    if (ctx.error !== undefined) return;
+  }
+}
+
 function setVlanTci(ctx: XlateCtx, tci: number): void {
   ctx.wc[W.VLAN_TCI] = 0xffff;
   ctx.flow[W.VLAN_TCI] = tci;
@@ -245,7 +269,7 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
         break;
       case 'resubmit': resubmit(ctx, a.table ?? table, a.port); break;
       case 'goto_table': resubmit(ctx, a.table, undefined); break;
-      case 'group': ctx.note(`group:${a.id}: groups are not supported, skipped`); break;
+      case 'group': xlateGroup(ctx, a.id, table, rule); break;
     }
   }
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { formatActions as formatDp } from '../../src/datapath/odp/index.ts';
 import { keyMatches, emptyKey } from '../../src/datapath/flow.ts';
 import {
-  Bridge, decodeControllerCookie, inMegaflow, MAX_RESUBMIT_DEPTH, parseFlow, xlate,
+  Bridge, decodeControllerCookie, formatTrace, loadFlows, offlineBridge, packetFromText, trace, formatGroup, inMegaflow, MAX_RESUBMIT_DEPTH, parseFlow, parseGroup, xlate,
 } from '../../src/ofproto/index.ts';
 import { pick, prng, randomInside, randomKey } from './gen.ts';
 
@@ -20,7 +20,7 @@ const ACTIONS = [
   'output:1', 'output:2', 'output:3', 'NORMAL', 'FLOOD', 'in_port', 'mod_dl_src:02:00:00:00:00:09',
   'mod_nw_dst:10.9.9.9', 'mod_tp_dst:8080', 'dec_ttl', 'mod_vlan_vid:30', 'strip_vlan', 'push_vlan:0x8100',
   'load:1->NXM_NX_REG0[]', 'move:NXM_OF_IP_SRC[0..7]->NXM_NX_REG0[0..7]', 'mod_nw_tos:8', 'controller',
-  'set_field:3->reg0', 'mod_vlan_pcp:5',
+  'set_field:3->reg0', 'mod_vlan_pcp:5', 'group:1', 'group:2',
 ];
 
 function randomBridge(r: () => number): Bridge {
@@ -32,6 +32,8 @@ function randomBridge(r: () => number): Bridge {
   for (const [vlan, mac, port] of [[10, 0x020000000001, 2], [0, 0x020000000002, 1], [20, 0x020000000004, 3], [10, 0x020000000004, 3]] as const) {
     if (r() < 0.7) b.mac.learn(vlan, mac, port, 1_000_000);
   }
+  b.pipeline.addGroup(parseGroup('group_id=1,type=all,bucket=mod_vlan_vid:7,output:1,bucket=output:2,bucket=mod_nw_dst:10.0.0.7,output:3'));
+  b.pipeline.addGroup(parseGroup('group_id=2,type=select,bucket=weight:3,actions=output:1,bucket=weight:1,actions=mod_dl_dst:02:00:00:00:00:05,output:4'));
   const n = 1 + Math.floor(r() * 12);
   for (let i = 0; i < n; i++) {
     const table = pick(r, [0, 0, 0, 1, 2]);
@@ -140,6 +142,46 @@ t('fields the datapath cannot rewrite fail the translation (drop) with a reason'
   const r = xlate(b, key({ ipProto: 1 }));
   assert.equal(r.actions, []);
   assert.ok(r.error);
+});
+
+t('group all: each bucket works on its own copy of the packet', () => {
+  const b = bridge(['priority=10,ip,actions=group:1,output:4']);
+  b.pipeline.addGroup(parseGroup('group_id=1,type=all,bucket=mod_nw_dst:10.0.0.7,output:2,bucket=output:3'));
+  assert.is(formatDp(xlate(b, key({ ipv4Dst: 0x0a000001 })).actions), 'set(ipv4(dst=10.0.0.7)),2,set(ipv4(dst=10.0.0.1)),3,4');
+});
+
+t('group select: weighted, symmetric in source/destination, hashed fields un-wildcarded', () => {
+  const b = bridge(['priority=10,ip,actions=group:2']);
+  b.pipeline.addGroup(parseGroup('group_id=2,type=select,bucket=weight:1,actions=output:2,bucket=weight:1,actions=output:3'));
+  const seen = new Set<string>();
+  for (let i = 0; i < 64; i++) {
+    const fwd = xlate(b, key({ ipv4Src: 0x0a000000 + i, ipv4Dst: 0x0a000100, tpSrc: 1000 + i, tpDst: 80 }));
+    const rev = xlate(b, key({ ipv4Dst: 0x0a000000 + i, ipv4Src: 0x0a000100, tpDst: 1000 + i, tpSrc: 80, ethSrc: 0x020000000002, ethDst: 0x020000000001 }));
+    assert.is(formatDp(rev.actions), formatDp(fwd.actions));
+    assert.is(fwd.megaflow.mask.tpSrc, 0xffff);
+    seen.add(formatDp(fwd.actions));
+  }
+  assert.equal([...seen].sort(), ['2', '3']);
+});
+
+t('groups print in ovs-ofctl dump-groups form and parse back', () => {
+  const text = 'group_id=2,type=select,bucket=bucket_id:0,weight:3,actions=output:1,bucket=bucket_id:1,weight:1,actions=mod_dl_dst:02:00:00:00:00:05,output:4';
+  assert.is(formatGroup(parseGroup(text)), text);
+  assert.throws(() => parseGroup('group_id=1,type=fast_failover,bucket=output:1'), /not supported/);
+});
+
+t('trace: offline bridge from a flows file with a group; steps, notes and ODP strings', () => {
+  const b = offlineBridge('p1=1,p2=2:tag=10,p3=3');
+  assert.is(loadFlows(b, '# c\ngroup_id=5,type=all,bucket=output:2,bucket=output:3\npriority=1,in_port=1,actions=resubmit(,1)\ntable=1,priority=1,actions=group:5\n'), 3);
+  const rep = trace(b, packetFromText(b, 'in_port=1,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,udp,udp_dst=53'));
+  assert.is(rep.datapathActions, '2,3');
+  assert.is(rep.steps.length, 2);
+  assert.is(rep.steps[1]!.depth, 1);
+  const text = formatTrace(rep, 'br0');
+  assert.match(text, 'group:5 (all): bucket 0: output:2');
+  assert.match(text, `Megaflow: ${rep.megaflow}`);
+  assert.match(text, 'Datapath actions: 2,3');
+  assert.throws(() => loadFlows(b, 'ip,actions=output:1\nip,nw_src=1.2.3.4/40,actions=drop\n', 'f.txt'), /f\.txt:2: .*prefix length 40/);
 });
 
 t.run();
