@@ -16,6 +16,11 @@
  * - A commit's promise resolves only after the bytes holding it were written and fdatasync'd
  *   (group commit: records queued while one fdatasync runs share the next one). The caller replies
  *   to the client only then, so an acknowledged transaction survives kill -9 and power loss.
+ * - Preallocation: the file is extended ahead of the write position with zeros that are written and
+ *   fsync'd once per MiB. Records then overwrite already-allocated blocks, so an fdatasync flushes
+ *   data only, with no file-size/extent metadata to journal (about 3x cheaper on ext4 here than
+ *   appending). Readers treat an all-zero tail at a record boundary as the end of the log; a clean
+ *   close truncates it away, so a closed file is byte-for-byte OVS format.
  *
  * Crash cases
  * - Crash mid-write: the last record is short or its sha1 mismatches -> dropped at next open.
@@ -34,7 +39,9 @@
  * Neighbours: errors.ts only. Used by storage.ts.
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { OvsdbStorageError } from './errors.ts';
 
@@ -52,6 +59,8 @@ export interface ReadResult {
   goodLength: number;
   /** Why reading stopped early (torn or corrupt tail), if it did. */
   problem?: string;
+  /** The file ends in preallocated zeros after the last record (normal after a crash). */
+  zeroTail?: boolean;
 }
 
 /** Parses records from the start of `buf`, stopping at the first bad one. */
@@ -59,6 +68,11 @@ export function decodeRecords(buf: Buffer): ReadResult {
   const records: unknown[] = [];
   let off = 0;
   while (off < buf.length) {
+    if (buf[off] === 0) {
+      // The preallocated, zero-filled tail (see LogWriter): the end of the log, unless garbage follows.
+      for (let i = off; i < buf.length; i++) if (buf[i] !== 0) return { records, goodLength: off, problem: `non-zero byte at offset ${i} inside the zero-filled tail` };
+      return { records, goodLength: off, zeroTail: true };
+    }
     const nl = buf.indexOf(10, off);
     if (nl < 0 || nl - off > 200) return { records, goodLength: off, problem: `incomplete record header at offset ${off}` };
     const m = /^OVSDB JSON (\d+) ([0-9a-f]{40})$/.exec(buf.toString('latin1', off, nl));
@@ -85,26 +99,44 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+const fdatasync = promisify(fs.fdatasync);
+const fsync = promisify(fs.fsync);
+const PREALLOC = 1 << 20;
+const ZEROS = Buffer.alloc(PREALLOC);
+
 /** Appends records with group commit. One LogWriter per open file; not shared across processes. */
 export class LogWriter {
+  /**
+   * fdatasync on the event loop thread (default) or on libuv's threadpool. Synchronous is faster
+   * per commit on a busy host (no thread handoff, ~100 us saved here) and still group-commits:
+   * the flush runs in setImmediate, after every request read in this loop turn, and requests that
+   * arrive during the fdatasync are read and batched by the next turn. Set
+   * BVS_OVSDB_ASYNC_FLUSH=1 (or LogWriter.syncFlush = false) to keep the loop free instead.
+   */
+  static syncFlush = process.env.BVS_OVSDB_ASYNC_FLUSH !== '1';
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private seq = 0;
   private exclusive: Promise<void> | null = null;
   private inFlight: Promise<void> | null = null;
   private broken: Error | null = null;
-  /** Records written since `trackFrom` was set (compaction's tail). */
+  /** Records written since startTracking() (compaction's tail). */
   private tracked: { seq: number; bytes: Buffer }[] | null = null;
-  bytesWritten = 0;
+  /** Physical file size (>= size; the difference is zero-filled preallocation). */
+  private allocated: number;
 
   private constructor(
-    private fh: fsp.FileHandle,
+    private fd: number,
     readonly file: string,
+    /** Logical size: the end of the last record. */
     public size: number,
-  ) {}
+  ) {
+    this.allocated = fs.fstatSync(fd).size;
+  }
 
+  /** Opens `file` for appending at byte `size` (the end of its last good record). */
   static async open(file: string, size: number): Promise<LogWriter> {
-    return new LogWriter(await fsp.open(file, 'a'), file, size);
+    return new LogWriter(fs.openSync(file, 'r+'), file, size);
   }
 
   /** Sequence number of the last record handed to append(). */
@@ -122,8 +154,20 @@ export class LogWriter {
     });
   }
 
+  /** Makes sure [size, size + n) lies inside fsync'd, zero-filled space. */
+  private async reserve(n: number): Promise<void> {
+    if (this.size + n <= this.allocated) return;
+    const target = Math.ceil((this.size + n + PREALLOC) / PREALLOC) * PREALLOC;
+    for (let off = this.allocated; off < target; off += PREALLOC) fs.writeSync(this.fd, ZEROS, 0, Math.min(PREALLOC, target - off), off);
+    if (LogWriter.syncFlush) fs.fsyncSync(this.fd);
+    else await fsync(this.fd);
+    this.allocated = target;
+  }
+
   private async flushLoop(): Promise<void> {
     try {
+      // Let the current tick's other requests queue up too: they share this flush's fdatasync.
+      await new Promise((r) => setImmediate(r));
       while (this.queue.length) {
         if (this.exclusive) await this.exclusive;
         const batch = this.queue;
@@ -132,12 +176,13 @@ export class LogWriter {
         let done!: () => void;
         this.inFlight = new Promise((r) => (done = r));
         try {
-          const bufs = batch.map((p) => p.bytes);
-          await this.fh.writev(bufs);
-          await this.fh.datasync();
-          const n = bufs.reduce((a, b) => a + b.length, 0);
-          this.size += n;
-          this.bytesWritten += n;
+          const buf = batch.length === 1 ? batch[0].bytes : Buffer.concat(batch.map((p) => p.bytes));
+          await this.reserve(buf.length);
+          let off = 0;
+          while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off, this.size + off);
+          if (LogWriter.syncFlush) fs.fdatasyncSync(this.fd);
+          else await fdatasync(this.fd);
+          this.size += buf.length;
           if (this.tracked) for (const p of batch) this.tracked.push({ seq: p.seq, bytes: p.bytes });
           for (const p of batch) p.resolve();
         } catch (err) {
@@ -190,11 +235,10 @@ export class LogWriter {
       } finally {
         await dir.close();
       }
-      const old = this.fh;
-      this.fh = await fsp.open(this.file, 'a');
-      this.size = (await this.fh.stat()).size;
-      this.bytesWritten = 0;
-      await old.close();
+      const old = this.fd;
+      this.fd = fs.openSync(this.file, 'r+');
+      this.size = this.allocated = fs.fstatSync(this.fd).size;
+      fs.closeSync(old);
       // Queued records already covered by the snapshot are durable now.
       const covered = this.queue.filter((p) => p.seq <= snapSeq);
       this.queue = this.queue.filter((p) => p.seq > snapSeq);
@@ -207,9 +251,13 @@ export class LogWriter {
     }
   }
 
-  /** Waits for queued records, then closes the file. */
+  /** Waits for queued records, drops the preallocated tail, and closes the file. */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
-    await this.fh.close();
+    if (this.allocated > this.size && !this.broken) {
+      fs.ftruncateSync(this.fd, this.size);
+      await fsync(this.fd);
+    }
+    fs.closeSync(this.fd);
   }
 }
