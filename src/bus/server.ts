@@ -116,7 +116,10 @@ export interface NatsServer {
   /** nats-server's pid (not the guard's). */
   readonly pid: number;
   readonly runDir: string;
-  /** Settles when the server exits, for whatever reason (a supervisor can restart it). */
+  /**
+   * Settles when the server exits, for whatever reason. After an unexpected exit, a supervisor
+   * calls stop() (which then only removes the files) and starts a new server.
+   */
   readonly exited: Promise<NatsServerExit>;
   /** SIGTERM, then SIGKILL after stopTimeoutMs; removes nats.url/nats.token/nats.pid. Idempotent. */
   stop(): Promise<void>;
@@ -205,6 +208,20 @@ function probeInfo(host: string, port: number, timeoutMs: number): Promise<boole
   });
 }
 
+/**
+ * The client port from nats-server's ports file ({"nats":["nats://127.0.0.1:40959"],...}), or
+ * null while it is missing or partly written (nats-server does not write it atomically).
+ */
+async function readPortsFile(file: string): Promise<number | null> {
+  try {
+    const first = (JSON.parse(await fs.readFile(file, 'utf8')) as { nats?: unknown[] }).nats?.[0];
+    const port = typeof first === 'string' ? Number(new URL(first).port) : NaN;
+    return Number.isInteger(port) && port > 0 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
 function urlHost(bind: string): string {
   const h = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
   return h.includes(':') ? `[${h}]` : h;
@@ -282,10 +299,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       if (Date.now() > deadline) throw new NatsServerError(`nats-server not ready within ${startTimeoutMs} ms`);
       if (srvPid === 0) srvPid = (await readPidFile(path.join(runDir, RunDirFile.Pid))) ?? 0;
       if (srvPid > 0) {
-        const ports = await fs.readFile(path.join(runDir, `nats-server_${srvPid}.ports`), 'utf8').catch(() => null);
-        const first = ports === null ? undefined : (JSON.parse(ports) as { nats?: string[] }).nats?.[0];
-        const actual = first === undefined ? NaN : Number(new URL(first).port);
-        if (Number.isInteger(actual) && actual > 0) {
+        const actual = await readPortsFile(path.join(runDir, `nats-server_${srvPid}.ports`));
+        if (actual !== null) {
           const host = urlHost(bind);
           if (await probeInfo(host.replace(/^\[|\]$/g, ''), actual, 1000)) {
             url = `nats://${host}:${actual}`;

@@ -76,6 +76,30 @@ t('stop: the process is gone, url/token/pid files removed, stop is idempotent', 
   }
 });
 
+t('a server that ignores the graceful stop is SIGKILLed after stopTimeoutMs', async () => {
+  const srv = await startNatsServer({ runDir: tempRunDir('hung'), stopTimeoutMs: 300 });
+  servers.push(srv);
+  signal(srv.pid, 'SIGSTOP'); // a stopped process cannot act on SIGINT; SIGKILL still works
+  const t0 = Date.now();
+  await srv.stop();
+  assert.ok(Date.now() - t0 >= 300, 'graceful stop was not given its time');
+  assert.ok(Date.now() - t0 < 3000);
+  assert.not.ok(await isAlive(srv.pid));
+  assert.is((await srv.exited).signal, 'SIGKILL');
+});
+
+t('an unexpected server death settles `exited`; stop() then only cleans up', async () => {
+  const dir = tempRunDir('crash');
+  const srv = await startNatsServer({ runDir: dir });
+  servers.push(srv);
+  signal(srv.pid, 'SIGKILL');
+  const exit = await srv.exited;
+  assert.is(exit.code, 128 + 9, 'the guard reports how the server died');
+  assert.ok(existsSync(path.join(dir, RunDirFile.Url)));
+  await srv.stop();
+  assert.not.ok(existsSync(path.join(dir, RunDirFile.Url)));
+});
+
 t('a fixed port that is taken fails with the server log, leaving nothing behind', async () => {
   const a = await startNatsServer({ runDir: tempRunDir('porta') });
   servers.push(a);
