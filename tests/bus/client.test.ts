@@ -142,17 +142,22 @@ t('a handler returning an invalid reply gets an internal error reply, not a brok
   await svc.stop();
 });
 
-t('an empty payload is an empty request (nats req SUBJECT "")', async () => {
-  const svc = daemon.serve('daemon.ping', () => ({
-    host: daemon.host, pid: process.pid, version: '0.1.0', protocol: 1, uptime_s: 1, time: new Date().toISOString(),
-  }));
+t('serveAll; an empty payload is an empty request (nats req SUBJECT "")', async () => {
+  const svcs = daemon.serveAll({
+    'daemon.ping': () => ({
+      host: daemon.host, pid: process.pid, version: '0.1.0', protocol: 1, uptime_s: 1, time: new Date().toISOString(),
+    }),
+    'daemon.health': () => ({ status: 'ok', components: [{ name: 'ovsdb', status: 'ok' }] }),
+  });
+  assert.is(svcs.length, 2);
   await daemon.flush();
   const r = await raw('daemon.ping', '');
   assert.ok(r.ok);
   const p = await cli.request('daemon.ping', {});
   assert.is(p.host, 'test-host');
   assert.is(p.pid, process.pid);
-  await svc.stop();
+  assert.is((await cli.request('daemon.health', {})).components[0]!.name, 'ovsdb');
+  await Promise.all(svcs.map((s) => s.stop()));
 });
 
 t('no daemon: BusNoRespondersError; a slow daemon: BusTimeoutError', async () => {
@@ -263,6 +268,17 @@ t('close waits for in-flight handlers, so their replies are delivered', async ()
     assert.ok(own.nc.isClosed());
   } finally {
     await asker.close();
+  }
+});
+
+t('a missing credentials file is a BusConnectionError naming the file', async () => {
+  try {
+    const b = await connectBus({ servers: srv!.url, credsFile: '/nonexistent/bvs-test.creds' });
+    await b.close();
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as Error).name, 'BusConnectionError');
+    assert.match((e as Error).message, /\/nonexistent\/bvs-test\.creds/);
   }
 });
 
