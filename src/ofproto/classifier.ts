@@ -51,6 +51,7 @@
  */
 import { N_STAGES, N_WORDS, STAGE_ENDS, W, type Words } from './flow.ts';
 import type { Match } from './match.ts';
+import { IntMap } from './intmap.ts';
 import { PrefixTrie, prefixLen, prefixMask } from './trie.ts';
 
 export interface ClsRule {
@@ -87,10 +88,11 @@ class Subtable<R extends ClsRule> {
   /** Global stage number (0..N_STAGES-1) of each non-empty stage. */
   readonly stageNo: number[] = [];
   /** Hash -> count, for every non-final stage: the "indices" of OVS. */
-  readonly stageSets: Map<number, number>[] = [];
-  readonly buckets = new Map<number, R[]>();
+  readonly stageSets: IntMap<number>[] = [];
+  readonly buckets = new IntMap<R[]>();
   /** Prefix length of the mask on nw_src / nw_dst: 0 = not matched, -1 = not a prefix. */
   readonly triePlen: [number, number];
+  readonly hasTrie: boolean;
   readonly prioCount = new Map<number, number>();
   /**
    * Ports trie (OVS's ports_trie): when the last stage holds only tp_src/tp_dst, the rules'
@@ -119,8 +121,9 @@ class Subtable<R extends ClsRule> {
       this.stageMask.push(new Uint32Array(0));
       this.stageNo.push(0);
     }
-    for (let s = 0; s < this.stageIdx.length - 1; s++) this.stageSets.push(new Map());
+    for (let s = 0; s < this.stageIdx.length - 1; s++) this.stageSets.push(new IntMap<number>());
     this.triePlen = [prefixLen(mask[W.NW_SRC]!), prefixLen(mask[W.NW_DST]!)];
+    this.hasTrie = this.triePlen[0] > 0 || this.triePlen[1] > 0;
     const last = this.stageIdx[this.stageIdx.length - 1]!;
     const onlyPorts = this.stageNo[this.stageNo.length - 1] === L4_STAGE
       && Array.from(last).every((i) => i === W.TP_SRC || i === W.TP_DST);
@@ -284,7 +287,7 @@ export class Classifier<R extends ClsRule> {
     const nStages = st.stageIdx.length;
     let h = 0;
     for (let s = 0; s < nStages; s++) {
-      if (st.stageNo[s] === L3_STAGE && this.trieSkips(st, flow, wc)) {
+      if (st.stageNo[s] === L3_STAGE && st.hasTrie && this.trieSkips(st, flow, wc)) {
         st.foldMask(wc, s);
         return undefined;
       }
