@@ -22,7 +22,7 @@
  * - DIR/nats.url exists only while the server accepts connections (removed on stop).
  * - The token never appears in argv: it is in DIR/nats.conf (0600).
  *
- * Neighbours: rundir.ts (files), proc.ts (/proc). No NATS client here: readiness is a TCP probe
+ * Neighbours: rundir.ts (files), proc.ts (/proc), subjects.ts (host ids). No NATS client here: readiness is a TCP probe
  * that reads the server's INFO line (NATS protocol: the server speaks first).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,6 +34,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, procArgv, procStat, signal, waitGone } from './proc.ts';
 import { RunDirFile, removeEndpoint, writeEndpoint, writeFileAtomic } from './rundir.ts';
+import { isHostToken } from './subjects.ts';
 
 export const DEFAULT_NATS_SERVER = '/usr/sbin/nats-server';
 /** Marker in the guard's argv ($0 of `bash -c`), used to recognise our guard in /proc. */
@@ -240,6 +241,9 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   const stopTimeoutMs = opts.stopTimeoutMs ?? 5_000;
   const token = opts.token === false ? undefined
     : typeof opts.token === 'string' ? opts.token : randomBytes(24).toString('base64url');
+  if (opts.hostId !== undefined && !isHostToken(opts.hostId)) {
+    throw new NatsServerError(`invalid host id ${JSON.stringify(opts.hostId)} (use hostId() to sanitize)`);
+  }
   const port = opts.port ?? -1;
   if (!Number.isInteger(port) || port < -1 || port > 65535) throw new NatsServerError(`invalid port ${port}`);
 
@@ -254,11 +258,13 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   });
   child.stdin!.on('error', () => { /* EPIPE after the guard exits: nothing to do */ });
   const tail: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
+  const lines = createInterface({ input: child.stderr! });
+  lines.on('line', (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
     opts.onLog?.(line);
   });
+  const logClosed = new Promise<void>((resolve) => lines.once('close', resolve));
   let exit: NatsServerExit | null = null;
   const exited = new Promise<NatsServerExit>((resolve) => {
     child.on('exit', (code, sig) => {
@@ -315,6 +321,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
     });
   } catch (err) {
     await killAll();
+    await Promise.race([logClosed, sleep(500)]); // the last lines say why it failed
     const log = tail.length > 0 ? `\n${tail.join('\n')}` : '';
     throw new NatsServerError(`${(err as Error).message}${log}`, { cause: err });
   }
