@@ -93,7 +93,11 @@ export function xlateNormal(ctx: XlateCtx): void {
   } else {
     ctx.note(`NORMAL: multicast/broadcast destination, flooding VLAN ${vlan}`);
   }
-  for (const p of bridge.sortedPorts()) {
-    if (p.ofport !== inPort.ofport && Bridge.includesVlan(p, vlan)) outputNormal(ctx, p, vlan);
-  }
+  // Ports that take the frame with its current tagging first, then the others, so the
+  // datapath actions change the VLAN header at most twice (OVS gets this from bundle order).
+  const out = bridge.sortedPorts().filter((p) => p.ofport !== inPort.ofport && Bridge.includesVlan(p, vlan));
+  const taggedOut = (p: BridgePort): boolean => p.tag === undefined && vlan !== 0;
+  const nowTagged = (f[W.VLAN_TCI]! & VLAN_CFI) !== 0;
+  for (const p of out) if (taggedOut(p) === nowTagged) outputNormal(ctx, p, vlan);
+  for (const p of out) if (taggedOut(p) !== nowTagged) outputNormal(ctx, p, vlan);
 }
