@@ -10,7 +10,7 @@
  *   the journal, which only ever holds validated commits).
  * Neighbours: row.ts, datum.ts, schema.ts. Used by transaction.ts, storage.ts, monitor.ts.
  */
-import { datumFromJson, newUuid, refsOf, type Datum } from './datum.ts';
+import { applyDiff, datumFromJson, newUuid, refChanges, type Datum } from './datum.ts';
 import { OvsdbStorageError } from './errors.ts';
 import { defaultColumns, Row } from './row.ts';
 import type { DatabaseSchema, TableSchema } from './schema.ts';
@@ -62,15 +62,14 @@ export class Database {
     for (const [tname, rows] of changes) {
       const table = this.tables.get(tname)!;
       for (const [uuid, ch] of rows) {
+        this.countRefs(table.schema, ch.old, ch.new);
         if (ch.old) {
-          this.countRefs(table.schema, ch.old, -1);
           table.indexes.forEach((ix, i) => {
             const k = table.indexKey(i, ch.old!.cols);
             if (ix.get(k) === uuid) ix.delete(k);
           });
         }
         if (ch.new) {
-          this.countRefs(table.schema, ch.new, +1);
           table.rows.set(uuid, ch.new);
         } else {
           table.rows.delete(uuid);
@@ -85,14 +84,14 @@ export class Database {
     }
   }
 
-  private countRefs(t: TableSchema, row: Row, sign: 1 | -1): void {
+  private countRefs(t: TableSchema, old: Row | null, row: Row | null): void {
     for (const c of t.columns.values()) {
       if (c.type.key.refType !== 'strong' && c.type.value?.refType !== 'strong') continue;
-      for (const r of refsOf(row.cols[c.name], c.type, 'strong')) {
-        const n = (this.refCount.get(r.uuid) ?? 0) + sign;
-        if (n === 0) this.refCount.delete(r.uuid);
-        else this.refCount.set(r.uuid, n);
-      }
+      refChanges(c.type, old?.cols[c.name] ?? null, row?.cols[c.name] ?? null, 'strong', (_t, uuid, sign) => {
+        const n = (this.refCount.get(uuid) ?? 0) + sign;
+        if (n === 0) this.refCount.delete(uuid);
+        else this.refCount.set(uuid, n);
+      });
     }
   }
 
@@ -112,6 +111,7 @@ export class Database {
    * columns of the existing row). Throws OvsdbStorageError on a record that does not fit the schema.
    */
   changesFromRecord(rec: Record<string, unknown>): ChangeSet {
+    const isDiff = rec._is_diff === true;
     const changes: ChangeSet = new Map();
     for (const [tname, rowsJson] of Object.entries(rec)) {
       if (tname.startsWith('_')) continue;
@@ -129,7 +129,9 @@ export class Database {
           const c = table.schema.columns.get(cname);
           if (!c) throw new OvsdbStorageError(`journal names unknown column ${tname}.${cname}`);
           try {
-            cols[cname] = datumFromJson(vj, c.type, `${tname}.${cname}`, undefined, true);
+            const d = datumFromJson(vj, c.type, `${tname}.${cname}`, undefined, true);
+            const scalar = c.type.min === 1 && c.type.max === 1 && !c.type.value;
+            cols[cname] = isDiff && old && !scalar ? applyDiff(cols[cname], d) : d;
           } catch (err) {
             throw new OvsdbStorageError(`journal value for ${tname}.${cname} does not parse`, { cause: err });
           }

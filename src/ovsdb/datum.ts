@@ -120,6 +120,15 @@ export function atomToJson(a: Atom, b: BaseType): unknown {
 
 /** Sorts parallel key/value arrays; duplicate keys are an error unless `dedupe`. */
 function normalize(keys: Atom[], values: Atom[] | undefined, where: string, dedupe: boolean): Datum {
+  // Fast path: already strictly ascending (one element, or what clients and we usually send).
+  let ascending = true;
+  for (let i = 1; i < keys.length; i++) {
+    if (compareAtoms(keys[i - 1], keys[i]) >= 0) {
+      ascending = false;
+      break;
+    }
+  }
+  if (ascending) return values ? { keys, values } : { keys };
   const idx = keys.map((_, i) => i).sort((x, y) => compareAtoms(keys[x], keys[y]));
   const k: Atom[] = [];
   const v: Atom[] | undefined = values ? [] : undefined;
@@ -233,4 +242,60 @@ export function refsOf(d: Datum, t: ColumnType, refType: 'strong' | 'weak'): { t
   if (t.key.refTable && t.key.refType === refType) for (const k of d.keys) out.push({ table: t.key.refTable, uuid: k as string });
   if (t.value?.refTable && t.value.refType === refType) for (const v of d.values!) out.push({ table: t.value.refTable, uuid: v as string });
   return out;
+}
+
+/**
+ * Calls `fn(table, uuid, ±1)` for each strong (or weak) reference that differs between two values
+ * of one column: references kept on both sides cost nothing, so updating a 1000-element set by one
+ * element costs one call, not 2000. Keys are sorted, so sets merge in one pass; map values fall
+ * back to counting.
+ */
+export function refChanges(t: ColumnType, oldD: Datum | null, newD: Datum | null, refType: 'strong' | 'weak', fn: (table: string, uuid: string, sign: 1 | -1) => void): void {
+  if (oldD === newD) return;
+  const kt = t.key.refTable && t.key.refType === refType ? t.key.refTable : undefined;
+  const vt = t.value?.refTable && t.value.refType === refType ? t.value.refTable : undefined;
+  if (kt) {
+    const a = oldD?.keys ?? [];
+    const b = newD?.keys ?? [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      const c = i >= a.length ? 1 : j >= b.length ? -1 : compareAtoms(a[i], b[j]);
+      if (c === 0) {
+        i++;
+        j++;
+      } else if (c < 0) fn(kt, a[i++] as string, -1);
+      else fn(kt, b[j++] as string, 1);
+    }
+  }
+  if (vt) {
+    const n = new Map<string, number>();
+    for (const v of oldD?.values ?? []) n.set(v as string, (n.get(v as string) ?? 0) - 1);
+    for (const v of newD?.values ?? []) n.set(v as string, (n.get(v as string) ?? 0) + 1);
+    for (const [u, d] of n) for (let k = 0; k < Math.abs(d); k++) fn(vt, u, d > 0 ? 1 : -1);
+  }
+}
+
+/** Inverse of datumDiff: applies an update2/_is_diff difference to `old` (ovsdb-server(7)). */
+export function applyDiff(old: Datum, diff: Datum): Datum {
+  const keys: Atom[] = [];
+  const values: Atom[] | undefined = old.values ? [] : undefined;
+  const inDiff = (k: Atom): number => findKey(diff, k);
+  for (let i = 0; i < old.keys.length; i++) {
+    const j = inDiff(old.keys[i]);
+    if (j < 0) {
+      keys.push(old.keys[i]);
+      values?.push(old.values![i]);
+    } else if (values && diff.values![j] !== old.values![i]) {
+      keys.push(old.keys[i]);
+      values.push(diff.values![j]); // changed value
+    } // else: removed (set XOR, or map key listed with its old value)
+  }
+  for (let j = 0; j < diff.keys.length; j++) {
+    if (findKey(old, diff.keys[j]) < 0) {
+      keys.push(diff.keys[j]);
+      values?.push(diff.values![j]);
+    }
+  }
+  return makeDatum(keys, values);
 }

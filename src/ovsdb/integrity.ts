@@ -8,7 +8,7 @@
  * columns), then the strong-reference checks, then constraints on the final rows.
  * Neighbours: txn-state.ts, database.ts, datum.ts, row.ts.
  */
-import { checkSize, datumEquals, newUuid, refsOf, type Datum } from './datum.ts';
+import { checkSize, datumEquals, newUuid, refChanges, refsOf, type Datum } from './datum.ts';
 import type { ChangeSet, RowChange } from './database.ts';
 import { OvsdbConstraintError, OvsdbReferentialIntegrityError } from './errors.ts';
 import { Row } from './row.ts';
@@ -29,25 +29,37 @@ export function checkAndBuildChanges(st: TxnState): ChangeSet {
   const delta = new Map<string, number>();
   const tableOf = new Map<string, string>();
   const work: string[] = [];
-  const account = (tname: string, row: Row, sign: 1 | -1): void => {
-    for (const r of strongRefs(db.table(tname)!.schema, row)) {
-      delta.set(r.uuid, (delta.get(r.uuid) ?? 0) + sign);
-      tableOf.set(r.uuid, r.table);
-      work.push(r.uuid);
+  /** References added by this transaction (only these can point at missing rows). */
+  const added: { from: string; table: string; column: string; uuid: string; target: string }[] = [];
+  const diff = (tname: string, uuid: string, old: Row | null, row: Row | null): void => {
+    for (const c of db.table(tname)!.schema.columns.values()) {
+      if (c.type.key.refType !== 'strong' && c.type.value?.refType !== 'strong') continue;
+      refChanges(c.type, old?.cols[c.name] ?? null, row?.cols[c.name] ?? null, 'strong', (table, target, sign) => {
+        delta.set(target, (delta.get(target) ?? 0) + sign);
+        tableOf.set(target, table);
+        work.push(target);
+        if (sign > 0) added.push({ from: tname, table, column: c.name, uuid, target });
+      });
     }
   };
   for (const [tname, o] of st.overlay) {
     const committed = db.table(tname)!.rows;
     for (const [uuid, row] of o) {
-      const old = committed.get(uuid);
-      if (old) account(tname, old, -1);
-      if (row) account(tname, row, +1);
+      const old = committed.get(uuid) ?? null;
+      diff(tname, uuid, old, row);
       if (row && !old) {
         tableOf.set(uuid, tname);
         work.push(uuid);
       }
     }
   }
+  const account = (tname: string, row: Row, sign: -1): void => {
+    for (const r of strongRefs(db.table(tname)!.schema, row)) {
+      delta.set(r.uuid, (delta.get(r.uuid) ?? 0) + sign);
+      tableOf.set(r.uuid, r.table);
+      work.push(r.uuid);
+    }
+  };
 
   // Garbage collection (RFC 7047 §3.2 isRoot): cascade through rows that reach zero references.
   while (work.length) {
@@ -101,17 +113,17 @@ export function checkAndBuildChanges(st: TxnState): ChangeSet {
     }
   }
 
-  // Strong references must point at existing rows; deleted rows must have no references left.
+  // Strong references must point at existing rows (only added ones can dangle: a kept reference
+  // whose target is deleted shows up below as a deleted row with references left).
+  for (const a of added) {
+    if (st.get(a.from, a.uuid) && !st.get(a.table, a.target)) {
+      throw new OvsdbReferentialIntegrityError(`Table ${a.from} column ${a.column} row ${a.uuid} references nonexistent row ${a.target} in table ${a.table}.`);
+    }
+  }
+  // Deleted rows must have no references left.
   for (const [tname, o] of st.overlay) {
-    const ts = db.table(tname)!.schema;
     for (const [uuid, row] of o) {
-      if (row) {
-        for (const r of strongRefs(ts, row)) {
-          if (!st.get(r.table, r.uuid)) {
-            throw new OvsdbReferentialIntegrityError(`Table ${tname} column ${r.column} row ${uuid} references nonexistent row ${r.uuid} in table ${r.table}.`);
-          }
-        }
-      } else {
+      if (!row) {
         const n = (db.refCount.get(uuid) ?? 0) + (delta.get(uuid) ?? 0);
         if (n > 0 && db.table(tname)!.rows.has(uuid)) {
           throw new OvsdbReferentialIntegrityError(`cannot delete ${tname} row ${uuid} because of ${n} remaining reference(s)`);

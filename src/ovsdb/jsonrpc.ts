@@ -20,6 +20,9 @@ import type { OvsdbCore } from './core.ts';
 import { OvsdbError } from './errors.ts';
 import { Session } from './session.ts';
 
+/** BVS_OVSDB_TRACE=1 logs every received message (truncated) - for debugging clients. */
+const TRACE = process.env.BVS_OVSDB_TRACE === '1';
+
 export class JsonRpcProtocolError extends Error {
   override name = 'JsonRpcProtocolError';
 }
@@ -117,6 +120,7 @@ export class Connection {
         return this.protocolError(`invalid JSON: ${(err as Error).message}`);
       }
       if (!this.open) return;
+      if (TRACE) this.log(`jsonrpc: recv ${t.length > 2000 ? `${t.slice(0, 2000)}...(${t.length} bytes)` : t}`);
       this.dispatch(msg);
     }
   }

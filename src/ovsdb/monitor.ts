@@ -26,9 +26,13 @@ interface Select {
   modify: boolean;
 }
 
+/** Rendered rows, per column list; entries die with their Row. Values are never mutated. */
+const rowJsonCache = new WeakMap<Row, Map<string, Record<string, unknown>>>();
+
 interface TableMonitor {
   schema: TableSchema;
   columns: string[];
+  columnsKey: string;
   where: Condition[] | null;
   select: Select;
 }
@@ -64,7 +68,7 @@ export class Monitor {
       const table = db.table(tname);
       if (!table) throw new OvsdbError(OvsdbErrorTag.unknownTable, `No table named ${tname}.`);
       const reqs = Array.isArray(reqj) ? reqj : [reqj];
-      const tm: TableMonitor = { schema: table.schema, columns: [], where: null, select: { initial: false, insert: false, delete: false, modify: false } };
+      const tm: TableMonitor = { schema: table.schema, columns: [], columnsKey: '', where: null, select: { initial: false, insert: false, delete: false, modify: false } };
       for (const r of reqs) {
         if (typeof r !== 'object' || r === null) throw new OvsdbSyntaxError(`monitor request for ${tname} must be an object`);
         const rr = r as Record<string, unknown>;
@@ -81,6 +85,7 @@ export class Monitor {
         const s = parseSelect(rr.select);
         for (const k of Object.keys(s) as (keyof Select)[]) tm.select[k] ||= s[k];
       }
+      tm.columnsKey = `${tname}:${tm.columns.join(',')}`;
       this.tables.set(tname, tm);
     }
   }
@@ -90,6 +95,19 @@ export class Monitor {
   }
 
   private fullRow(tm: TableMonitor, row: Row, nonDefaultOnly: boolean): Record<string, unknown> {
+    // Rows are immutable, so their rendering for a given column list can be shared by every
+    // monitor asking for the same columns (each ovs-vsctl run asks for the same ones).
+    const key = `${nonDefaultOnly ? 'n' : 'a'}:${tm.columnsKey}`;
+    let per = rowJsonCache.get(row);
+    const hit = per?.get(key);
+    if (hit) return hit;
+    const out = this.renderRow(tm, row, nonDefaultOnly);
+    if (!per) rowJsonCache.set(row, (per = new Map()));
+    if (per.size < 8) per.set(key, out);
+    return out;
+  }
+
+  private renderRow(tm: TableMonitor, row: Row, nonDefaultOnly: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const c of tm.columns) {
       const t = columnType(tm.schema, c)!;

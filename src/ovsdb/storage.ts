@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { Database, type ChangeSet } from './database.ts';
-import { datumEquals, datumToJson } from './datum.ts';
+import { datumDiff, datumEquals, datumToJson } from './datum.ts';
 import { OvsdbStorageError } from './errors.ts';
 import { decodeRecords, encodeRecord, LogWriter } from './log.ts';
 import { nonDefaultJson } from './row.ts';
@@ -34,9 +34,16 @@ export function recordFromChanges(db: Database, changes: ChangeSet, comment?: st
       if (!ch.new) out[uuid] = null;
       else if (!ch.old) out[uuid] = nonDefaultJson(ch.new, ts);
       else {
+        // OVS "_is_diff" form: scalars carry the new value, sets the symmetric difference, maps
+        // the changed keys (new values) and removed keys (old values). Adding one port to a
+        // bridge with 1000 ports then writes one uuid, not 1001.
         const cols: Record<string, unknown> = {};
         for (const c of ts.columns.values()) {
-          if (!datumEquals(ch.old.cols[c.name], ch.new.cols[c.name])) cols[c.name] = datumToJson(ch.new.cols[c.name], c.type);
+          const a = ch.old.cols[c.name];
+          const b = ch.new.cols[c.name];
+          if (datumEquals(a, b)) continue;
+          const scalar = c.type.min === 1 && c.type.max === 1 && !c.type.value;
+          cols[c.name] = datumToJson(scalar ? b : datumDiff(a, b), c.type);
         }
         out[uuid] = cols;
       }
@@ -44,6 +51,7 @@ export function recordFromChanges(db: Database, changes: ChangeSet, comment?: st
     rec[tname] = out;
   }
   rec._date = Date.now();
+  rec._is_diff = true;
   if (comment) rec._comment = comment;
   return rec;
 }

@@ -7,7 +7,7 @@
  */
 import { applyMutations, parseMutations, parseWhere } from './condition.ts';
 import type { ChangeSet, Database, Table } from './database.ts';
-import { datumFromJson, isUuid, newUuid, type Datum } from './datum.ts';
+import { datumEquals, datumFromJson, defaultDatum, isUuid, newUuid, type Datum } from './datum.ts';
 import { OvsdbConstraintError, OvsdbError, OvsdbErrorTag, OvsdbSyntaxError } from './errors.ts';
 import { checkAndBuildChanges } from './integrity.ts';
 import { columnType, defaultColumns, Row, rowToJson } from './row.ts';
@@ -170,9 +170,7 @@ class Executor {
     if (!Array.isArray(op.rows)) throw new OvsdbSyntaxError(`"rows" must be an array`);
     const timeout = op.timeout === undefined ? Infinity : op.timeout;
     if (typeof timeout !== 'number' || timeout < 0) throw new OvsdbSyntaxError(`"timeout" must be a non-negative integer`);
-    const key = (get: (c: string) => Datum): string => JSON.stringify(cols.map(get));
-    const want = new Map<string, number>();
-    for (const rj of op.rows) {
+    const parsedRows: Record<string, Datum>[] = op.rows.map((rj) => {
       if (typeof rj !== 'object' || rj === null) throw new OvsdbSyntaxError(`"rows" must hold row objects`);
       const parsed: Record<string, Datum> = {};
       for (const [c, v] of Object.entries(rj)) {
@@ -180,20 +178,32 @@ class Executor {
         if (!t || !cols.includes(c)) throw new OvsdbError(OvsdbErrorTag.unknownColumn, `No column ${c} in table ${table.schema.name} (or not in "columns").`);
         parsed[c] = datumFromJson(v, t, `wait row column ${c}`, this.resolver);
       }
-      const k = key((c) => parsed[c] ?? new Row('', '', defaultColumns(table.schema)).get(c) ?? { keys: [] });
-      want.set(k, (want.get(k) ?? 0) + 1);
-    }
-    let equal = true;
-    for (const r of this.st.select(table, conds)) {
-      const k = key((c) => r.get(c));
-      const n = want.get(k);
-      if (!n) {
-        equal = false;
-        break;
+      return parsed;
+    });
+    // Columns a given row leaves out compare against their defaults (as in ovsdb-server).
+    const want = (r: Record<string, Datum>, c: string): Datum => r[c] ?? (c === '_uuid' || c === '_version' ? { keys: [''] } : defaultDatum(table.schema.columns.get(c)!.type));
+    const have = this.st.select(table, conds);
+    let equal: boolean;
+    if (parsedRows.length <= 1) {
+      // The common case (ovs-vsctl verifies one row per op): compare directly.
+      equal = have.length === parsedRows.length && (have.length === 0 || cols.every((c) => datumEquals(have[0].get(c), want(parsedRows[0], c))));
+    } else {
+      // Multiset comparison over the projected columns.
+      const key = (get: (c: string) => Datum): string => JSON.stringify(cols.map(get));
+      const counts = new Map<string, number>();
+      for (const r of parsedRows) {
+        const k = key((c) => want(r, c));
+        counts.set(k, (counts.get(k) ?? 0) + 1);
       }
-      want.set(k, n - 1);
+      equal = have.length === parsedRows.length;
+      for (const r of have) {
+        if (!equal) break;
+        const k = key((c) => r.get(c));
+        const n = counts.get(k);
+        if (!n) equal = false;
+        else counts.set(k, n - 1);
+      }
     }
-    if (equal) for (const n of want.values()) if (n) equal = false;
     if (equal === (op.until === '==')) return {};
     if (timeout === 0 || this.ctx.expired) throw new OvsdbError(OvsdbErrorTag.timedOut, `"wait" timed out`);
     throw new BlockedWait(timeout);

@@ -64,6 +64,32 @@ t('write, close, reopen: everything is there; failed transactions never touch th
   });
 });
 
+t('diff records (_is_diff) replay maps, sets and scalars exactly', async () => {
+  const file = path.join(tempDir('diff'), 'conf.db');
+  await Storage.create(file, SCHEMA_JSON);
+  const dump = (core: OvsdbCore): string =>
+    JSON.stringify([...core.databases.get('Open_vSwitch')!.db.tables.values()].map((t) => [...t.rows.values()].map((r) => [r.uuid, r.cols]).sort()));
+  let before = '';
+  await withDb(file, async (core) => {
+    await tx(core, initOvs);
+    await tx(core, insertBridge('br0', { external_ids: ['map', [['a', '1'], ['b', '2']]], flood_vlans: ['set', [1, 2, 3]] }));
+    let seed = 7;
+    const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    for (let i = 0; i < 60; i++) {
+      const k = String.fromCharCode(97 + rnd(5));
+      const ops = [
+        { op: 'mutate', table: 'Bridge', where: [], mutations: [['external_ids', 'delete', ['set', [k]]], ['external_ids', 'insert', ['map', [[k, String(rnd(3))]]]]] },
+        { op: 'mutate', table: 'Bridge', where: [], mutations: [[rnd(2) ? 'flood_vlans' : 'flood_vlans', rnd(2) ? 'insert' : 'delete', rnd(10)]] },
+        { op: 'update', table: 'Bridge', where: [], row: { stp_enable: rnd(2) === 1, datapath_type: `t${rnd(3)}` } },
+        { op: 'mutate', table: 'Bridge', where: [], mutations: [['external_ids', 'delete', ['map', [[k, String(rnd(3))]]]]] },
+      ];
+      await tx(core, [ops[rnd(4)]]);
+    }
+    before = dump(core);
+  });
+  await withDb(file, async (core) => assert.is(dump(core), before));
+});
+
 t('a journal cut at every byte of its last record recovers to the last complete commit', async () => {
   const dir = tempDir('cut');
   const file = path.join(dir, 'conf.db');
