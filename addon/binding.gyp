@@ -14,7 +14,8 @@
         "src/tcx.cc",
         "src/ring.cc",
         "src/packet.cc",
-        "src/netif.cc"
+        "src/netif.cc",
+        "src/prog.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -13,6 +13,7 @@ void InitTcx(Napi::Env env, Napi::Object exports);     // tcxAttach, linkDetach,
 void InitRing(Napi::Env env, Napi::Object exports);    // ringOpen
 void InitPacket(Napi::Env env, Napi::Object exports);  // packetSend, packetCloseAll
 void InitNetif(Napi::Env env, Napi::Object exports);   // ifNameToIndex, ..., monotonicNs
+void InitProg(Napi::Env env, Napi::Object exports);    // progTestRun
 
 // Counters of native state, exported as _internals() for leak checks in tests.
 int LiveRingStates();        // ring.cc: allocated (freed once closed and garbage collected)

@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bvs::InitRing(env, exports);
   bvs::InitPacket(env, exports);
   bvs::InitNetif(env, exports);
+  bvs::InitProg(env, exports);
   exports.Set("_internals", Napi::Function::New(env, Internals, "_internals"));
   return exports;
 }

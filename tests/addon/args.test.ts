@@ -51,7 +51,7 @@ function junk(): unknown[] {
 }
 
 // close/linkDetach/objPin excluded: they would close or pin this suite's own fds at random.
-const fns = ['load', 'objGet', 'mapInfo', 'mapLookup', 'mapUpdate', 'mapDelete', 'mapGetNextKey',
+const fns = ['load', 'objGet', 'progTestRun', 'mapInfo', 'mapLookup', 'mapUpdate', 'mapDelete', 'mapGetNextKey',
   'mapLookupBatch', 'mapUpdateBatch', 'mapDeleteBatch', 'tcxAttach', 'linkInfo', 'ringOpen',
   'packetSend', 'ifNameToIndex', 'ifIndexToName', 'numPossibleCpus', 'monotonicNs'] as const;
 
