@@ -131,6 +131,16 @@ export interface Addon {
   ringOpen(mapFd: number, maxBatch: number, onRecords: (records: Buffer[]) => void,
     onError?: (err: Error) => void): UpcallRing;
 
+  /**
+   * BPF_PROG_TEST_RUN: run a loaded program `repeat` times (default 1) on an skb built from
+   * `data` (an Ethernet frame), on skb->dev = `ifindex` when given (> 1), without a device
+   * hook. Map updates and ring buffer records really happen, once per run. Returns the last
+   * return value, the mean duration per run, and, with `dataOut`, the length of the frame after
+   * the program (ENOSPC when dataOut is too short).
+   */
+  progTestRun(progFd: number, data: Uint8Array,
+    opts?: { repeat?: number; ifindex?: number; dataOut?: Uint8Array }): { retval: number; durationNs: number; dataOutLen: number };
+
   /** Send one frame (14..65535 bytes, starting with the Ethernet header) out of ifindex through
    *  an AF_PACKET socket kept open per ifindex, in this process's netns. Never blocks: a full
    *  socket buffer throws EAGAIN/ENOBUFS. ENXIO/ENODEV (no such interface) also drop the
