@@ -82,17 +82,27 @@ function buildPackets(rules: R[], n: number): Uint32Array[] {
   return out;
 }
 
-function timeIt(budgetMs: number, body: () => void, batch: number): { ops: number; ms: number } {
+/**
+ * Runs `body` for about `budgetMs` of CPU time. Rates are per CPU second of this process (user +
+ * system, from process.cpuUsage), so other processes competing for the 2 shared cores do not
+ * count against us; the wall-clock rate is reported alongside.
+ */
+function timeIt(budgetMs: number, body: () => void, batch: number): { ops: number; ms: number; cpuMs: number } {
   let ops = 0;
   const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < budgetMs) {
+  const c0 = process.cpuUsage();
+  let cpu = 0;
+  while (cpu < budgetMs) {
     body();
     ops += batch;
-    t = performance.now();
+    const c = process.cpuUsage(c0);
+    cpu = (c.user + c.system) / 1000;
   }
-  return { ops, ms: t - t0 };
+  return { ops, ms: performance.now() - t0, cpuMs: cpu };
 }
+
+const rate = (t: { ops: number; cpuMs: number }): number => t.ops / t.cpuMs * 1000;
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function linearLookup(sorted: R[], flow: Uint32Array): R | undefined {
   for (const r of sorted) if (r.match.matches(flow)) return r;
@@ -116,9 +126,9 @@ function benchClassifier(n: number): string[] {
   const sorted = [...rules].sort((a, b) => b.priority - a.priority);
   const linBatch = Math.max(1, Math.floor(200_000 / n));
   const lin = timeIt(700, () => { for (let i = 0; i < linBatch; i++) linearLookup(sorted, pkts[(k++) & 4095]!); }, linBatch);
-  const tssRate = tss.ops / tss.ms * 1000, linRate = lin.ops / lin.ms * 1000;
+  const tssRate = rate(tss), linRate = rate(lin);
   return [String(n), String(cls.subtableCount), (visited / lookups).toFixed(1), `${(100 * hits / lookups).toFixed(0)}%`,
-    Math.round(tssRate).toLocaleString('en-US'), Math.round(linRate).toLocaleString('en-US'), `${(tssRate / linRate).toFixed(0)}x`, `${insMs.toFixed(0)} ms`];
+    fmt(tssRate), fmt(tss.ops / tss.ms * 1000), fmt(linRate), `${(tssRate / linRate).toFixed(0)}x`, `${insMs.toFixed(0)} ms`];
 }
 
 function normalBridge(): { b: Bridge; keys: FlowKey[] } {
@@ -169,7 +179,7 @@ function benchXlate(name: string, { b, keys }: { b: Bridge; keys: FlowKey[] }): 
   }
   const t = timeIt(1500, () => { for (let i = 0; i < 256; i++) xlate(b, keys[(k++) & 4095]!); }, 256);
   return [name, String([...b.pipeline.tables.keys()].length), String(b.pipeline.allRules().length),
-    Math.round(t.ops / t.ms * 1000).toLocaleString('en-US'), (outputs / 512).toFixed(1)];
+    fmt(rate(t)), fmt(t.ops / t.ms * 1000), (outputs / 512).toFixed(1)];
 }
 
 function table(head: string[], rows: string[][]): string {
@@ -181,9 +191,9 @@ function table(head: string[], rows: string[][]): string {
 const out: string[] = [];
 out.push('## Classifier (tuple space search, staged lookup, nw_src/nw_dst tries), one core\n');
 const rows = [1_000, 10_000, 100_000].map(benchClassifier);
-out.push(table(['rules', 'subtables', 'avg subtables visited', 'hit rate', 'lookups/s', 'linear scan/s (peer)', 'ratio', 'insert all'], rows));
+out.push(table(['rules', 'subtables', 'avg subtables visited', 'hit rate', 'lookups/CPU-s', 'lookups/wall-s', 'linear scan/CPU-s (peer)', 'ratio', 'insert all'], rows));
 out.push('\n## Translation (xlate: pipeline + datapath actions + megaflow)\n');
-out.push(table(['bridge', 'tables', 'rules', 'xlate/s', 'avg dp actions'], [
+out.push(table(['bridge', 'tables', 'rules', 'xlate/CPU-s', 'xlate/wall-s', 'avg dp actions'], [
   benchXlate('NORMAL, 16 ports (8 access, 8 trunk), 1000 MACs', normalBridge()),
   benchXlate('5-table pipeline (port→ACL→routes→MAC rewrite→output)', pipelineBridge()),
 ]));

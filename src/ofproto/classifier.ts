@@ -85,6 +85,10 @@ class Subtable<R extends ClsRule> {
   /** Per non-empty stage: the word indices with a non-zero mask, and those masks. */
   readonly stageIdx: Int32Array[] = [];
   readonly stageMask: Uint32Array[] = [];
+  /** The same, flattened for the hot path: idxAll/maskAll in stage order, stageEnd[s] = end of stage s. */
+  readonly idxAll: Int32Array;
+  readonly maskAll: Int32Array;
+  readonly stageEnd: Int32Array;
   /** Global stage number (0..N_STAGES-1) of each non-empty stage. */
   readonly stageNo: number[] = [];
   /** Hash -> count, for every non-final stage: the "indices" of OVS. */
@@ -122,6 +126,10 @@ class Subtable<R extends ClsRule> {
       this.stageNo.push(0);
     }
     for (let s = 0; s < this.stageIdx.length - 1; s++) this.stageSets.push(new IntMap<number>());
+    this.idxAll = Int32Array.from(this.stageIdx.flatMap((a) => Array.from(a)));
+    this.maskAll = Int32Array.from(this.stageMask.flatMap((a) => Array.from(a, (x) => x | 0)));
+    let acc = 0;
+    this.stageEnd = Int32Array.from(this.stageIdx.map((a) => (acc += a.length)));
     this.triePlen = [prefixLen(mask[W.NW_SRC]!), prefixLen(mask[W.NW_DST]!)];
     this.hasTrie = this.triePlen[0] > 0 || this.triePlen[1] > 0;
     const last = this.stageIdx[this.stageIdx.length - 1]!;
@@ -145,10 +153,9 @@ class Subtable<R extends ClsRule> {
 
   /** ORs this subtable's mask, stages [0, upTo), into wc. */
   foldMask(wc: Words, upTo: number): void {
-    for (let s = 0; s < upTo; s++) {
-      const idx = this.stageIdx[s]!, m = this.stageMask[s]!;
-      for (let j = 0; j < idx.length; j++) wc[idx[j]!] |= m[j]!;
-    }
+    if (upTo === 0) return;
+    const idx = this.idxAll, m = this.maskAll;
+    for (let j = 0, end = this.stageEnd[upTo - 1]!; j < end; j++) wc[idx[j]!] |= m[j]!;
   }
 }
 
@@ -284,15 +291,15 @@ export class Classifier<R extends ClsRule> {
   }
 
   private lookupSubtable(st: Subtable<R>, flow: Words, wc: Words, bestPri: number): R | undefined {
-    const nStages = st.stageIdx.length;
+    const nStages = st.stageEnd.length;
+    const idx = st.idxAll, m = st.maskAll, ends = st.stageEnd;
     let h = 0;
-    for (let s = 0; s < nStages; s++) {
+    for (let s = 0, j = 0; s < nStages; s++) {
       if (st.stageNo[s] === L3_STAGE && st.hasTrie && this.trieSkips(st, flow, wc)) {
         st.foldMask(wc, s);
         return undefined;
       }
-      const idx = st.stageIdx[s]!, m = st.stageMask[s]!;
-      for (let j = 0; j < idx.length; j++) h = mix(h, (flow[idx[j]!]! & m[j]!) >>> 0);
+      for (const end = ends[s]!; j < end; j++) h = mix(h, flow[idx[j]!]! & m[j]!); // int32 all the way: no boxing
       if (s < nStages - 1) {
         if (!st.stageSets[s]!.has(h)) {
           st.foldMask(wc, s + 1);
@@ -349,12 +356,10 @@ export class Classifier<R extends ClsRule> {
 const SCRATCH = new Uint32Array(N_WORDS);
 
 function matchesIn<R extends ClsRule>(st: Subtable<R>, value: Words, flow: Words): boolean {
-  for (let s = 0; s < st.stageIdx.length; s++) {
-    const idx = st.stageIdx[s]!, m = st.stageMask[s]!;
-    for (let j = 0; j < idx.length; j++) {
-      const i = idx[j]!;
-      if (((flow[i]! & m[j]!) >>> 0) !== value[i]) return false;
-    }
+  const idx = st.idxAll, m = st.maskAll;
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j]!;
+    if ((flow[i]! & m[j]!) !== (value[i]! | 0)) return false;
   }
   return true;
 }
