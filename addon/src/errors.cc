@@ -78,7 +78,8 @@ Napi::Error MakeErrnoError(Napi::Env env, const char* op, int err, const std::st
   if (err < 0) err = -err;
   if (err == 0) err = EIO;  // a failure with errno unset: never report "Success"
   std::string msg = std::string(op) + ": " + ErrnoText(err);
-  if (!detail.empty()) msg += "\n" + detail;
+  // A one-line detail (a path, a map name) reads as "op: text (detail)"; a log goes below.
+  if (!detail.empty()) msg += detail.find('\n') == std::string::npos ? " (" + detail + ")" : "\n" + detail;
   return Decorate(Napi::Error::New(env, msg), op, err, ErrnoName(err));
 }
 

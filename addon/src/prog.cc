@@ -25,10 +25,10 @@ Napi::Value ProgTestRun(const Napi::CallbackInfo& info) {
   const char* fn = "progTestRun";
   Napi::Env env = info.Env();
   int progFd = ArgFd(info, 0, fn, "progFd");
-  Bytes data = ArgBytes(info, 1, fn, "data");
-  if (data.len == 0 || data.len > UINT32_MAX) ThrowRange(env, fn, "argument 2 (data) must not be empty");
   uint32_t repeat = 1, ifindex = 0;
   Bytes out;
+  // Options first: their getters run JS, which could detach `data`'s buffer if we held its
+  // pointer already. No JS runs after the pointers are taken.
   if (!info[2].IsUndefined() && !info[2].IsNull()) {
     if (!info[2].IsObject()) ThrowType(env, fn, "argument 3 (opts) must be an object");
     Napi::Object o = info[2].As<Napi::Object>();
@@ -48,6 +48,8 @@ Napi::Value ProgTestRun(const Napi::CallbackInfo& info) {
       if (out.len > UINT32_MAX) ThrowRange(env, fn, "opts.dataOut is too large");
     }
   }
+  Bytes data = ArgBytes(info, 1, fn, "data");
+  if (data.len == 0 || data.len > UINT32_MAX) ThrowRange(env, fn, "argument 2 (data) must not be empty");
   struct __sk_buff ctx;
   memset(&ctx, 0, sizeof(ctx));
   ctx.ifindex = ifindex;
