@@ -19,6 +19,7 @@
 import type { DpAction, FlowKey, FlowMask } from '../datapath/flow.ts';
 import type { DpFlow, DpStats, Port, PortStats, PutMode } from '../datapath/datapath.ts';
 import type { Upcall } from '../datapath/codec.ts';
+import { revalidate, type PassResult } from './revalidate.ts';
 import type { EventInputOf } from '../bus/subjects.ts';
 import type { ReplyInputOf } from '../bus/subjects.ts';
 import { formatMac } from '../datapath/odp/addr.ts';
@@ -137,6 +138,11 @@ export class BridgeRuntime {
   /** Ask for a revalidation pass as soon as possible (flow-mod, port change, MAC move). */
   requestRevalidation(): void {
     this.onRevalidate?.();
+  }
+
+  /** Run a revalidation pass now, synchronously (tests; callers that must see it done). */
+  revalidateNow(): PassResult {
+    return revalidate(this);
   }
 
   // ---- ports (ofproto side; the port actor attaches the datapath) -------------------------
@@ -303,6 +309,8 @@ export class BridgeRuntime {
 
   /** What we know of each installed megaflow, by flowId(key, mask). */
   readonly ukeys = new Map<string, Ukey>();
+  /** Datapath flows: counted by the last dump, plus the handler's installs since. */
+  flowCount = 0;
 }
 
 /**
@@ -320,6 +328,8 @@ export interface Ukey {
   bytes: bigint;
   /** CLOCK_MONOTONIC ns when the handler installed (or the revalidator adopted) the flow. */
   createdNs: bigint;
+  /** Number of the last revalidator pass that saw the flow in the datapath (0 = none yet). */
+  seen: number;
 }
 
 /** A string identity for a megaflow: its masked key and its mask, field by field. */

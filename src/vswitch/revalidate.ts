@@ -1,0 +1,191 @@
+/**
+ * Revalidation (after OVS ofproto-dpif-upcall.c, the revalidator side): one pass dumps the
+ * datapath's megaflows and decides, for each, whether it may stay.
+ *
+ * A flow is deleted when:
+ *   - it is idle: not hit for max-idle (usedNs against CLOCK_MONOTONIC, the clock of
+ *     bpf_ktime_get_ns; a flow never hit counts from its install);
+ *   - it is stale: re-translating its key without side effects gives other actions, fails, or
+ *     needs a narrower megaflow than the one installed. A flow whose Ukey says nothing it
+ *     depended on changed (isStale: pipeline, port and MAC generations) is kept without
+ *     re-translation, which keeps a pass over many flows cheap when nothing changed;
+ *   - the flow limit is exceeded: the least recently used flows go first, and a flow-limit
+ *     event is published (at most once a second).
+ * Statistics: the packets/bytes each flow gained since the last pass are credited to the
+ * OpenFlow rules it came from (Pipeline.credit, which also refreshes their idle timers), and a
+ * used flow refreshes the MAC entries its translation learned (never moving one: a flow from a
+ * MAC's old port must not undo a move). Then OpenFlow idle/hard timeouts and MAC aging are
+ * applied; if that changed anything, the surviving flows are checked again in the same pass,
+ * so an expired rule stops matching traffic at once.
+ *
+ * The pass is synchronous: the upcall handler runs on the same JS thread, so no install can
+ * interleave with it, and Ukeys not seen in the dump are dropped at the end.
+ */
+import type { DpFlow } from '../datapath/datapath.ts';
+import type { DpAction, FlowMask } from '../datapath/flow.ts';
+import { FLOW_FIELDS } from '../datapath/flow.ts';
+import { isStale, xlate } from '../ofproto/xlate.ts';
+import { flowId, type BridgeRuntime, type Ukey } from './runtime.ts';
+
+export interface PassResult {
+  flows: number;
+  idle: number;
+  stale: number;
+  limit: number;
+  rulesExpired: number;
+  macsExpired: number;
+  durationMs: number;
+}
+
+let passNo = 0;
+const lastLimitEvent = new WeakMap<BridgeRuntime, number>();
+
+export function revalidate(rt: BridgeRuntime): PassResult {
+  const t0 = performance.now();
+  const pass = ++passNo;
+  const br = rt.ofproto;
+  const st = rt.revalidator;
+  const nowNs = rt.monotonicNs();
+  const nowMs = br.now();
+  const maxIdleNs = BigInt(Math.max(0, Math.floor(rt.maxIdleMs))) * 1_000_000n;
+  const res: PassResult = { flows: 0, idle: 0, stale: 0, limit: 0, rulesExpired: 0, macsExpired: 0, durationMs: 0 };
+  const keep: { f: DpFlow; id: string; uk: Ukey; usedNs: bigint }[] = [];
+
+  const remove = (f: DpFlow, id: string): void => {
+    try { rt.datapath.delFlow(f.key, f.mask); } catch { /* already gone */ }
+    rt.ukeys.delete(id);
+    st.flowsRemoved++;
+  };
+
+  for (const f of rt.datapath.dumpFlows()) {
+    const id = flowId(f.key, f.mask);
+    let uk = rt.ukeys.get(id);
+    if (!uk) {
+      // Installed before this process (restart) or by someone else: adopt it with its current
+      // stats as the baseline (they were credited to rules of another life, if any).
+      uk = { actions: f.actions, rules: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
+        packets: f.stats.packets, bytes: f.stats.bytes, createdNs: nowNs, seen: pass };
+      rt.ukeys.set(id, uk);
+    }
+    uk.seen = pass;
+    pushStats(rt, f, uk, nowNs, nowMs);
+    const usedNs = f.stats.usedNs > 0n ? f.stats.usedNs : uk.createdNs;
+    if (nowNs > usedNs && nowNs - usedNs > maxIdleNs) {
+      res.idle++; st.removedIdle++;
+      remove(f, id);
+      continue;
+    }
+    if (!stillValid(rt, f, uk)) {
+      res.stale++; st.removedStale++;
+      remove(f, id);
+      continue;
+    }
+    keep.push({ f, id, uk, usedNs });
+  }
+
+  // OpenFlow timeouts and MAC aging, after the stats push refreshed what was used.
+  const expired = br.pipeline.expire(nowMs);
+  res.rulesExpired = expired.length;
+  for (const r of expired) rt.removedRules.push(r);
+  if (rt.removedRules.length > 1024) rt.removedRules.splice(0, rt.removedRules.length - 1024);
+  res.macsExpired = br.mac.expire(nowMs).length;
+  let live = keep;
+  if (res.rulesExpired > 0 || res.macsExpired > 0) {
+    live = [];
+    for (const k of keep) {
+      if (stillValid(rt, k.f, k.uk)) live.push(k);
+      else { res.stale++; st.removedStale++; remove(k.f, k.id); }
+    }
+  }
+
+  // Flow limit: drop the least recently used flows beyond it.
+  if (live.length > rt.flowLimit) {
+    live.sort((a, b) => (a.usedNs < b.usedNs ? -1 : a.usedNs > b.usedNs ? 1 : 0));
+    const n = live.length - rt.flowLimit;
+    for (let i = 0; i < n; i++) remove(live[i]!.f, live[i]!.id);
+    res.limit = n; st.removedLimit += n;
+    const count = live.length;
+    live = live.slice(n);
+    const last = lastLimitEvent.get(rt) ?? -Infinity;
+    if (t0 - last >= 1000) {
+      lastLimitEvent.set(rt, t0);
+      st.limitEvents++;
+      try {
+        rt.publish('flow-limit', { datapath: `bvs@${rt.datapath.name}`, bridge: rt.name, limit: rt.flowLimit, count });
+      } catch { /* publishing is best effort */ }
+    }
+  }
+
+  // A Ukey the dump did not show has no flow any more (deleted by dpctl, or a flush).
+  for (const [id, uk] of rt.ukeys) if (uk.seen !== pass) rt.ukeys.delete(id);
+
+  res.flows = live.length;
+  rt.flowCount = live.length;
+  res.durationMs = performance.now() - t0;
+  st.dumps++;
+  st.lastDumpMs = Math.round(res.durationMs * 1000) / 1000;
+  st.lastFlows = live.length;
+  st.avgFlows = st.dumps === 1 ? live.length : (st.avgFlows * 7 + live.length) / 8;
+  if (live.length > st.maxFlows) st.maxFlows = live.length;
+  return res;
+}
+
+/** Credits the stats a flow gained since the last look to its rules (and MACs when used). */
+function pushStats(rt: BridgeRuntime, f: DpFlow, uk: Ukey, nowNs: bigint, nowMs: number): void {
+  const dp = f.stats.packets - uk.packets;
+  const db = f.stats.bytes - uk.bytes;
+  if (dp <= 0n) return;
+  uk.packets = f.stats.packets;
+  uk.bytes = f.stats.bytes;
+  const usedMs = f.stats.usedNs > 0n && nowNs > f.stats.usedNs ? nowMs - Number(nowNs - f.stats.usedNs) / 1e6 : nowMs;
+  for (const r of uk.rules) rt.ofproto.pipeline.credit(r, Number(dp), Number(db), usedMs);
+  const mac = rt.ofproto.mac;
+  for (const l of uk.learned) {
+    const cur = mac.lookup(l.vlan, l.mac, nowMs);
+    if (cur === undefined || cur === l.port) mac.learn(l.vlan, l.mac, l.port, usedMs);
+  }
+}
+
+/**
+ * Whether an installed flow still holds for the bridge's current state. Updates the Ukey
+ * (rules, deps, generations) after a successful re-translation.
+ */
+function stillValid(rt: BridgeRuntime, f: DpFlow, uk: Ukey): boolean {
+  if (!isStale(rt.ofproto, uk)) return true;
+  const r = xlate(rt.ofproto, f.key, { sideEffects: false });
+  if (r.error !== undefined || !actionsEqual(r.actions, f.actions) || !maskWithin(r.megaflow.mask, f.mask)) return false;
+  uk.actions = r.actions;
+  uk.rules = r.rules;
+  uk.macDeps = r.macDeps;
+  uk.generations = r.generations;
+  return true;
+}
+
+/** True when every bit `need` un-wildcards is un-wildcarded in `have` (the flow is not too wide). */
+export function maskWithin(need: FlowMask, have: FlowMask): boolean {
+  for (const k of FLOW_FIELDS) {
+    const n = need[k], h = have[k];
+    if (typeof n === 'bigint') {
+      if ((n & ~(h as bigint)) !== 0n) return false;
+    } else if (n !== 0) {
+      const hn = h as number;
+      // 48-bit fields: compare both halves (JS bit operators are 32-bit).
+      const nHi = Math.floor(n / 2 ** 32), hHi = Math.floor(hn / 2 ** 32);
+      if (((nHi & ~hHi) !== 0) || (((n >>> 0) & ~(hn >>> 0)) >>> 0) !== 0) return false;
+    }
+  }
+  return true;
+}
+
+export function actionsEqual(a: readonly DpAction[], b: readonly DpAction[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Record<string, unknown>, y = b[i] as Record<string, unknown>;
+    if (x.type !== y.type) return false;
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      // An absent optional field and an undefined one are the same action.
+      if (x[k] !== y[k] && !(k === 'cookie' && (x[k] ?? 0n) === (y[k] ?? 0n))) return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,90 @@
+/**
+ * A fake datapath for unit tests of src/vswitch: the DatapathLike methods over in-memory
+ * megaflows, with hooks to make errors and to "hit" flows as the kernel would.
+ */
+import { DatapathError } from '../../src/datapath/errors.ts';
+import { keyMatches, maskKey, emptyKey, type DpAction, type FlowKey, type FlowMask } from '../../src/datapath/flow.ts';
+import type { DpFlow, DpStats, Port, PortStats, PutMode } from '../../src/datapath/datapath.ts';
+import type { Upcall } from '../../src/datapath/codec.ts';
+import { flowId, type DatapathLike } from '../../src/vswitch/runtime.ts';
+
+export class FakeDatapath implements DatapathLike {
+  readonly flows = new Map<string, DpFlow>();
+  readonly executed: { frame: Uint8Array; actions: readonly DpAction[] }[] = [];
+  readonly ports: Port[] = [];
+  nowNs = 1_000_000_000n;
+  failNext: DatapathError['code'] | undefined;
+  onBatch: ((b: Upcall[]) => void) | undefined;
+  ringClosed = false;
+  maxBatch = 0;
+
+  constructor(readonly name = 'br0') {}
+
+  addPort(portNo: number, name: string): void {
+    this.ports.push({ portNo, name, ifindex: 100 + portNo, flags: 0 });
+  }
+
+  putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode: PutMode = 'put'): void {
+    if (this.failNext) { const c = this.failNext; this.failNext = undefined; throw new DatapathError(c, c); }
+    const k = maskKey(key, mask);
+    const id = flowId(k, mask);
+    const old = this.flows.get(id);
+    if (old && mode === 'add') throw new DatapathError('FLOW_EXISTS', 'flow already exists');
+    if (!old && mode === 'modify') throw new DatapathError('NO_SUCH_FLOW', 'no such flow');
+    this.flows.set(id, { key: k, mask: { ...mask }, actions: [...actions],
+      stats: old?.stats ?? { packets: 0n, bytes: 0n, usedNs: 0n, tcpFlags: 0 } });
+  }
+
+  delFlow(key: FlowKey, mask: FlowMask): void {
+    if (!this.flows.delete(flowId(maskKey(key, mask), mask))) throw new DatapathError('NO_SUCH_FLOW', 'no such flow');
+  }
+
+  dumpFlows(): DpFlow[] {
+    return [...this.flows.values()].map((f) => ({ ...f, stats: { ...f.stats } }));
+  }
+
+  execute(frame: Uint8Array, actions: readonly DpAction[]): void {
+    this.executed.push({ frame, actions });
+  }
+
+  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch = 64): { close(): void } {
+    this.onBatch = onBatch;
+    this.maxBatch = maxBatch;
+    this.ringClosed = false;
+    return { close: () => { this.ringClosed = true; this.onBatch = undefined; } };
+  }
+
+  listPorts(): Port[] { return this.ports; }
+  portStats(portNo: number): PortStats {
+    return { rxPackets: BigInt(portNo), rxBytes: 100n, rxDropped: 0n, txPackets: 2n, txBytes: 200n, txDropped: 1n };
+  }
+  stats(): DpStats {
+    return { hit: 5n, missed: 3n, lost: 0n, maskHit: 5n, maskCacheHit: 1n, flows: this.flows.size, masks: 1 };
+  }
+  maxFlows(): number { return 65536; }
+
+  /** The kernel's view: the flow a packet with `key` hits, if any; counts the hit. */
+  hit(key: FlowKey, bytes = 100): DpFlow | undefined {
+    for (const f of this.flows.values()) {
+      if (keyMatches(key, f.key, f.mask)) {
+        f.stats.packets++; f.stats.bytes += BigInt(bytes); f.stats.usedNs = this.nowNs;
+        return f;
+      }
+    }
+    return undefined;
+  }
+}
+
+export function macNum(s: string): number {
+  return parseInt(s.replace(/:/g, ''), 16);
+}
+
+/** An IPv4/UDP key from in_port (datapath port), MACs and ports. */
+export function udpKey(inPort: number, src: string, dst: string, tpDst = 53, tpSrc = 1000): FlowKey {
+  return { ...emptyKey(), inPort, ethSrc: macNum(src), ethDst: macNum(dst), ethType: 0x0800, ipProto: 17,
+    ipv4Src: 0x0a000001, ipv4Dst: 0x0a000002, ipTtl: 64, tpSrc, tpDst };
+}
+
+export function missUpcall(key: FlowKey, len = 60): Upcall {
+  return { type: 'miss', port: key.inPort, pktLen: len, cookie: 0n, pid: 0, key, packet: new Uint8Array(len) };
+}

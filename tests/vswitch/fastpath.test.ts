@@ -1,0 +1,268 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Commands, Events } from '../../src/bus/subjects.ts';
+import { encodeControllerCookie } from '../../src/ofproto/index.ts';
+import { BridgeRuntime, type FastPathEvent } from '../../src/vswitch/runtime.ts';
+import { handleBatch } from '../../src/vswitch/upcall.ts';
+import { FakeDatapath, macNum, missUpcall, udpKey } from './fake-datapath.ts';
+
+const t = suite('vswitch-fastpath');
+
+const A = '02:00:00:00:00:01';
+const B = '02:00:00:00:00:02';
+const C = '02:00:00:00:00:03';
+
+function setup(opts: { flows?: string[]; flowLimit?: number; maxIdleMs?: number } = {}) {
+  const dp = new FakeDatapath();
+  let nowMs = 1_000_000;
+  const events: { name: FastPathEvent; payload: unknown }[] = [];
+  const rt = new BridgeRuntime({
+    datapath: dp, flowLimit: opts.flowLimit, maxIdleMs: opts.maxIdleMs,
+    monotonicNs: () => dp.nowNs, bridgeOptions: { now: () => nowMs },
+    publish: (name, payload) => { events.push({ name, payload }); },
+  });
+  let revalRequests = 0;
+  rt.onRevalidate = () => { revalRequests++; };
+  for (const i of [1, 2, 3]) { dp.addPort(i, `p${i}`); rt.addPort({ name: `p${i}`, ofport: i }); }
+  rt.flowMod({ op: 'add', flows: opts.flows ?? ['priority=0,actions=NORMAL'] });
+  return {
+    dp, rt, events, revals: () => revalRequests,
+    advance(ms: number) { nowMs += ms; dp.nowNs += BigInt(ms) * 1_000_000n; },
+  };
+}
+
+t('first packet with an empty MAC table: flood installed and executed, source learned', () => {
+  const { dp, rt } = setup();
+  handleBatch(rt, [missUpcall(udpKey(1, A, B))]);
+  assert.is(dp.flows.size, 1);
+  const f = [...dp.flows.values()][0]!;
+  assert.equal(f.actions, [{ type: 'output', port: 2 }, { type: 'output', port: 3 }]);
+  assert.is(f.mask.ethSrc, 0xffffffffffff);
+  assert.is(f.mask.tpDst, 0, 'NORMAL does not look at L4');
+  assert.is(dp.executed.length, 1, 'first packet executed');
+  assert.equal(dp.executed[0]!.actions, f.actions);
+  assert.is(rt.ofproto.mac.lookup(0, macNum(A)), 1);
+  assert.is(rt.handler.flowsInstalled, 1);
+  assert.is(rt.handler.misses, 1);
+  assert.is(rt.flowCount, 1);
+});
+
+t('reply is unicast to the learned port; a second miss of the same megaflow is FLOW_EXISTS', () => {
+  const { dp, rt } = setup();
+  handleBatch(rt, [missUpcall(udpKey(1, A, B)), missUpcall(udpKey(2, B, A)), missUpcall(udpKey(2, B, A, 54))]);
+  const back = [...dp.flows.values()].find((f) => f.key.inPort === 2)!;
+  assert.equal(back.actions, [{ type: 'output', port: 1 }]);
+  assert.is(rt.handler.flowExists, 1);
+  assert.is(rt.handler.errors, 0);
+  assert.is(dp.executed.length, 3, 'every packet executed, also the racing one');
+});
+
+t('MASKS_FULL and FLOW_TABLE_FULL are counted and the packet still goes out', () => {
+  const { dp, rt } = setup();
+  dp.failNext = 'MASKS_FULL';
+  handleBatch(rt, [missUpcall(udpKey(1, A, B))]);
+  dp.failNext = 'FLOW_TABLE_FULL';
+  handleBatch(rt, [missUpcall(udpKey(1, A, C))]);
+  assert.is(rt.handler.masksFull, 1);
+  assert.is(rt.handler.tableFull, 1);
+  assert.is(dp.flows.size, 0);
+  assert.is(dp.executed.length, 2);
+  const show = Commands['appctl.upcall.show'].reply.parse(rt.upcallShow());
+  assert.is(show.handlers[0]!.errors, 2n);
+});
+
+t('a truncated capture is installed but not executed', () => {
+  const { dp, rt } = setup();
+  const u = missUpcall(udpKey(1, A, B));
+  u.pktLen = 3000;
+  handleBatch(rt, [u]);
+  assert.is(dp.flows.size, 1);
+  assert.is(dp.executed.length, 0);
+});
+
+t('controller action: packet-in on the miss, and again from a userspace action upcall', () => {
+  const { dp, rt, events } = setup({ flows: ['priority=10,udp,tp_dst=53,cookie=0x42,actions=controller(max_len=20)', 'priority=0,actions=NORMAL'] });
+  const key = udpKey(1, A, B, 53);
+  handleBatch(rt, [missUpcall(key, 80)]);
+  assert.is(events.length, 1);
+  const ev = Events['packet-in'].payload.parse(events[0]!.payload);
+  assert.is(ev.bridge, 'br0');
+  assert.is(ev.cookie, 0x42n);
+  assert.is(ev.reason, 'action');
+  assert.is(ev.in_port, 1);
+  assert.is(ev.total_len, 80);
+  assert.is(Buffer.from(ev.packet, 'base64').length, 20, 'truncated to max_len');
+  assert.match(ev.flow, /udp/);
+  const f = [...dp.flows.values()][0]!;
+  assert.is(f.actions[0]!.type, 'userspace');
+  assert.is(dp.executed.length, 0, 'nothing to output');
+  const cookie = encodeControllerCookie('action', 0, 0, 20);
+  handleBatch(rt, [{ ...missUpcall(key, 80), type: 'action', cookie }]);
+  assert.is(events.length, 2);
+  assert.is(Events['packet-in'].payload.parse(events[1]!.payload).cookie, 0x42n);
+  assert.is(rt.handler.packetIns, 2);
+  assert.is(dp.flows.size, 1, 'an action upcall installs nothing');
+});
+
+t('a drop rule added by flowMod makes the installed flow stale; removing it restores NORMAL', () => {
+  const { dp, rt, revals } = setup();
+  handleBatch(rt, [missUpcall(udpKey(1, A, B)), missUpcall(udpKey(2, B, A))]);
+  assert.is(dp.flows.size, 2);
+  const before = revals();
+  assert.equal(rt.flowMod({ op: 'add', flows: ['priority=100,in_port=1,actions=drop'] }), { count: 1 });
+  assert.ok(revals() > before, 'flowMod asks for revalidation');
+  const from1 = () => [...dp.flows.values()].filter((f) => f.key.inPort === 1);
+  let p = rt.revalidateNow();
+  assert.is(p.stale, 1, 'the flow from port 1 now drops; the one from port 2 is re-translated and kept');
+  assert.is(dp.flows.size, 1);
+  assert.equal(from1(), []);
+  handleBatch(rt, [missUpcall(udpKey(1, A, B))]);
+  assert.equal(from1()[0]!.actions, [], 'drop installed');
+  assert.equal(rt.flowMod({ op: 'delete', flow: 'in_port=1', strict: false }), { count: 1 });
+  p = rt.revalidateNow();
+  assert.is(p.stale, 1);
+  handleBatch(rt, [missUpcall(udpKey(1, A, B))]);
+  assert.equal(from1()[0]!.actions, [{ type: 'output', port: 2 }]);
+});
+
+t('nothing changed: flows are kept without re-translation; idle flows expire after max-idle', () => {
+  const { dp, rt, advance } = setup({ maxIdleMs: 10_000 });
+  const k1 = udpKey(1, A, B), k2 = udpKey(2, B, A);
+  handleBatch(rt, [missUpcall(k1), missUpcall(k2)]);
+  let p = rt.revalidateNow();
+  assert.equal([p.idle, p.stale, p.flows], [0, 1, 1], 'the flood A->B went stale when B was learned');
+  handleBatch(rt, [missUpcall(k1)]);
+  assert.equal(dp.hit(k1)?.actions, [{ type: 'output', port: 2 }]);
+  advance(6000);
+  dp.hit(k1);
+  p = rt.revalidateNow();
+  assert.equal([p.idle, p.stale, p.flows], [0, 0, 2]);
+  advance(6000);
+  p = rt.revalidateNow();
+  assert.is(p.idle, 1, 'k2 never hit since install 12 s ago');
+  assert.is(p.flows, 1);
+  advance(11_000);
+  p = rt.revalidateNow();
+  assert.is(p.idle, 1);
+  assert.is(dp.flows.size, 0);
+  assert.is(rt.revalidator.removedIdle, 2);
+  assert.is(rt.ukeys.size, 0);
+});
+
+t('stats deltas are credited to the OpenFlow rules, once', () => {
+  const { dp, rt, advance } = setup({ flows: ['priority=10,udp,actions=output:2', 'priority=0,actions=NORMAL'] });
+  const k = udpKey(1, A, B);
+  handleBatch(rt, [missUpcall(k)]);
+  for (let i = 0; i < 5; i++) dp.hit(k, 100);
+  advance(100);
+  rt.revalidateNow();
+  rt.revalidateNow();
+  dp.hit(k, 50);
+  rt.revalidateNow();
+  const flows = rt.dumpFlows().flows;
+  const udp = flows.find((f) => f.match === 'udp')!;
+  assert.is(udp.n_packets, 6);
+  assert.is(udp.n_bytes, 550);
+  assert.match(rt.dumpFlowsText()[0]!, /^ cookie=0x0, duration=[\d.]+s, table=0, n_packets=6, n_bytes=550, idle_age=0, priority=10,udp actions=output:2$/);
+  Commands['ofctl.dump-flows'].reply.parse(rt.dumpFlows());
+});
+
+t('used flows keep their MAC entries alive; MAC move makes dependent flows stale', () => {
+  const { dp, rt, advance, revals } = setup();
+  const ab = udpKey(1, A, B), ba = udpKey(2, B, A);
+  handleBatch(rt, [missUpcall(ab), missUpcall(ba)]);
+  const toA = [...dp.flows.values()].find((f) => f.key.inPort === 2)!;
+  assert.equal(toA.actions, [{ type: 'output', port: 1 }]);
+  // A moves to port 3.
+  const before = revals();
+  handleBatch(rt, [missUpcall(udpKey(3, A, B))]);
+  assert.ok(revals() > before, 'a move asks for revalidation');
+  assert.is(rt.ofproto.mac.lookup(0, macNum(A)), 3);
+  dp.hit(ab); // the old flow from port 1 still sees a packet: must not move A back
+  advance(10);
+  const p = rt.revalidateNow();
+  assert.ok(p.stale >= 1);
+  assert.not.ok([...dp.flows.values()].some((f) => f.key.inPort === 2 && f.actions.some((a) => a.type === 'output' && a.port === 1)));
+  assert.is(rt.ofproto.mac.lookup(0, macNum(A)), 3, 'stats push refreshes, never moves');
+});
+
+t('flow limit: handler stops installing, revalidator evicts least recently used, event published', () => {
+  const { dp, rt, events, advance } = setup({ flows: ['priority=10,udp,actions=move:NXM_OF_UDP_DST[]->NXM_NX_REG0[0..15],output:2'], flowLimit: 3 });
+  const keys = [1, 2, 3].map((p) => udpKey(1, A, B, p));
+  handleBatch(rt, keys.map((k) => missUpcall(k)));
+  assert.is(dp.flows.size, 3, 'one megaflow per UDP destination port');
+  handleBatch(rt, [missUpcall(udpKey(1, A, B, 4))]);
+  assert.is(dp.flows.size, 3);
+  assert.is(rt.handler.overLimit, 1);
+  assert.is(dp.executed.length, 4, 'over the limit the packet is still executed');
+  rt.flowLimit = 2;
+  advance(10);
+  dp.hit(keys[0]!); dp.hit(keys[2]!);
+  const p = rt.revalidateNow();
+  assert.is(p.limit, 1);
+  assert.is(dp.flows.size, 2);
+  assert.not.ok([...dp.flows.values()].some((f) => f.key.tpDst === 2), 'the least recently used went');
+  const ev = events.find((e) => e.name === 'flow-limit');
+  assert.ok(ev);
+  assert.equal(Events['flow-limit'].payload.parse(ev!.payload), { datapath: 'bvs@br0', bridge: 'br0', limit: 2, count: 3 });
+});
+
+t('OpenFlow idle timeouts expire in the pass, and the flows they made go at once', () => {
+  const { dp, rt, advance } = setup({ flows: ['priority=10,idle_timeout=5,udp,actions=output:2', 'priority=0,actions=drop'] });
+  const k = udpKey(1, A, B);
+  handleBatch(rt, [missUpcall(k)]);
+  advance(4000);
+  dp.hit(k);
+  rt.revalidateNow();
+  assert.is(rt.ofproto.pipeline.allRules().length, 2, 'refreshed by the stats push');
+  advance(5000);
+  const p = rt.revalidateNow();
+  assert.is(p.rulesExpired, 1);
+  assert.is(p.stale, 1);
+  assert.is(dp.flows.size, 0);
+  assert.is(rt.removedRules[0]!.reason, 'idle_timeout');
+});
+
+t('flowMod: add-flows is all or none, errors name the line', () => {
+  const { rt } = setup({ flows: [] });
+  try {
+    rt.flowMod({ op: 'add', flows: ['priority=1,actions=drop', 'priority=2,tp_dst=80,actions=drop'] });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as Error).name, 'RuntimeError');
+    assert.is((e as { field?: string }).field, 'flows.1');
+  }
+  assert.is(rt.ofproto.pipeline.allRules().length, 0);
+  try {
+    rt.flowMod({ op: 'add', flows: ['table=1,actions=goto_table:1'] });
+    assert.unreachable();
+  } catch (e) { assert.is((e as { field?: string }).field, 'flow'); }
+  assert.equal(rt.flowMod({ op: 'add', flows: ['priority=1,actions=drop', 'ip,actions=NORMAL'] }), { count: 2 });
+  assert.equal(rt.flowMod({ op: 'modify', flow: 'ip,actions=output:3' }), { count: 1 });
+  assert.equal(rt.dumpFlows({ flow: 'ip' }).flows.map((f) => f.actions), ['output:3']);
+  assert.equal(rt.flowMod({ op: 'delete' }), { count: 2 });
+});
+
+t('views: fdb/show, dump-ports, dpif/show, upcall/show and trace match their contracts', () => {
+  const { rt } = setup();
+  handleBatch(rt, [missUpcall(udpKey(1, A, B)), missUpcall(udpKey(2, B, A))]);
+  rt.revalidateNow();
+  const fdb = Commands['appctl.fdb.show'].reply.parse(rt.fdbShow());
+  assert.equal(fdb.entries.map((e) => [e.ofport, e.port_name, e.vlan, e.mac]), [[1, 'p1', 0, A], [2, 'p2', 0, B]]);
+  const ports = Commands['ofctl.dump-ports'].reply.parse(rt.dumpPorts());
+  assert.equal(ports.ports.map((p) => [p.ofport, p.name, p.rx_packets]), [[1, 'p1', 1n], [2, 'p2', 2n], [3, 'p3', 3n]]);
+  assert.throws(() => rt.dumpPorts('nope'), /no port nope/);
+  const dpif = Commands['appctl.dpif.show'].reply.parse({ datapaths: [rt.dpifShow()] });
+  assert.is(dpif.datapaths[0]!.flows, 1, 'the first flood went stale once B was learned');
+  assert.is(dpif.datapaths[0]!.ports[0]!.ofport, 1);
+  const up = Commands['appctl.upcall.show'].reply.parse(rt.upcallShow());
+  assert.equal([up.flows.current, up.flows.limit, up.max_idle_ms, up.handlers[0]!.upcalls], [1, 200000, 10000, 2n]);
+  const tr = Commands['appctl.ofproto.trace'].reply.parse(rt.trace(`in_port=3,dl_src=${C},dl_dst=${A},udp`));
+  assert.match(tr.text, /forwarding to learned port p1/);
+  assert.is(tr.datapath_actions, '1');
+  assert.throws(() => rt.trace('in_port=9,udp'), (e: Error & { field?: string }) => e.field === 'flow');
+  assert.is(rt.fdbFlush(), 2);
+  assert.is(rt.fdbShow().entries.length, 0);
+});
+
+t.run();
