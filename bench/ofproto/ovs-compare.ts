@@ -38,7 +38,9 @@ export const SCENARIOS: Scenario[] = [
     ports: [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2, tag: 10 }, { name: 'p3', ofport: 3, tag: 20 }, { name: 'p4', ofport: 4, trunks: [10, 20] }],
     flows: ['priority=0,actions=NORMAL'],
     packets: [`in_port=2,${ETH},tcp,nw_src=1.1.1.1,tp_dst=80`, 'in_port=1,dl_vlan=20,dl_src=00:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,ip',
-      'in_port=4,dl_vlan=30,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:03,ip', 'in_port=2,dl_vlan=10,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:03,ip'],
+      'in_port=4,dl_vlan=30,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:03,ip',
+      'in_port=2,dl_src=00:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp,arp_op=1,arp_spa=10.0.0.1,arp_tpa=10.0.0.2',
+      'in_port=4,dl_vlan=20,dl_src=00:00:00:00:00:05,dl_dst=00:00:00:00:00:01,tcp,tp_dst=443', 'in_port=2,dl_vlan=10,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:03,ip'],
   },
   {
     name: '3 tables: registers, resubmit, VLAN rewrite',
