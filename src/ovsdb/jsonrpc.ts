@@ -142,8 +142,12 @@ export class Connection {
         if (m.method === 'cancel' && Array.isArray(m.params)) this.session.cancel(m.params[0]);
         return;
       }
+      const t0 = TRACE ? performance.now() : 0;
       this.session.request(m.method, m.params, id).then(
-        (result) => this.send({ id, result: result ?? null, error: null }),
+        (result) => {
+          this.send({ id, result: result ?? null, error: null });
+          if (TRACE) this.log(`jsonrpc: ${m.method} answered in ${(performance.now() - t0).toFixed(2)} ms`);
+        },
         (err: unknown) => {
           if (!(err instanceof OvsdbError)) this.log(`jsonrpc: internal error in ${m.method}: ${(err as Error)?.stack ?? err}`);
           this.send({ id, result: null, error: errorJson(err) });
