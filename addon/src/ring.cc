@@ -136,6 +136,15 @@ void CallJs(RingState* st, napi_ref ref, napi_value arg) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
     napi_fatal_exception(env, exc);
+    // A callback that threw leaves its scope without running nextTicks and promise jobs
+    // (Node's rule for a failed callback). Once 'uncaughtException' has handled the error, run
+    // them now through an empty scope, so they never wait for the next batch.
+    napi_value resource;
+    napi_callback_scope scope;
+    if (napi_create_object(env, &resource) == napi_ok &&
+        napi_open_callback_scope(env, resource, st->actx, &scope) == napi_ok) {
+      napi_close_callback_scope(env, scope);
+    }
   }
 }
 

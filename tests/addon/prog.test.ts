@@ -61,6 +61,35 @@ t('runs the program on a frame, repeat times, with ring records on the loop', as
   assert.is(recs[100].readUInt32LE(0), lo, 'ifindex option sets skb->dev');
 });
 
+t('ring callbacks run in a callback scope; a throw becomes an uncaughtException', async () => {
+  const order: string[] = [];
+  const caught: string[] = [];
+  const onUncaught = (e: Error) => { caught.push(e.message); };
+  process.on('uncaughtException', onUncaught);
+  let ring2: UpcallRing | undefined;
+  try {
+    let calls = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      ring2 = A.ringOpen(r!.maps.fx_ring, 1, () => {
+        calls++;
+        order.push('cb');
+        queueMicrotask(() => order.push('micro'));
+        if (calls === 3) { clearTimeout(timer); setTimeout(resolve, 20); }
+        if (calls === 1) throw new Error('boom from onRecords');
+      });
+      // Three records arrive in one wakeup: without a callback scope per batch, the three
+      // microtasks would only run after the third callback.
+      A.progTestRun(r!.progFd, Buffer.alloc(64), { repeat: 3 });
+    });
+  } finally {
+    ring2?.close();
+    process.off('uncaughtException', onUncaught);
+  }
+  assert.equal(order, ['cb', 'micro', 'cb', 'micro', 'cb', 'micro']);
+  assert.equal(caught, ['boom from onRecords']);
+});
+
 t('progTestRun errors', () => {
   let err = throws(() => A.progTestRun(r!.progFd, Buffer.alloc(64), { dataOut: Buffer.alloc(10) }));
   assert.equal([err.code, err.op], ['ENOSPC', 'bpf_prog_test_run_opts']);
