@@ -154,6 +154,28 @@ t('online compaction keeps every concurrent commit', async () => {
   });
 });
 
+t('automatic compaction once the journal outgrows its threshold', async () => {
+  const file = path.join(tempDir('auto'), 'conf.db');
+  await Storage.create(file, SCHEMA_JSON);
+  const core = new OvsdbCore();
+  try {
+    await core.openFile(file, { autoCompactBytes: 64 * 1024 });
+    await tx(core, initOvs);
+    await tx(core, insertBridge('br0'));
+    for (let i = 0; i < 400; i++) await tx(core, [{ op: 'update', table: 'Bridge', where: [], row: { external_ids: ['map', [['i', String(i)], ['pad', 'x'.repeat(200)]]] } }]);
+    await new Promise((r) => setTimeout(r, 100)); // let a compaction started by the last commits finish
+    const recs = decodeRecords(readFileSync(file)).records as Record<string, unknown>[];
+    assert.ok(recs.length < 300, `compacted (${recs.length} records)`);
+    assert.ok(recs.some((r) => r._comment === 'compacted by bvs'));
+  } finally {
+    await core.close();
+  }
+  await withDb(file, async (core) => {
+    const br = [...core.databases.get('Open_vSwitch')!.db.table('Bridge')!.rows.values()][0];
+    assert.equal(br.cols.external_ids.values![0], '399');
+  });
+});
+
 t('the real ovsdb-tool reads our journal, before and after compaction', async () => {
   const dir = tempDir('tool');
   const file = path.join(dir, 'conf.db');
