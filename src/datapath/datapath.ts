@@ -556,8 +556,10 @@ export class Datapath {
     }
   }
 
-  /** Deliver upcalls in batches (at most maxBatch each) until the returned ring is closed. */
-  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch = 64): UpcallRing {
-    return addon().ringOpen(this.fds.upcalls, maxBatch, (recs) => onBatch(recs.map(decodeUpcall)));
+  /** Deliver upcalls in batches (at most maxBatch each) until the returned ring is closed.
+   *  `onError` gets a ring consume/poll failure (a poll failure also stops the ring); without
+   *  it such failures are uncaught exceptions. */
+  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch = 64, onError?: (err: Error) => void): UpcallRing {
+    return addon().ringOpen(this.fds.upcalls, maxBatch, (recs) => onBatch(recs.map(decodeUpcall)), onError);
   }
 }

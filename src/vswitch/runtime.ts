@@ -38,7 +38,7 @@ export interface DatapathLike {
   delFlow(key: FlowKey, mask: FlowMask): void;
   dumpFlows(): DpFlow[];
   execute(frame: Uint8Array, actions: readonly DpAction[]): void;
-  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch?: number): { close(): void };
+  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch?: number, onError?: (err: Error) => void): { close(): void };
   listPorts(): Port[];
   portStats(portNo: number): PortStats;
   stats(): DpStats;

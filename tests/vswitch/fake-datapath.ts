@@ -47,8 +47,10 @@ export class FakeDatapath implements DatapathLike {
     this.executed.push({ frame, actions });
   }
 
-  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch = 64): { close(): void } {
+  onError: ((e: Error) => void) | undefined;
+  openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch = 64, onError?: (e: Error) => void): { close(): void } {
     this.onBatch = onBatch;
+    this.onError = onError;
     this.maxBatch = maxBatch;
     this.ringClosed = false;
     return { close: () => { this.ringClosed = true; this.onBatch = undefined; } };

@@ -1,0 +1,80 @@
+/**
+ * The revalidator actor of one bridge (OVS: the revalidator threads of ofproto-dpif-upcall.c).
+ *
+ *   waiting --(every intervalMs, or REVALIDATE)--> dumping --done--> waiting
+ *                                                     |  REVALIDATE while dumping: one more pass
+ *                                                     '--error--> failed (throws; propagates)
+ *
+ * A pass is src/vswitch/revalidate.ts revalidate(runtime), run by the `pass` actor (a
+ * fromPromise, so a test can swap it). REVALIDATE comes from the runtime's onRevalidate hook
+ * (flow-mods, port changes, MAC moves, fdb flush): the `hook` callback actor installs it and
+ * removes it in its cleanup. Requests arriving during a pass are coalesced into one more pass,
+ * so a burst of flow-mods costs at most two dumps.
+ */
+import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import type { BridgeRuntime } from '../vswitch/runtime.ts';
+import { revalidate, type PassResult } from '../vswitch/revalidate.ts';
+import type { FastPathLog } from './upcall.machine.ts';
+
+export const DEFAULT_REVALIDATE_INTERVAL_MS = 500;
+
+export interface RevalidatorInput {
+  runtime: BridgeRuntime;
+  services?: { log: FastPathLog };
+  intervalMs?: number;
+}
+
+export class RevalidatorError extends Error {
+  override name = 'RevalidatorError';
+}
+
+export const revalidatorMachine = setup({
+  types: {
+    input: {} as RevalidatorInput,
+    context: {} as RevalidatorInput & { again: boolean; error: unknown },
+    events: {} as { type: 'REVALIDATE' },
+  },
+  actors: {
+    hook: fromCallback<EventObject, { runtime: BridgeRuntime }>(({ input, sendBack }) => {
+      const hook = (): void => sendBack({ type: 'REVALIDATE' });
+      input.runtime.onRevalidate = hook;
+      return () => { if (input.runtime.onRevalidate === hook) input.runtime.onRevalidate = undefined; };
+    }),
+    pass: fromPromise<PassResult, { runtime: BridgeRuntime }>(async ({ input }) => revalidate(input.runtime)),
+  },
+  delays: {
+    interval: ({ context }) => context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS,
+  },
+}).createMachine({
+  id: 'revalidator',
+  context: ({ input }) => ({ ...input, again: false, error: undefined }),
+  invoke: { src: 'hook', input: ({ context }) => ({ runtime: context.runtime }) },
+  initial: 'dumping',
+  states: {
+    waiting: {
+      after: { interval: 'dumping' },
+      on: { REVALIDATE: 'dumping' },
+    },
+    dumping: {
+      entry: assign({ again: false }),
+      invoke: {
+        src: 'pass',
+        input: ({ context }) => ({ runtime: context.runtime }),
+        onDone: [
+          { guard: ({ context }) => context.again, target: 'dumping', reenter: true },
+          { target: 'waiting' },
+        ],
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+      },
+      on: { REVALIDATE: { actions: assign({ again: true }) } },
+    },
+    failed: {
+      entry: ({ context }) => {
+        // An actor that errors does not stop its invoked children: remove the hook here.
+        context.runtime.onRevalidate = undefined;
+        context.services?.log.error({ component: 'revalidator', bridge: context.runtime.name, err: context.error }, 'revalidator failed');
+        throw new RevalidatorError(`revalidator of ${context.runtime.name} failed: ${(context.error as Error)?.message ?? String(context.error)}`, { cause: context.error });
+      },
+    },
+  },
+});

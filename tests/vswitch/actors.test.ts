@@ -1,0 +1,75 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createActor } from 'xstate';
+import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
+import { upcallMachine } from '../../src/actors/upcall.machine.ts';
+import { BridgeRuntime } from '../../src/vswitch/runtime.ts';
+import { FakeDatapath, missUpcall, udpKey } from './fake-datapath.ts';
+
+const t = suite('vswitch-actors');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function runtime() {
+  const dp = new FakeDatapath();
+  const rt = new BridgeRuntime({ datapath: dp, monotonicNs: () => dp.nowNs });
+  for (const i of [1, 2]) { dp.addPort(i, `p${i}`); rt.addPort({ name: `p${i}`, ofport: i }); }
+  rt.flowMod({ op: 'add', flows: ['priority=0,actions=NORMAL'] });
+  return { dp, rt };
+}
+
+t('upcall actor: opens the ring on start, handles batches, closes it on stop', () => {
+  const { dp, rt } = runtime();
+  const a = createActor(upcallMachine, { input: { runtime: rt } }).start();
+  assert.ok(dp.onBatch, 'ring open');
+  assert.is(dp.maxBatch, 64);
+  dp.onBatch!([missUpcall(udpKey(1, '02:00:00:00:00:01', '02:00:00:00:00:02'))]);
+  assert.is(dp.flows.size, 1);
+  assert.is(rt.handler.batches, 1);
+  a.stop();
+  assert.ok(dp.ringClosed);
+});
+
+t('upcall actor: a ring failure closes the ring and fails the actor (seen by its parent)', async () => {
+  const { dp, rt } = runtime();
+  const a = createActor(upcallMachine, { input: { runtime: rt } });
+  let err: Error | undefined;
+  a.subscribe({ error: (e) => { err = e as Error; } });
+  a.start();
+  dp.onError!(Object.assign(new Error('poll failed'), { code: 'EBADF' }));
+  await sleep(5);
+  assert.ok(dp.ringClosed);
+  assert.is(a.getSnapshot().status, 'error');
+  assert.is(err?.name, 'UpcallRingError');
+  assert.match(err!.message, /poll failed/);
+});
+
+t('revalidator actor: a pass at start, at once on REVALIDATE, and every interval; hook removed on stop', async () => {
+  const { dp, rt } = runtime();
+  const a = createActor(revalidatorMachine, { input: { runtime: rt, intervalMs: 200 } }).start();
+  await sleep(5);
+  assert.is(rt.revalidator.dumps, 1);
+  rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
+  rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
+  await sleep(5);
+  assert.ok(rt.revalidator.dumps >= 2 && rt.revalidator.dumps <= 3, `coalesced: ${rt.revalidator.dumps}`);
+  const n = rt.revalidator.dumps;
+  await sleep(260);
+  assert.ok(rt.revalidator.dumps > n, 'interval pass');
+  a.stop();
+  assert.is(rt.onRevalidate, undefined);
+  void dp;
+});
+
+t('revalidator actor: a failing dump fails the actor', async () => {
+  const { dp, rt } = runtime();
+  dp.dumpFlows = () => { throw new Error('map gone'); };
+  const a = createActor(revalidatorMachine, { input: { runtime: rt } });
+  let err: Error | undefined;
+  a.subscribe({ error: (e) => { err = e as Error; } });
+  a.start();
+  await sleep(5);
+  assert.is(err?.name, 'RevalidatorError');
+  assert.is(rt.onRevalidate, undefined, 'hook removed');
+});
+
+t.run();
