@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDpctl } from './dpctl.ts';
 import { registerOfproto } from './ofproto.ts';
 import { registerOvsdb } from './ovsdb.ts';
+import { registerVsctl } from './vsctl.ts';
 
 export function buildProgram(): Command {
   const program = new Command('bvs')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerDpctl(program);
   registerOfproto(program);
   registerOvsdb(program);
+  registerVsctl(program);
   return program;
 }
 
