@@ -136,6 +136,26 @@ t('packetSend: frames leave the host end and arrive at the peer; tcx egress sees
   A.close(links.pop()!);
 });
 
+t('a pinned tcx link outlives its fd; objGet + linkDetach removes it', async () => {
+  const fd = A.tcxAttach(r!.progFd, net.hostIndex, false);
+  const pin = `${pins}/link_ingress`;
+  A.objPin(fd, pin);
+  const id = A.linkInfo(fd).id;
+  A.close(fd);
+  const c0 = pcpuTotal();
+  await net.ping(3);
+  assert.ok(pcpuTotal() - c0 >= 3n, 'still attached through the pin');
+  const again = A.objGet(pin);
+  links.push(again);
+  assert.is(A.linkInfo(again).id, id);
+  assert.is(A.linkInfo(again).ifindex, net.hostIndex);
+  A.linkDetach(again);
+  const c1 = pcpuTotal();
+  await net.ping(3);
+  assert.is(pcpuTotal(), c1, 'detached although the pin remains');
+  A.close(links.pop()!);
+});
+
 t('tcx and packet errors', () => {
   let err = throws(() => A.tcxAttach(r!.progFd, 0x7ffffff0, false));
   assert.equal([err.code, err.op], ['ENODEV', 'bpf_link_create']);
