@@ -28,6 +28,10 @@ export function parseActions(text: string, base = 0): OfAction[] {
       if (toks.length > 1) throw syntaxError(tok, '"drop" must not be accompanied by any other action');
       return [];
     }
+    if (out.length && out[out.length - 1]!.type === 'goto_table') {
+      // OpenFlow 1.1+ instructions: apply-actions come before goto_table (as ovs-ofctl requires).
+      throw syntaxError(tok, 'goto_table must be the last action');
+    }
     out.push(parseAction(tok));
   }
   return out;

@@ -39,6 +39,9 @@ function randomFlowText(r: () => number): string {
   if (r() < 0.7) { parts.push(l3[0]!); for (const p of l3.slice(1)) if (r() < 0.5) parts.push(p); }
   const acts: string[] = [];
   for (let i = Math.floor(r() * 5); i > 0; i--) acts.push(pick(r, ACTS));
+  const g = acts.indexOf('goto_table:200');
+  if (g >= 0) { acts.splice(g, 1); acts.push('goto_table:200'); }
+  while (acts.filter((a) => a === 'goto_table:200').length > 1) acts.splice(acts.indexOf('goto_table:200'), 1);
   return `${parts.join(r() < 0.5 ? ',' : ', ')} actions=${acts.join(',') || 'drop'}`;
 }
 
@@ -111,6 +114,9 @@ t('errors name the bad token and its position', () => {
   assert.match(err('ip,actions=load:1->NXM_NX_REG0[0..40]').message, 'outside reg0');
   assert.match(err('ip,actions=move:NXM_NX_REG0[0..3]->NXM_NX_REG1[0..4]').message, 'source has 4 bits');
   assert.match(err('cookie=1/1,actions=drop').message, 'cookie mask');
+  e = err('ip,actions=goto_table:3,output:1');
+  assert.match(e.message, 'goto_table must be the last action');
+  assert.is(e.token, 'output:1');
 });
 
 t.run();
