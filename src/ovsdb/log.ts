@@ -102,6 +102,8 @@ interface Pending {
 const fdatasync = promisify(fs.fdatasync);
 const fsync = promisify(fs.fsync);
 const PREALLOC = 1 << 20;
+/** BVS_OVSDB_NO_PREALLOC=1 appends instead (for measuring what preallocation buys). */
+const NO_PREALLOC = process.env.BVS_OVSDB_NO_PREALLOC === '1';
 const ZEROS = Buffer.alloc(PREALLOC);
 
 /** Appends records with group commit. One LogWriter per open file; not shared across processes. */
@@ -156,7 +158,7 @@ export class LogWriter {
 
   /** Makes sure [size, size + n) lies inside fsync'd, zero-filled space. */
   private async reserve(n: number): Promise<void> {
-    if (this.size + n <= this.allocated) return;
+    if (this.size + n <= this.allocated || NO_PREALLOC) return;
     const target = Math.ceil((this.size + n + PREALLOC) / PREALLOC) * PREALLOC;
     for (let off = this.allocated; off < target; off += PREALLOC) fs.writeSync(this.fd, ZEROS, 0, Math.min(PREALLOC, target - off), off);
     if (LogWriter.syncFlush) fs.fsyncSync(this.fd);

@@ -10,6 +10,7 @@
  * Neighbours: log.ts, database.ts, schema.ts, row.ts, datum.ts.
  */
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import { Database, type ChangeSet } from './database.ts';
 import { datumDiff, datumEquals, datumToJson } from './datum.ts';
 import { OvsdbStorageError } from './errors.ts';
@@ -91,6 +92,13 @@ export class Storage {
       await fh.sync();
     } finally {
       await fh.close();
+    }
+    // The new directory entry must be durable too.
+    const dir = await fsp.open(path.dirname(path.resolve(file)), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
     }
   }
 
