@@ -31,6 +31,20 @@ export function shQuiet(cmd: string, args: string[]): void {
   try { sh(cmd, args); } catch { /* already gone */ }
 }
 
+/**
+ * Last-resort cleanup: what `after` would have removed, run on exit or on SIGINT/SIGTERM (a
+ * killed or interrupted run). Each entry removes itself once cleaned up normally.
+ */
+const pending = new Set<() => void>();
+function runPending(): void {
+  for (const fn of [...pending]) { try { fn(); } catch { /* best effort */ } }
+  pending.clear();
+}
+process.on('exit', runPending);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { runPending(); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
+}
+
 let objDir: string | undefined;
 
 /** Compile tests/addon/fixture/<name>.bpf.c (once per process); returns the object path. */
@@ -54,12 +68,19 @@ export function makePinDir(label: string): string {
   try { sh('mountpoint', ['-q', '/sys/fs/bpf']); } catch { sh('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']); }
   const dir = `/sys/fs/bpf/bvs-test-${label}-${tag()}`;
   mkdirSync(dir);
+  const undo = () => removePinDir(dir);
+  pinUndo.set(dir, undo);
+  pending.add(undo);
   return dir;
 }
+const pinUndo = new Map<string, () => void>();
 
 /** Unlink every pin in dir, then the dir (bpffs allows unlink/rmdir of pins). */
 export function removePinDir(dir: string | undefined): void {
-  if (!dir || !existsSync(dir)) return;
+  if (!dir) return;
+  const undo = pinUndo.get(dir);
+  if (undo) { pending.delete(undo); pinUndo.delete(dir); }
+  if (!existsSync(dir)) return;
   for (const f of readdirSync(dir)) rmSync(path.join(dir, f), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
@@ -94,7 +115,10 @@ export class VethNs {
     this.peer = `bxp${t}`;
   }
 
+  private readonly undo = () => this.destroy();
+
   create(): this {
+    pending.add(this.undo);
     sh('ip', ['netns', 'add', this.ns]);
     sh('ip', ['link', 'add', this.host, 'type', 'veth', 'peer', 'name', this.peer, 'netns', this.ns]);
     sh('sysctl', ['-q', '-w', `net.ipv6.conf.${this.host}.disable_ipv6=1`]);
@@ -129,6 +153,7 @@ export class VethNs {
   }
 
   destroy(): void {
+    pending.delete(this.undo);
     shQuiet('ip', ['link', 'del', this.host]);
     shQuiet('ip', ['netns', 'del', this.ns]);
   }
