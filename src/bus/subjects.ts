@@ -85,6 +85,7 @@ export const Events = {
   'port.status': { payload: ev.portStatusEvent, summary: 'a port went up or down' },
   'flow-limit': { payload: ev.flowLimitEvent, summary: 'the datapath flow limit was reached' },
   'packet-in': { payload: ev.packetInEvent, summary: 'a packet sent to the controller' },
+  'config.changed': { payload: ev.configChangedEvent, summary: 'a change was committed to OVSDB' },
   'config.applied': { payload: ev.configAppliedEvent, summary: 'cur_cfg advanced: a change is live' },
   'daemon.started': { payload: ev.daemonStartedEvent, summary: 'the daemon is serving' },
   'daemon.stopping': { payload: ev.daemonStoppingEvent, summary: 'the daemon is shutting down' },

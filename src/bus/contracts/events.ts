@@ -41,6 +41,11 @@ export const packetInEvent = z.object({
   flow: z.string(),
 });
 
+export const configChangedEvent = z.object({
+  /** Open_vSwitch.next_cfg after the commit (a change may also leave it unchanged: --no-wait). */
+  next_cfg: count,
+});
+
 export const configAppliedEvent = z.object({
   /** Open_vSwitch.cur_cfg after the change went live. */
   cur_cfg: count,

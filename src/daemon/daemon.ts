@@ -1,0 +1,185 @@
+/**
+ * The daemon process: `bvs daemon` (ovs-vswitchd + ovsdb-server in one process).
+ *
+ * Start order: run dir (mode 0700) and DIR/bvs.pid (refuses a run dir owned by a live daemon)
+ * -> pin root ($BVS_PIN_DIR for src/datapath) -> NATS (own nats-server child unless --nats URL)
+ * and the bus connection -> the supervisor actor tree (ovsdb on DIR/db.sock, vswitch, bridges)
+ * -> the NATS command handlers -> daemon.started.
+ * Stop (SIGTERM/SIGINT, or Daemon.stop()): daemon.stopping -> the actors stop (upcall rings and
+ * fds closed, ovsdb closed; datapaths stay pinned and forwarding) -> bus drained and closed ->
+ * own nats-server stopped -> DIR/bvs.pid removed. After SIGKILL the pinned datapaths keep
+ * forwarding; the next start adopts them (see bridge.machine.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createActor, waitFor } from 'xstate';
+import { supervisorMachine, type SupervisorActor } from '../actors/supervisor.machine.ts';
+import {
+  connectBus, hostId, removeEndpoint, startNatsServer, writeEndpoint, type Bus, type NatsServer,
+} from '../bus/index.ts';
+import { commandHandlers } from '../vswitch/commands.ts';
+import { createLogger, type Logger } from './logging.ts';
+import type { DaemonOptions } from './options.ts';
+import type { Backoff, Services } from './services.ts';
+import { vsctlHandlers } from './vsctl.ts';
+
+export class DaemonError extends Error {
+  override name = 'DaemonError';
+}
+
+export interface DaemonTuning {
+  backoff?: Backoff;
+  linkPollMs?: number;
+  /** Replace the supervisor's machine (tests inject failures through provided actors). */
+  machine?: typeof supervisorMachine;
+  logger?: Logger;
+}
+
+export interface Daemon {
+  readonly services: Services;
+  readonly supervisor: SupervisorActor;
+  readonly bus: Bus;
+  readonly host: string;
+  /** Resolves when the daemon has stopped (after stop() or a fatal error). */
+  readonly stopped: Promise<void>;
+  stop(reason?: string): Promise<void>;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Creates the run dir (0700) and claims DIR/bvs.pid. */
+function claimRunDir(runDir: string): string {
+  fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(runDir, 0o700);
+  const pidFile = path.join(runDir, 'bvs.pid');
+  try {
+    const old = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    if (Number.isSafeInteger(old) && old > 1 && old !== process.pid && pidAlive(old)) {
+      const cmd = fs.readFileSync(`/proc/${old}/cmdline`, 'utf8');
+      if (cmd.includes('daemon')) throw new DaemonError(`${runDir} is in use by bvs daemon pid ${old} (${pidFile})`);
+    }
+  } catch (err) {
+    if (err instanceof DaemonError) throw err;
+  }
+  fs.writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
+  return pidFile;
+}
+
+export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}): Promise<Daemon> {
+  const log = tuning.logger ?? createLogger(opts.logLevel);
+  const pidFile = claimRunDir(opts.runDir);
+  process.env.BVS_PIN_DIR = opts.pinDir;
+  fs.mkdirSync(opts.pinDir, { recursive: true, mode: 0o700 });
+  const host = hostId(opts.host);
+  const startedAt = Date.now();
+  let nats: NatsServer | null = null;
+  let bus: Bus | null = null;
+  try {
+    if (opts.nats === undefined) {
+      nats = await startNatsServer({
+        runDir: opts.runDir, hostId: host,
+        onLog: (line) => log.debug({ component: 'nats-server' }, line),
+      });
+      log.info({ url: nats.url, natsPid: nats.pid }, 'nats-server started');
+    }
+    bus = await connectBus({
+      servers: nats?.url ?? opts.nats!, host, name: 'bvs-daemon',
+      ...(nats?.token === undefined ? {} : { token: nats.token }),
+      ...(opts.natsCreds === undefined ? {} : { credsFile: opts.natsCreds }),
+      onError: (err) => log.warn({ component: 'bus', err }, 'bus error'),
+      nats: { maxReconnectAttempts: -1 },
+    });
+    if (!nats) await writeEndpoint(opts.runDir, { url: opts.nats!, host });
+  } catch (err) {
+    await bus?.close().catch(() => {});
+    await nats?.stop().catch(() => {});
+    fs.rmSync(pidFile, { force: true });
+    throw err;
+  }
+  const theBus = bus;
+  const services: Services = {
+    log,
+    publish: (name, payload) => {
+      try {
+        theBus.publish(name, payload);
+      } catch (err) {
+        log.warn({ component: 'bus', event: name, err }, 'publish failed');
+      }
+    },
+    runtimes: new Map(),
+    db: { current: null },
+    backoff: tuning.backoff ?? { initialMs: 500, maxMs: 30_000 },
+    linkPollMs: tuning.linkPollMs ?? 1000,
+    health: new Map(),
+  };
+  const supervisor = createActor(tuning.machine ?? supervisorMachine, {
+    input: {
+      services, dbPath: opts.db, sockPath: path.join(opts.runDir, 'db.sock'),
+      onConfigChange: (nextCfg) => services.publish('config.changed', { next_cfg: nextCfg }),
+    },
+  });
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => { resolveStopped = r; });
+  let stopping: Promise<void> | null = null;
+
+  const stop = (reason = 'stop'): Promise<void> => (stopping ??= (async () => {
+    log.info({ reason }, 'stopping');
+    services.publish('daemon.stopping', { pid: process.pid, reason });
+    supervisor.send({ type: 'STOP' });
+    try {
+      await waitFor(supervisor, (s) => s.status !== 'active', { timeout: 10_000 });
+    } catch (err) {
+      log.error({ err }, 'actors did not stop in time');
+    }
+    supervisor.stop();
+    await theBus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
+    if (nats) await nats.stop();
+    else await removeEndpoint(opts.runDir).catch(() => {});
+    fs.rmSync(pidFile, { force: true });
+    log.info('stopped');
+    resolveStopped();
+  })());
+
+  supervisor.subscribe({
+    error: (err) => {
+      log.fatal({ err }, 'supervisor failed');
+      void stop('supervisor failed');
+    },
+  });
+  nats?.exited.then((exit) => {
+    if (!stopping) {
+      log.error({ exit }, 'nats-server exited unexpectedly; stopping');
+      void stop('nats-server exited');
+    }
+  });
+  supervisor.start();
+  theBus.serveAll({ ...commandHandlers({ services, host, startedAt }), ...vsctlHandlers(services) });
+  await theBus.flush();
+  services.publish('daemon.started', { pid: process.pid, version: '0.1.0', protocol: 1 });
+  log.info({ runDir: opts.runDir, db: opts.db, pinDir: opts.pinDir, host }, 'daemon started');
+  return { services, supervisor, bus: theBus, host, stopped, stop };
+}
+
+/**
+ * The `bvs daemon` entry: starts, stops cleanly on SIGTERM/SIGINT, resolves with the exit code.
+ */
+export async function runDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}): Promise<number> {
+  const d = await startDaemon(opts, tuning);
+  const onSignal = (sig: NodeJS.Signals): void => { void d.stop(sig); };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await d.stopped;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  return 0;
+}

@@ -1,0 +1,144 @@
+/**
+ * The daemon under test, as a real child process (`node --import tsx src/daemon/main.ts`, the
+ * same runDaemon() that `bvs daemon` calls), with its own run dir, database and pin root, and
+ * the real ovs-vsctl talking to DIR/db.sock. kill() and cleanup() leave nothing behind: the
+ * daemon, its nats-server child, the run dir; the test's Topology removes netns, links, pins.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { connectRunDir, type Bus } from '../../src/bus/index.ts';
+import { REPO } from '../helpers/netns.ts';
+
+const execFileP = promisify(execFile);
+
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(stepMs);
+  }
+}
+
+/** nats-server processes whose config is in `runDir`. */
+export function natsServersOf(runDir: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (path.basename(argv[0] ?? '') === 'nats-server' && argv.includes(path.join(runDir, 'nats.conf'))) out.push(Number(e));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+export class DaemonProc {
+  readonly dir: string;
+  readonly runDir: string;
+  readonly dbPath: string;
+  proc: ChildProcess | null = null;
+  log = '';
+  private exited: Promise<number | null> | null = null;
+
+  constructor(readonly pinDir: string, dir?: string) {
+    this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bvs-daemon-'));
+    this.runDir = path.join(this.dir, 'run');
+    this.dbPath = path.join(this.dir, 'conf.db');
+  }
+
+  get sock(): string {
+    return path.join(this.runDir, 'db.sock');
+  }
+
+  /** Starts the daemon and waits until OVSDB answers and the bus serves. */
+  async start(extra: string[] = []): Promise<void> {
+    this.log = '';
+    const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/daemon/main.ts'),
+      '--run-dir', this.runDir, '--db', this.dbPath, '--pin-dir', this.pinDir, '--log-level', 'debug', ...extra],
+    { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BVS_PIN_DIR: this.pinDir } });
+    this.proc = p;
+    p.stderr!.on('data', (d: Buffer) => { this.log += d.toString(); });
+    this.exited = new Promise((resolve) => p.once('exit', (code) => resolve(code)));
+    await until('the daemon to serve OVSDB and NATS', async () => {
+      if (p.exitCode !== null) throw new Error(`daemon exited with ${p.exitCode}:\n${this.log}`);
+      if (!this.log.includes('"daemon started"') || !this.log.includes('"ovsdb serving"')) return false;
+      return (await this.vsctl(['show'])).code === 0;
+    }, 20_000, 50);
+  }
+
+  vsctl(args: string[], timeoutS = 10): Promise<{ stdout: string; stderr: string; code: number }> {
+    return run('ovs-vsctl', [`--db=unix:${this.sock}`, `--timeout=${timeoutS}`, ...args]);
+  }
+
+  /** ovs-vsctl that must succeed; returns trimmed stdout. */
+  async v(...args: string[]): Promise<string> {
+    const r = await this.vsctl(args);
+    if (r.code !== 0) throw new Error(`ovs-vsctl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  bus(): Promise<Bus> {
+    return connectRunDir(this.runDir);
+  }
+
+  /** SIGTERM and wait; returns the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.proc?.exitCode ?? null;
+    this.proc.kill('SIGTERM');
+    const code = await Promise.race([this.exited!, sleep(15_000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+      throw new Error('the daemon did not stop within 15 s of SIGTERM');
+    }
+    return code;
+  }
+
+  /** SIGKILL: the datapaths stay pinned; nats-server's guard stops it when our pipe closes. */
+  async kill9(): Promise<void> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+    await until('the nats-server of the killed daemon to exit', () => natsServersOf(this.runDir).length === 0, 10_000);
+  }
+
+  /** Stops whatever runs and removes the temp dir. Safe to call twice. */
+  async cleanup(): Promise<void> {
+    try { await this.stop(); } catch { /* killed */ }
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    for (const pid of natsServersOf(this.runDir)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const r = await execFileP(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
+    return { stdout: r.stdout, stderr: r.stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 1 };
+  }
+}
+
+/** Number of tcx links attached to `ifname` (bpftool). */
+export async function tcxLinks(ifindex: number): Promise<number> {
+  const r = await run('bpftool', ['-j', 'link', 'show']);
+  const links = JSON.parse(r.stdout || '[]') as { type?: string; ifindex?: number }[];
+  return links.filter((l) => l.type === 'tcx' && l.ifindex === ifindex).length;
+}
+
+export function ifindexOf(dev: string): number {
+  return Number(fs.readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8').trim());
+}
