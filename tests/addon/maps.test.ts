@@ -127,6 +127,21 @@ t('batch update, lookup (paged to the end), delete', () => {
   assert.is(A.mapUpdateBatch(hash, keys, vals, 0, 0), 0);
 });
 
+t('batch lookup on a per-CPU array: one slot per possible CPU per entry', () => {
+  const n = A.numPossibleCpus();
+  const v = Buffer.alloc(8 * n);
+  for (let i = 0; i < n; i++) v.writeBigUInt64LE(BigInt(7000 + i), 8 * i);
+  A.mapUpdate(pcpu, u32(2), v, 0);
+  const keys = Buffer.alloc(4 * 4), vals = Buffer.alloc(4 * 8 * n), outB = Buffer.alloc(4);
+  const res = A.mapLookupBatch(pcpu, null, outB, keys, vals, 4);
+  assert.is(res.count, 4);
+  const at = [0, 1, 2, 3].findIndex((i) => keys.readUInt32LE(4 * i) === 2);
+  assert.ok(at >= 0);
+  assert.equal(vals.subarray(at * 8 * n, (at + 1) * 8 * n), v);
+  const err = throws(() => A.mapLookupBatch(pcpu, null, outB, keys, Buffer.alloc(4 * 8 * n - 1), 4));
+  assert.instance(err, RangeError);
+});
+
 t('batch buffers are checked against count and the map sizes', () => {
   let err = throws(() => A.mapUpdateBatch(hash, Buffer.alloc(4 * 9), Buffer.alloc(16 * 10), 10, 0));
   assert.instance(err, RangeError);
