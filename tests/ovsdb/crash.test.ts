@@ -1,5 +1,6 @@
 /** Crash safety end to end: `bin/bvs ovsdb-server` as a child, SIGKILLed mid-stream. */
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,6 +80,26 @@ t('a server started on a journal with a torn tail warns, drops it, and serves th
   } finally {
     child2.kill('SIGTERM');
     await waitExit(child2);
+  }
+});
+
+t('CLI: bad remotes are named; --unix-mode sets the socket mode', async () => {
+  const { db, sock } = await setup();
+  let r = await run(BVS, ['ovsdb-server', db, '--remote', 'tcp:1.2.3.4']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /remote "tcp:1.2.3.4": expected punix:PATH or ptcp:PORT\[:IP\]/);
+  r = await run(BVS, ['ovsdb-server', db, '--remote', `punix:${sock}`, '--unix-mode', '999']);
+  assert.match(r.stderr, /--unix-mode 999/);
+  r = await run(BVS, ['ovsdb-tool', 'create', db]);
+  assert.is(r.code, 1, 'create refuses to overwrite');
+  const child = spawn(BVS, ['ovsdb-server', db, '--remote', `punix:${sock}`, '--unix-mode', '0660'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 100));
+    assert.is(statSync(sock).mode & 0o777, 0o660);
+  } finally {
+    child.kill('SIGTERM');
+    await waitExit(child);
   }
 });
 
