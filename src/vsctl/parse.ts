@@ -106,11 +106,10 @@ export function parseCommandLine(argv: string[], registry: ReadonlyMap<string, C
     for (const o of options.keys()) {
       if (!spec.options.includes(o)) throw new VsctlError(`'${name}' command has no '${o}' option`);
     }
-    if (args.length < spec.minArgs) {
-      throw new VsctlError(`'${name}' command requires at least ${spec.minArgs} arguments (usage: ${spec.usage})`);
-    }
+    if (args.length < spec.minArgs) throw new VsctlError(`'${name}' command requires at least ${spec.minArgs} arguments`);
     if (args.length > spec.maxArgs) {
-      throw new VsctlError(`'${name}' command takes at most ${spec.maxArgs} arguments (usage: ${spec.usage})`);
+      const note = args.some((a) => a.startsWith('--')) ? ' (note that options must precede command names and follow a "--" argument)' : '';
+      throw new VsctlError(`'${name}' command takes at most ${spec.maxArgs} arguments${note}`);
     }
     commands.push({ spec, args, options });
   });

@@ -80,7 +80,7 @@ function parseBase(j: unknown, where: string): BaseType {
   if (typeof j !== 'object' || j === null) throw new VsctlError(`schema: bad base type at ${where}`);
   const o = j as Record<string, unknown>;
   const b: BaseType = { type: o.type as AtomicType };
-  if (o.enum !== undefined) b.enum = atomsFromWire(o.enum, b);
+  if (o.enum !== undefined) b.enum = atomsFromWire(o.enum, b).sort(compareAtoms);
   for (const k of ['minInteger', 'maxInteger', 'minReal', 'maxReal', 'minLength', 'maxLength'] as const) {
     if (typeof o[k] === 'number') b[k] = o[k] as number;
   }
