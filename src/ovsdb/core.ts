@@ -99,7 +99,7 @@ export class DbHandle {
   monitor(requests: unknown, onUpdate: (u: Record<string, unknown>) => void, version: MonitorVersion = 2): { initial: Record<string, unknown>; cancel: () => void } {
     const m = new Monitor(this.entry.db, null, version, requests);
     const cancel = this.entry.db.subscribe((e) => {
-      const u = m.update(e.changes);
+      const u = m.update(e);
       if (u) onUpdate(u);
     });
     return { initial: m.initial(), cancel };
@@ -146,8 +146,7 @@ export class OvsdbCore {
     };
     const uuid = newUuid();
     const changes: ChangeSet = new Map([['Database', new Map([[uuid, { old: null, new: new Row(uuid, newUuid(), cols) }]])]]);
-    this.serverDb.apply(changes);
-    this.serverDb.publish(changes);
+    this.serverDb.publish(changes, this.serverDb.apply(changes));
     return new DbHandle(this, entry);
   }
 
@@ -170,11 +169,11 @@ export class OvsdbCore {
     }
     if (!out.changes) return Promise.resolve(out.results);
     const changes = out.changes;
-    entry.db.apply(changes);
+    const seq = entry.db.apply(changes);
     const durable = entry.storage ? entry.storage.commit(changes, out.comment) : Promise.resolve();
     return durable.then(
       () => {
-        entry.db.publish(changes, out.comment);
+        entry.db.publish(changes, seq, out.comment);
         return out.results;
       },
       (err: unknown) => {

@@ -26,6 +26,8 @@ export interface CommitEvent {
   db: Database;
   changes: ChangeSet;
   comment?: string;
+  /** The `appliedSeq` this change got in apply(). */
+  seq: number;
 }
 
 export class Table {
@@ -43,6 +45,12 @@ export class Table {
 export class Database {
   readonly tables = new Map<string, Table>();
   readonly refCount = new Map<string, number>();
+  /**
+   * Changes applied so far. Readers see a change at apply() but hear of it at publish() (after it
+   * is durable); a monitor created in between records this number and skips events up to it, so
+   * it never reports a row both in its initial contents and as an insert.
+   */
+  appliedSeq = 0;
   private listeners = new Set<(e: CommitEvent) => void>();
 
   constructor(readonly schema: DatabaseSchema) {
@@ -58,7 +66,8 @@ export class Database {
   }
 
   /** Installs validated changes. Does not notify; call `publish` once the change is durable. */
-  apply(changes: ChangeSet): void {
+  apply(changes: ChangeSet): number {
+    this.appliedSeq++;
     for (const [tname, rows] of changes) {
       const table = this.tables.get(tname)!;
       for (const [uuid, ch] of rows) {
@@ -82,6 +91,7 @@ export class Database {
       if (!table.indexes.length) continue;
       for (const [uuid, ch] of rows) if (ch.new) table.indexes.forEach((ix, i) => ix.set(table.indexKey(i, ch.new!.cols), uuid));
     }
+    return this.appliedSeq;
   }
 
   private countRefs(t: TableSchema, old: Row | null, row: Row | null): void {
@@ -101,8 +111,8 @@ export class Database {
     return () => this.listeners.delete(fn);
   }
 
-  publish(changes: ChangeSet, comment?: string): void {
-    for (const fn of [...this.listeners]) fn({ db: this, changes, comment });
+  publish(changes: ChangeSet, seq: number, comment?: string): void {
+    for (const fn of [...this.listeners]) fn({ db: this, changes, comment, seq });
   }
 
   /**

@@ -11,7 +11,7 @@
  * Neighbours: database.ts, condition.ts, datum.ts, row.ts, schema.ts.
  */
 import { matches, parseWhere, type Condition } from './condition.ts';
-import type { ChangeSet, Database } from './database.ts';
+import type { CommitEvent, Database } from './database.ts';
 import { datumDiff, datumEquals, datumToJson, isDefault } from './datum.ts';
 import { OvsdbError, OvsdbErrorTag, OvsdbSyntaxError } from './errors.ts';
 import { columnType, type Row } from './row.ts';
@@ -55,6 +55,7 @@ function parseSelect(j: unknown): Select {
 
 export class Monitor {
   readonly tables = new Map<string, TableMonitor>();
+  private readonly createdAtSeq: number;
 
   /** Parses <monitor-requests> (one request object or an array of them per table). */
   constructor(
@@ -63,6 +64,7 @@ export class Monitor {
     readonly version: MonitorVersion,
     requests: unknown,
   ) {
+    this.createdAtSeq = db.appliedSeq;
     if (typeof requests !== 'object' || requests === null || Array.isArray(requests)) throw new OvsdbSyntaxError('monitor requests must be an object keyed by table name');
     for (const [tname, reqj] of Object.entries(requests)) {
       const table = db.table(tname);
@@ -134,7 +136,10 @@ export class Monitor {
   }
 
   /** The update for one commit, or null if nothing this monitor watches changed. */
-  update(changes: ChangeSet): TableUpdates | null {
+  update(e: CommitEvent): TableUpdates | null {
+    // Already part of initial() (applied before this monitor existed, published after).
+    if (e.seq <= this.createdAtSeq) return null;
+    const changes = e.changes;
     let out: TableUpdates | null = null;
     for (const [tname, tm] of this.tables) {
       const ch = changes.get(tname);

@@ -60,7 +60,7 @@ export class Session implements LockHolder {
         const monitor = new Monitor(entry.db, p[1], version, p[2]);
         const initial = monitor.initial();
         const unsubscribe = entry.db.subscribe((e) => {
-          const u = monitor.update(e.changes);
+          const u = monitor.update(e);
           if (!u) return;
           if (version === 1) this.notify('update', [p[1], u]);
           else if (version === 2) this.notify('update2', [p[1], u]);

@@ -220,6 +220,18 @@ t('embedded API: subscribe sees committed changes with old and new rows', async 
   assert.equal(seen, ['Root:new', 'Root:oldnew', 'Root:old']);
 });
 
+t('a monitor created while a commit awaits durability reports the row once', async () => {
+  const pending = tx({ op: 'insert', table: 'Root', row: { name: 'race' } });
+  const updates: unknown[] = [];
+  const m = db.monitor({ Root: [{ columns: ['name'] }] }, (u) => updates.push(u));
+  await pending;
+  await tx({ op: 'insert', table: 'Root', row: { name: 'later' } });
+  m.cancel();
+  assert.equal(Object.values(m.initial.Root as Record<string, unknown>), [{ initial: { name: 'race' } }]);
+  assert.is(updates.length, 1);
+  assert.equal(Object.values((updates[0] as { Root: Record<string, unknown> }).Root), [{ insert: { name: 'later' } }]);
+});
+
 t.after(async () => {
   await core?.close();
 });
