@@ -1,0 +1,144 @@
+/**
+ * `bvs appctl COMMAND [ARG...]`: queries of a running daemon's live state, like ovs-appctl
+ * talking to ovs-vswitchd, over NATS request/reply (src/bus contracts `appctl.*`, `daemon.*`).
+ * Output follows ovs-appctl's text for the same command; bvs-only facts (bvs has one datapath
+ * per bridge, per-handler counters) are added in the same style.
+ *
+ * The command table below is the one place that lists what appctl serves; `list-commands`
+ * prints it (after checking that the daemon answers, as ovs-appctl needs the daemon too).
+ */
+import type { Command } from 'commander';
+import { OFPP_LOCAL, type ReplyOf } from '../bus/index.ts';
+import { addBusOptions, call, CliError, type BusCliOptions } from './ofctl.ts';
+
+interface AppctlCommand {
+  args: string;
+  min: number;
+  max: number;
+  run(o: BusCliOptions, args: string[]): Promise<string>;
+}
+
+/** ovs-appctl fdb/show: " port  VLAN  MAC                Age", then `%5s  %4d  MAC  %3d`. */
+export function formatFdb(r: ReplyOf<'appctl.fdb.show'>): string {
+  let s = ' port  VLAN  MAC                Age\n';
+  for (const e of r.entries) {
+    const port = e.ofport === OFPP_LOCAL ? 'LOCAL' : String(e.ofport);
+    s += `${port.padStart(5)}  ${String(e.vlan).padStart(4)}  ${e.mac.toLowerCase()}  ${String(Math.floor(e.age_s)).padStart(3)}\n`;
+  }
+  return s;
+}
+
+/** ovs-appctl dpif/show: per datapath "NAME: hit:H missed:M", its bridge, its ports by name. */
+export function formatDpif(r: ReplyOf<'appctl.dpif.show'>): string {
+  let s = '';
+  for (const dp of r.datapaths) {
+    s += `${dp.name}: hit:${dp.hit} missed:${dp.missed}\n`;
+    s += `  ${dp.bridge}:\n`;
+    for (const p of [...dp.ports].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      s += `    ${p.name} ${p.ofport ?? 'none'}/${p.odp_port}: (${p.type})\n`;
+    }
+  }
+  return s;
+}
+
+/** ovs-appctl upcall/show: flow counts and limit, dump duration, then per thread counters. */
+export function formatUpcall(r: ReplyOf<'appctl.upcall.show'>): string {
+  let s = 'bvs:\n';
+  s += `  flows         : (current ${r.flows.current}) (avg ${Math.round(r.flows.average)}) (max ${r.flows.max}) (limit ${r.flows.limit})\n`;
+  s += `  dump duration : ${Math.round(r.dump_duration_ms)}ms\n`;
+  s += `  max idle      : ${r.max_idle_ms}ms\n`;
+  s += '\n';
+  for (const h of r.handlers) {
+    s += `  handler ${h.id}: (upcalls ${h.upcalls})`;
+    if (h.flows_installed !== undefined) s += ` (flows installed ${h.flows_installed})`;
+    if (h.errors !== undefined) s += ` (errors ${h.errors})`;
+    s += '\n';
+  }
+  for (const v of r.revalidators) {
+    s += `  revalidator ${v.id}:`;
+    if (v.dumps !== undefined) s += ` (dumps ${v.dumps})`;
+    if (v.flows_removed !== undefined) s += ` (flows removed ${v.flows_removed})`;
+    s += '\n';
+  }
+  return s;
+}
+
+export function formatHealth(r: ReplyOf<'daemon.health'>): string {
+  let s = `status: ${r.status}\n`;
+  for (const c of r.components) {
+    s += `  ${c.name}: ${c.status}${c.restarts ? ` (restarts ${c.restarts})` : ''}${c.detail ? `: ${c.detail}` : ''}\n`;
+  }
+  return s;
+}
+
+const withNl = (s: string): string => (s === '' || s.endsWith('\n') ? s : `${s}\n`);
+
+/** The bridge a command means when it may be omitted: the only one. */
+async function onlyBridge(o: BusCliOptions): Promise<string> {
+  const r = await call(o, 'appctl.dpif.show', {});
+  if (r.datapaths.length === 1) return r.datapaths[0]!.bridge;
+  throw new CliError(r.datapaths.length === 0 ? 'no bridges exist' : `several bridges exist (${r.datapaths.map((d) => d.bridge).join(', ')}): name one`);
+}
+
+export const APPCTL_COMMANDS: Readonly<Record<string, AppctlCommand>> = {
+  'daemon/health': {
+    args: '', min: 0, max: 0,
+    run: async (o) => formatHealth(await call(o, 'daemon.health', {})),
+  },
+  'dpif/show': {
+    args: '', min: 0, max: 0,
+    run: async (o) => formatDpif(await call(o, 'appctl.dpif.show', {})),
+  },
+  'fdb/flush': {
+    args: '[bridge]', min: 0, max: 1,
+    run: async (o, a) => {
+      await call(o, 'appctl.fdb.flush', a[0] === undefined ? {} : { bridge: a[0] });
+      return 'table successfully flushed\n';
+    },
+  },
+  'fdb/show': {
+    args: 'bridge', min: 1, max: 1,
+    run: async (o, a) => formatFdb(await call(o, 'appctl.fdb.show', { bridge: a[0]! })),
+  },
+  'list-commands': {
+    args: '', min: 0, max: 0,
+    run: async (o) => {
+      await call(o, 'daemon.ping', {});
+      const names = Object.keys(APPCTL_COMMANDS).sort();
+      return `The available commands are:\n${names.map((n) => `  ${n.padEnd(24)}${APPCTL_COMMANDS[n]!.args}\n`).join('')}`;
+    },
+  },
+  'ofproto/trace': {
+    args: '[bridge] br_flow', min: 1, max: 2,
+    run: async (o, a) => {
+      const [bridge, flow] = a.length === 2 ? [a[0]!, a[1]!] : [await onlyBridge(o), a[0]!];
+      return withNl((await call(o, 'appctl.ofproto.trace', { bridge, flow })).text);
+    },
+  },
+  'upcall/show': {
+    args: '', min: 0, max: 0,
+    run: async (o) => formatUpcall(await call(o, 'appctl.upcall.show', {})),
+  },
+  version: {
+    args: '', min: 0, max: 0,
+    run: async (o) => {
+      const r = await call(o, 'daemon.ping', {});
+      return `bvs daemon (bvs) ${r.version} (pid ${r.pid}, host ${r.host}, bus protocol ${r.protocol})\n`;
+    },
+  },
+};
+
+export function registerAppctl(program: Command): void {
+  addBusOptions(program.command('appctl')
+    .description('query a running bvs daemon, like ovs-appctl (over NATS); `bvs appctl list-commands` lists the commands'))
+    .argument('<command>', 'e.g. fdb/show, fdb/flush, dpif/show, upcall/show, ofproto/trace, list-commands')
+    .argument('[args...]')
+    .action(async (name: string, args: string[], o: BusCliOptions) => {
+      const c = APPCTL_COMMANDS[name];
+      if (c === undefined) throw new CliError(`"${name}" is not a valid command (use list-commands to see a list of valid commands)`);
+      if (args.length < c.min || args.length > c.max) {
+        throw new CliError(`"${name}" command takes at ${args.length < c.min ? 'least' : 'most'} ${args.length < c.min ? c.min : c.max} arguments (usage: ${name} ${c.args})`);
+      }
+      process.stdout.write(await c.run(o, args));
+    });
+}
