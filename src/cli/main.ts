@@ -9,6 +9,9 @@ import { registerDpctl } from './dpctl.ts';
 import { registerOfproto } from './ofproto.ts';
 import { registerOvsdb } from './ovsdb.ts';
 import { registerVsctl } from './vsctl.ts';
+import { registerOfctl } from './ofctl.ts';
+import { registerAppctl } from './appctl.ts';
+import { registerDaemon } from './daemon.ts';
 
 export function buildProgram(): Command {
   const program = new Command('bvs')
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
   registerOfproto(program);
   registerOvsdb(program);
   registerVsctl(program);
+  registerOfctl(program);
+  registerAppctl(program);
+  registerDaemon(program);
   return program;
 }
 
