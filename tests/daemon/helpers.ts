@@ -132,11 +132,15 @@ export async function run(cmd: string, args: string[]): Promise<{ stdout: string
   }
 }
 
-/** Number of tcx links attached to `ifname` (bpftool). */
-export async function tcxLinks(ifindex: number): Promise<number> {
-  const r = await run('bpftool', ['-j', 'link', 'show']);
-  const links = JSON.parse(r.stdout || '[]') as { type?: string; ifindex?: number }[];
-  return links.filter((l) => l.type === 'tcx' && l.ifindex === ifindex).length;
+/**
+ * Number of BPF links running the datapath's program (pinned at DIR/prog): one per attached
+ * port, so a double attach shows up as one link too many. (bpftool 7.1 prints tcx links as
+ * "type 11" without their device, hence counting by program.)
+ */
+export async function progLinks(pinDir: string, dp: string): Promise<number> {
+  const prog = JSON.parse((await run('bpftool', ['-j', 'prog', 'show', 'pinned', path.join(pinDir, dp, 'prog')])).stdout) as { id: number };
+  const links = JSON.parse((await run('bpftool', ['-j', 'link', 'show'])).stdout || '[]') as { prog_id?: number }[];
+  return links.filter((l) => l.prog_id === prog.id).length;
 }
 
 export function ifindexOf(dev: string): number {

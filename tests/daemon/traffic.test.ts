@@ -1,0 +1,177 @@
+/**
+ * bvs daemon end to end, traffic side: netns hosts on a bridge configured with the real
+ * ovs-vsctl, forwarding through the upcall path and OVS's default NORMAL flow; flow-mods and
+ * queries over NATS; VLANs; a MAC move; packet-in; malformed commands.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BusRemoteError, type Bus, type EventOf } from '../../src/bus/index.ts';
+import { arp } from '../helpers/frames.ts';
+import { Topology, type Host } from '../helpers/netns.ts';
+import { DaemonProc, run, until } from './helpers.ts';
+
+const t = suite('daemon-traffic');
+const topo = new Topology();
+const br = `b${topo.tag}`;
+let d: DaemonProc;
+let bus: Bus;
+let h: Host[] = [];
+
+const ns = (host: Host, ...cmd: string[]) => run('ip', ['netns', 'exec', host.ns, ...cmd]);
+
+t.before(async () => {
+  process.env.BVS_PIN_DIR = topo.pinRoot;
+  h = [1, 2, 3].map((i) => topo.addHost(i));
+  d = new DaemonProc(topo.pinRoot);
+  await d.start();
+  bus = await d.bus();
+  await d.v('add-br', br);
+  for (const x of h) await d.v('add-port', br, x.port);
+});
+
+t.after(async () => {
+  await bus?.close().catch(() => {});
+  await d?.cleanup();
+  topo.destroy();
+});
+
+t('hosts ping each other through NORMAL (first packet not lost)', async () => {
+  assert.is(await topo.ping(h[0]!, h[1]!, 3, 0.1), 3);
+  assert.is(await topo.ping(h[1]!, h[2]!, 3, 0.1), 3);
+  assert.is(await topo.ping(h[2]!, h[0]!, 3, 0.1), 3);
+  const fdb = await bus.request('appctl.fdb.show', { bridge: br });
+  const macs = new Map(fdb.entries.map((e) => [e.mac, e.ofport]));
+  assert.is(macs.get(h[0]!.mac), 1);
+  assert.is(macs.get(h[2]!.mac), 3);
+  const dpif = await bus.request('appctl.dpif.show', {});
+  assert.ok(dpif.datapaths[0]!.flows > 0, 'megaflows installed');
+});
+
+t('a drop rule over NATS stops matching traffic at once; deleting it restores it', async () => {
+  const match = `ip,nw_dst=${h[2]!.ip}`;
+  const added = await bus.request('ofctl.add-flow', { bridge: br, flow: `priority=100,${match},actions=drop` });
+  assert.is(added.count, 1);
+  assert.is(await topo.ping(h[0]!, h[2]!, 2, 0.2), 0, 'dropped');
+  assert.is(await topo.ping(h[0]!, h[1]!, 2, 0.2), 2, 'other traffic unaffected');
+  const del = await bus.request('ofctl.del-flows', { bridge: br, flow: match });
+  assert.is(del.count, 1);
+  assert.is(await topo.ping(h[0]!, h[2]!, 2, 0.2), 2, 'restored');
+  const flows = await bus.request('ofctl.dump-flows', { bridge: br });
+  assert.equal(flows.flows.map((f) => f.actions), ['NORMAL']);
+  assert.ok(flows.flows[0]!.n_packets > 0n, 'stats pushed into the NORMAL rule');
+});
+
+t('the controller action publishes a packet-in event', async () => {
+  await bus.request('ofctl.add-flow', { bridge: br, flow: 'priority=200,udp,tp_dst=9999,actions=controller' });
+  const got: EventOf<'packet-in'>[] = [];
+  const sub = bus.subscribe('packet-in', (ev) => got.push(ev));
+  try {
+    await bus.flush();
+    await ns(h[0]!, 'bash', '-c', `echo hello > /dev/udp/${h[1]!.ip}/9999`);
+    const ev = await until('a packet-in', () => got[0], 5_000);
+    assert.is(ev.bridge, br);
+    assert.is(ev.in_port, 1);
+    assert.is(ev.reason, 'action');
+    assert.match(ev.flow, /udp/);
+    assert.match(ev.flow, /tp_dst=9999/);
+  } finally {
+    sub.unsubscribe();
+    await bus.request('ofctl.del-flows', { bridge: br, flow: 'udp,tp_dst=9999' });
+  }
+});
+
+t('malformed NATS commands get error replies naming the field; the daemon keeps serving', async () => {
+  const bad = async (fn: () => Promise<unknown>): Promise<BusRemoteError> => {
+    try {
+      await fn();
+    } catch (err) {
+      assert.instance(err, BusRemoteError);
+      return err as BusRemoteError;
+    }
+    throw new Error('expected an error reply');
+  };
+  const raw = async (subject: string, data: string): Promise<{ ok: boolean; error?: { code: string; field?: string } }> => {
+    const m = await bus.nc.request(`bvs.${bus.host}.cmd.${subject}`, new TextEncoder().encode(data), { timeout: 5000 });
+    return JSON.parse(new TextDecoder().decode(m.data));
+  };
+  let r = await raw('ofctl.add-flow', JSON.stringify({ brdige: br, flow: 'actions=drop' }));
+  assert.is(r.ok, false);
+  assert.is(r.error!.code, 'invalid_request');
+  assert.is(r.error!.field, 'bridge');
+  r = await raw('ofctl.add-flow', JSON.stringify({ bridge: br, flow: 'actions=drop', extra: 1 }));
+  assert.is(r.error!.field, 'extra');
+  r = await raw('ofctl.add-flow', '{not json');
+  assert.is(r.error!.code, 'bad_json');
+  let e = await bad(() => bus.request('ofctl.add-flow', { bridge: br, flow: 'priority=10,nw_dst=1.2.3.4.5,actions=drop' }));
+  assert.is(e.code, 'invalid_request');
+  assert.is(e.field, 'flow');
+  e = await bad(() => bus.request('ofctl.add-flows', { bridge: br, flows: ['priority=1,actions=NORMAL', 'priority=2,bogus=1,actions=drop'] }));
+  assert.is(e.field, 'flows.1');
+  e = await bad(() => bus.request('ofctl.dump-flows', { bridge: 'nosuchbr' }));
+  assert.is(e.code, 'not_found');
+  assert.is(e.field, 'bridge');
+  e = await bad(() => bus.request('appctl.ofproto.trace', { bridge: br, flow: 'in_port=99,ip' }));
+  assert.is(e.field, 'flow');
+  // nothing was half-applied, and the daemon still serves and forwards
+  const flows = await bus.request('ofctl.dump-flows', { bridge: br });
+  assert.equal(flows.flows.map((f) => f.actions), ['NORMAL']);
+  assert.is((await bus.request('daemon.ping', {})).pid, d.proc!.pid);
+  assert.is(await topo.ping(h[0]!, h[1]!, 2, 0.1), 2);
+});
+
+t('ofproto/trace over NATS traces against the live MAC table', async () => {
+  const tr = await bus.request('appctl.ofproto.trace', { bridge: br, flow: `in_port=1,dl_src=${h[0]!.mac},dl_dst=${h[1]!.mac},ip` });
+  assert.match(tr.text, /NORMAL/);
+  assert.is(tr.datapath_actions, '2');
+});
+
+t('VLAN access ports isolate; a trunk carries both VLANs', async () => {
+  // h1: access VLAN 10, h2: access VLAN 20, h3: trunk (no tag). This kernel has no 8021q
+  // module, so the trunk host speaks raw tagged frames and captures what it receives.
+  await d.v('set', 'Port', h[0]!.port, 'tag=10', '--', 'set', 'Port', h[1]!.port, 'tag=20');
+  for (const x of h) await ns(x, 'ip', 'neigh', 'flush', 'all');
+  assert.is(await topo.ping(h[0]!, h[1]!, 2, 0.2), 0, 'VLAN 10 and VLAN 20 are isolated');
+  const h3cap = topo.capture(h[2]!);
+  const h1cap = topo.capture(h[0]!, ['arp']);
+  await Promise.all([h3cap.ready(), h1cap.ready()]);
+  // Broadcasts of both access VLANs reach the trunk tagged with their VLAN.
+  await topo.ping(h[0]!, h[1]!, 1, 0.2);
+  await topo.ping(h[1]!, h[0]!, 1, 0.2);
+  // A tagged ARP request from the trunk on VLAN 10 reaches h1 (untagged) and h1's reply comes
+  // back tagged 10; the same request on VLAN 20 does not reach h1.
+  const trunkMac = h[2]!.macNum;
+  for (const vid of [10, 20]) {
+    topo.inject(h[2]!, [arp({ src: trunkMac, dst: 0xffffffffffff, vlan: { vid, pcp: 0 } }, 1, trunkMac, h[2]!.ipNum, 0, h[0]!.ipNum)]);
+  }
+  await new Promise((r) => setTimeout(r, 300)); // Capture.stop waits 200 ms more for stragglers
+  const [at3, at1] = [await h3cap.stop(), await h1cap.stop()];
+  const tagged = (f: Uint8Array) => (f[12] === 0x81 && f[13] === 0x00 ? ((f[14]! << 8) | f[15]!) & 0xfff : -1);
+  const srcMac = (f: Uint8Array) => Buffer.from(f.subarray(6, 12)).toString('hex');
+  const hex = (mac: string) => mac.replace(/:/g, '');
+  assert.ok(at3.some((f) => tagged(f) === 10 && srcMac(f) === hex(h[0]!.mac)), 'VLAN 10 broadcast on the trunk, tagged 10');
+  assert.ok(at3.some((f) => tagged(f) === 20 && srcMac(f) === hex(h[1]!.mac)), 'VLAN 20 broadcast on the trunk, tagged 20');
+  const fromTrunk = at1.filter((f) => srcMac(f) === hex(h[2]!.mac));
+  assert.is(fromTrunk.length, 1, 'only the VLAN 10 request reaches h1');
+  assert.is(tagged(fromTrunk[0]!), -1, 'untagged on the access port');
+  assert.ok(at3.some((f) => tagged(f) === 10 && srcMac(f) === hex(h[0]!.mac) && f[25] === 2), "h1's ARP reply reaches the trunk tagged 10");
+  await d.v('clear', 'Port', h[0]!.port, 'tag', '--', 'clear', 'Port', h[1]!.port, 'tag');
+  for (const x of h) await ns(x, 'ip', 'neigh', 'flush', 'all');
+  assert.is(await topo.ping(h[0]!, h[1]!, 2, 0.2), 2, 'untagged again');
+});
+
+t('a MAC move is followed', async () => {
+  // h1's address (IP and MAC) moves to h3.
+  assert.is(await topo.ping(h[1]!, h[0]!, 2, 0.1), 2);
+  await ns(h[0]!, 'ip', 'link', 'set', 'eth0', 'down');
+  await ns(h[2]!, 'ip', 'link', 'set', 'eth0', 'down');
+  await ns(h[2]!, 'ip', 'link', 'set', 'eth0', 'address', h[0]!.mac);
+  await ns(h[2]!, 'ip', 'addr', 'add', `${h[0]!.ip}/24`, 'dev', 'eth0');
+  await ns(h[2]!, 'ip', 'link', 'set', 'eth0', 'up');
+  // The moved host speaks first (as a migrated VM's gratuitous ARP would).
+  await ns(h[2]!, 'ping', '-c', '1', '-W', '1', '-I', h[0]!.ip, h[1]!.ip);
+  const fdb = await bus.request('appctl.fdb.show', { bridge: br });
+  assert.is(fdb.entries.find((e) => e.mac === h[0]!.mac && e.vlan === 0)?.ofport, 3, 'MAC learned on its new port');
+  assert.is(await topo.ping(h[1]!, h[0]!, 3, 0.1), 3, 'traffic follows the move');
+});
+
+t.run();
