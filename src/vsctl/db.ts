@@ -18,7 +18,7 @@
  */
 import type { OvsdbClient } from './client.ts';
 import {
-  datumEquals, datumFromWire, datumToWire, defaultDatum, Uuid, VsctlError,
+  canonical, datumEquals, datumFromWire, datumToWire, defaultDatum, Uuid, VsctlError,
   type Datum, type DbSchema, type TableSchema,
 } from './schema.ts';
 
@@ -100,7 +100,7 @@ export class Db {
   set(row: Row, column: string, value: Datum): void {
     if (!row.table.columns.has(column)) throw new VsctlError(`${row.table.name} does not contain a column whose name matches "${column}"`);
     if (!row.isNew && !row.orig.has(column)) row.orig.set(column, row.cols.get(column)!);
-    row.cols.set(column, value);
+    row.cols.set(column, canonical(value));
   }
 
   delete(row: Row): void {

@@ -13,4 +13,4 @@ export { parseCommandLine, type GlobalOptions, type Invocation, type ParsedComma
 export { formatAtom, formatDatum, parseAtom, parseDatum, splitColumnArg } from './format.ts';
 export { formatShow } from './show.ts';
 export { Db, type Row } from './db.ts';
-export { parseDbSchema, VsctlError, Uuid, type Datum, type DbSchema, type ColumnType } from './schema.ts';
+export { parseDbSchema, VsctlError, Uuid, type Atom, type Datum, type DbSchema, type ColumnType } from './schema.ts';
