@@ -1,6 +1,6 @@
 /**
- * The daemon under test, as a real child process (`node --import tsx src/daemon/main.ts`, the
- * same runDaemon() that `bvs daemon` calls), with its own run dir, database and pin root, and
+ * The daemon under test, as a real child process (`bin/bvs daemon`, which execs node, so the
+ * child's pid is the daemon's), with its own run dir, database and pin root, and
  * the real ovs-vsctl talking to DIR/db.sock. kill() and cleanup() leave nothing behind: the
  * daemon, its nats-server child, the run dir; the test's Topology removes netns, links, pins.
  */
@@ -64,7 +64,7 @@ export class DaemonProc {
   /** Starts the daemon and waits until OVSDB answers and the bus serves. */
   async start(extra: string[] = []): Promise<void> {
     this.log = '';
-    const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/daemon/main.ts'),
+    const p = spawn(path.join(REPO, 'bin/bvs'), ['daemon',
       '--run-dir', this.runDir, '--db', this.dbPath, '--pin-dir', this.pinDir, '--log-level', 'debug', ...extra],
     { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BVS_PIN_DIR: this.pinDir } });
     this.proc = p;
