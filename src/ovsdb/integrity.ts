@@ -61,6 +61,16 @@ export function checkAndBuildChanges(st: TxnState): ChangeSet {
     }
   };
 
+  // Strong references must point at existing rows, checked before garbage collection as
+  // ovsdb-server does (a dangling reference from a row that GC would remove is still an error).
+  // Only added references can dangle: a kept reference whose target is deleted shows up below as
+  // a deleted row with references left.
+  for (const a of added) {
+    if (!st.get(a.table, a.target)) {
+      throw new OvsdbReferentialIntegrityError(`Table ${a.from} column ${a.column} row ${a.uuid} references nonexistent row ${a.target} in table ${a.table}.`);
+    }
+  }
+
   // Garbage collection (RFC 7047 §3.2 isRoot): cascade through rows that reach zero references.
   while (work.length) {
     const uuid = work.pop()!;
@@ -113,13 +123,6 @@ export function checkAndBuildChanges(st: TxnState): ChangeSet {
     }
   }
 
-  // Strong references must point at existing rows (only added ones can dangle: a kept reference
-  // whose target is deleted shows up below as a deleted row with references left).
-  for (const a of added) {
-    if (st.get(a.from, a.uuid) && !st.get(a.table, a.target)) {
-      throw new OvsdbReferentialIntegrityError(`Table ${a.from} column ${a.column} row ${a.uuid} references nonexistent row ${a.target} in table ${a.table}.`);
-    }
-  }
   // Deleted rows must have no references left.
   for (const [tname, o] of st.overlay) {
     for (const [uuid, row] of o) {
@@ -151,8 +154,13 @@ export function checkAndBuildChanges(st: TxnState): ChangeSet {
         const other = seen[i].get(key) ?? ix.get(key);
         if (other !== undefined && other !== uuid && (seen[i].has(key) || !o.has(other))) {
           const cols = ts.indexes[i].join(', ');
+          const shown = ts.indexes[i].map((c) => {
+            const d = row.cols[c];
+            return d.keys.length === 1 && !d.values ? String(d.keys[0]) : JSON.stringify(d.keys);
+          });
+          const otherHow = !seen[i].has(key) ? 'existed in the database before this transaction and was not modified by this transaction' : table.rows.has(other) ? 'was modified by this transaction' : 'was inserted by this transaction';
           throw new OvsdbConstraintError(
-            `Transaction causes multiple rows in "${tname}" table to have identical values (${ts.indexes[i].map((c) => JSON.stringify(row.cols[c].keys)).join(', ')}) for index on column${ts.indexes[i].length > 1 ? 's' : ''} "${cols}".  First row, with UUID ${uuid}, was ${old ? 'modified' : 'inserted'} by this transaction.  Second row, with UUID ${other}, ${seen[i].has(key) ? 'was also changed by this transaction' : 'existed in the database before this transaction and was not modified by this transaction'}.`,
+            `Transaction causes multiple rows in "${tname}" table to have identical values (${shown.join(', ')}) for index on column${ts.indexes[i].length > 1 ? 's' : ''} "${cols}".  First row, with UUID ${uuid}, was ${old ? 'modified' : 'inserted'} by this transaction.  Second row, with UUID ${other}, ${otherHow}.`,
           );
         }
         seen[i].set(key, uuid);
@@ -161,7 +169,7 @@ export function checkAndBuildChanges(st: TxnState): ChangeSet {
       m.set(uuid, { old, new: new Row(uuid, newUuid(), row.cols) });
     }
     if (ts.maxRows !== Infinity && st.count(table) > ts.maxRows) {
-      throw new OvsdbConstraintError(`Transaction causes "${tname}" table to contain ${st.count(table)} rows, greater than the schema-defined limit of ${ts.maxRows} row(s).`);
+      throw new OvsdbConstraintError(`transaction causes "${tname}" table to contain ${st.count(table)} rows, greater than the schema-defined limit of ${ts.maxRows} row(s)`);
     }
     if (m.size) changes.set(tname, m);
   }

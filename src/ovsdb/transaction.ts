@@ -81,14 +81,18 @@ class Executor {
     if (this.ctx.readOnly) throw new OvsdbError(OvsdbErrorTag.notAllowed, `"${op}" is not allowed on database ${this.st.db.name}: it is read-only.`);
   }
 
-  /** Assigns uuids to every uuid-name first, so references may precede their insert. */
+  /** uuid-names already used by an executed insert (a second insert with one is an error). */
+  private usedNames = new Set<string>();
+
+  /**
+   * Assigns uuids to every uuid-name first, so references may precede their insert. A repeated
+   * name keeps its first uuid; the repeat fails when its insert runs (as in ovsdb-server).
+   */
   preassign(ops: unknown[]): void {
     for (const op of ops) {
       if (typeof op !== 'object' || op === null || (op as Op).op !== 'insert') continue;
       const name = (op as Op)['uuid-name'];
-      if (name === undefined) continue;
-      if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new OvsdbSyntaxError(`bad uuid-name ${JSON.stringify(name)}`);
-      if (this.named.has(name)) throw new OvsdbError(OvsdbErrorTag.duplicateUuidName, `This "uuid-name" appeared on an earlier "insert" operation: ${name}`);
+      if (typeof name !== 'string' || this.named.has(name)) continue;
       const given = (op as Op).uuid;
       this.named.set(name, typeof given === 'string' && isUuid(given) ? given.toLowerCase() : newUuid());
     }
@@ -102,7 +106,13 @@ class Executor {
         this.writable('insert');
         const table = this.st.table(op.table);
         if (op.uuid !== undefined && !(typeof op.uuid === 'string' && isUuid(op.uuid))) throw new OvsdbSyntaxError(`"uuid" must be a UUID string`);
-        const uuid = typeof op['uuid-name'] === 'string' ? this.named.get(op['uuid-name'])! : typeof op.uuid === 'string' ? op.uuid.toLowerCase() : newUuid();
+        const name = op['uuid-name'];
+        if (name !== undefined) {
+          if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new OvsdbSyntaxError(`bad uuid-name ${JSON.stringify(name)}`);
+          if (this.usedNames.has(name)) throw new OvsdbError(OvsdbErrorTag.duplicateUuidName, `This "uuid-name" appeared on an earlier "insert" operation.`);
+          this.usedNames.add(name);
+        }
+        const uuid = typeof name === 'string' ? this.named.get(name)! : typeof op.uuid === 'string' ? op.uuid.toLowerCase() : newUuid();
         if (this.st.get(table.schema.name, uuid)) throw new OvsdbError(OvsdbErrorTag.duplicateUuid, `This UUID would duplicate a UUID already present within the table or deleted within the same transaction: ${uuid}`);
         const cols = { ...defaultColumns(table.schema), ...this.parseRow(table, op.row ?? {}, false) };
         this.st.put(table.schema.name, new Row(uuid, '', cols));
@@ -157,7 +167,7 @@ class Executor {
         if (!this.ctx.ownsLock?.(op.lock)) throw new OvsdbError(OvsdbErrorTag.notOwner, `Asserted lock ${op.lock} not held by this session.`);
         return {};
       default:
-        throw new OvsdbError(OvsdbErrorTag.unknownOperation, `No operation "${String(op.op)}"`);
+        throw new OvsdbSyntaxError(`No operation "${String(op.op)}"`);
     }
   }
 

@@ -193,7 +193,9 @@ t('commit, abort, comment, assert', async () => {
   assert.is((r[1] as { error: string }).error, 'aborted');
   assert.is(count('Root'), 0);
   assert.is(err(await tx({ op: 'assert', lock: 'L' }))!.error, 'not owner');
-  assert.is(err(await tx({ op: 'frobnicate' }))!.error, 'unknown operation');
+  assert.is(err(await tx({ op: 'frobnicate' }))!.error, 'syntax error');
+  const dup = await tx({ op: 'insert', table: 'Root', 'uuid-name': 'a', row: { name: 'a' } }, { op: 'insert', table: 'Root', 'uuid-name': 'a', row: { name: 'b' } });
+  assert.is((dup[1] as { error: string }).error, 'duplicate uuid-name', 'the repeat fails where it stands');
   assert.is(err(await tx({ op: 'commit' }))!.error, 'syntax error');
 });
 
