@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
-import { runVsctl, VsctlError } from '../../src/vsctl/index.ts';
+import { Db, OvsdbClient, parseDbSchema, runVsctl, VsctlError } from '../../src/vsctl/index.ts';
 import { bvs, removeTempDirs, run, startOvsdbServer, tempDir, type RunResult } from './helpers.ts';
 
 const t = suite('cli-vsctl');
@@ -149,6 +149,24 @@ t('del-br and del-port leave no orphan rows (server garbage collection)', async 
   assert.is(await oursOut('list-br'), 'br0\nbr2\n');
 });
 
+t('optimistic concurrency: a stale snapshot fails its wait instead of overwriting a change', async () => {
+  const client = await OvsdbClient.connect(db);
+  try {
+    const schema = parseDbSchema(await client.request('get_schema', ['Open_vSwitch']));
+    const snap = await Db.load(client, schema);
+    const port = snap.rows('Port').find((r) => (r.cols.get('name') as { atoms: string[] }).atoms[0] === 'p1')!;
+    snap.set(port, 'tag', { kind: 'set', atoms: [11] });
+    await realOut('set', 'Port', 'p1', 'tag=12'); // another client wins the race
+    const res = await client.transact('Open_vSwitch', snap.ops());
+    assert.ok(res.some((r) => r.error === 'timed out'), JSON.stringify(res));
+    assert.is(await realOut('get', 'Port', 'p1', 'tag'), '12\n');
+  } finally {
+    client.close();
+  }
+  await ours('set', 'Port', 'p1', 'tag=13'); // a fresh run reloads and succeeds
+  assert.is(await realOut('get', 'Port', 'p1', 'tag'), '13\n');
+});
+
 t('without --no-wait: returns once cur_cfg reaches next_cfg; --timeout gives a clear error', async () => {
   const err = await runVsctl([`--db=${db}`, '--timeout=1', 'add-br', 'brw1']).then(() => null, (e: Error) => e);
   assert.match(err?.message ?? '', /timed out after 1 s waiting for the daemon to apply the change/);
@@ -156,9 +174,13 @@ t('without --no-wait: returns once cur_cfg reaches next_cfg; --timeout gives a c
   const next = Number((await realOut('get', 'Open_vSwitch', '.', 'next_cfg')).trim());
   let done = false;
   const p = runVsctl([`--db=${db}`, 'add-br', 'brw2']).then((r) => { done = true; return r; });
-  await new Promise((r) => setTimeout(r, 700));
-  assert.is(done, false, 'still waiting while cur_cfg < next_cfg');
+  // Poll until the transaction is committed (next_cfg bumped): it then waits for cur_cfg.
+  for (let i = 0; i < 200 && Number((await realOut('get', 'Open_vSwitch', '.', 'next_cfg')).trim()) !== next + 1; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   assert.is(Number((await realOut('get', 'Open_vSwitch', '.', 'next_cfg')).trim()), next + 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.is(done, false, 'still waiting while cur_cfg < next_cfg');
   await realOut('set', 'Open_vSwitch', '.', `cur_cfg=${next + 1}`); // what the daemon does once applied
   const r = await p;
   assert.is(r.exitCode, 0);
