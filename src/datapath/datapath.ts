@@ -41,6 +41,7 @@ const BPF_EXIST = 2;
 // bpffs refuses any name with a dot in it; names starting with '_' are reserved for bvs itself.
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const TMP_PREFIX = '_creating-';
+const PORT_CACHE_MS = 1000;
 
 /**
  * Remove a file or directory tree in bpffs. (fs.rmSync's recursive mode trips over bpffs: it
@@ -101,6 +102,8 @@ type Fds = Record<MapName, number>;
 
 export class Datapath {
   private masks: (MaskSlot | undefined)[] = [];
+  /** n_mask_slots last written to the config map (-1: unknown, write on the next change). */
+  private nSlotsWritten = -1;
   private readonly nCpus = addon().numPossibleCpus();
   private closed = false;
 
@@ -257,6 +260,7 @@ export class Datapath {
       while (used.has(portNo)) portNo++;
     }
     if (ports.length >= ABI.MAX_PORTS) throw new DatapathError('PORT_NUMBER', `${this.name} has ${ABI.MAX_PORTS} ports already`);
+    this.portCache = undefined;
     const flags = (info.peerInOtherNetns && !opts.internal ? ABI.PORT_F_PEER : 0)
       | (opts.internal ? ABI.PORT_F_INTERNAL : 0);
     const k = u32(portNo);
@@ -290,6 +294,7 @@ export class Datapath {
     const a = addon();
     const port = this.findPort(nameOrNo);
     if (!port) throw new DatapathError('NO_SUCH_PORT', `no port ${nameOrNo} on ${this.name}`);
+    this.portCache = undefined;
     const pinPath = path.join(this.dir, `link_${port.portNo}`);
     if (fs.existsSync(pinPath)) {
       const fd = a.objGet(pinPath);
@@ -324,6 +329,7 @@ export class Datapath {
     const a = addon();
     const val = new Uint8Array(LAYOUT.bvs_mask.size);
     this.masks = [];
+    this.nSlotsWritten = -1;
     for (let i = 0; i < ABI.MAX_MASKS; i++) {
       if (a.mapLookup(this.fds.masks, u32(i), val)) {
         const slot = decodeMask(val);
@@ -343,6 +349,10 @@ export class Datapath {
     let n = this.masks.length;
     while (n > 0 && this.masks[n - 1] === undefined) n--;
     this.masks.length = n;
+    // The kernel walks n_mask_slots slots: rewrite it only when it changes (a refcount bump of
+    // an existing slot, the common case, leaves it alone).
+    if (n === this.nSlotsWritten) return;
+    this.nSlotsWritten = n;
     const cfg = new Uint8Array(LAYOUT.bvs_config.size);
     new DataView(cfg.buffer).setUint32(LAYOUT.bvs_config.members.n_mask_slots[0], n, true);
     a.mapUpdate(this.fds.config, u32(0), cfg, BPF_ANY);
@@ -388,10 +398,10 @@ export class Datapath {
     }
     const id = encodeFlowId(slot, maskKey(key, mask));
     const old = new Uint8Array(LAYOUT.bvs_flow.size);
-    const exists = !created && a.mapLookup(this.fds.flows, id, old);
+    // 'add' needs no lookup: the NOEXIST insert below fails with EEXIST when the flow exists.
+    const exists = !created && mode !== 'add' && a.mapLookup(this.fds.flows, id, old);
     try {
       if (exists) {
-        if (mode === 'add') throw new DatapathError('FLOW_EXISTS', 'flow already exists');
         const v = clearStats ? value : encodeFlow(actions, decodeFlow(old).stats);
         a.mapUpdate(this.fds.flows, id, v, BPF_EXIST);
         return;
@@ -401,6 +411,7 @@ export class Datapath {
         a.mapUpdate(this.fds.flows, id, value, BPF_NOEXIST);
       } catch (err) {
         const code = errnoCode(err);
+        if (code === 'EEXIST') throw new DatapathError('FLOW_EXISTS', 'flow already exists', { cause: err });
         if (code === 'E2BIG' || code === 'ENOSPC' || code === 'ENOMEM') {
           const max = a.mapInfo(this.fds.flows).maxEntries;
           throw new DatapathError('FLOW_TABLE_FULL', `flow table of ${this.name} is full (${max} flows)`, { cause: err });
@@ -548,12 +559,27 @@ export class Datapath {
     if (frame.length < 14) throw new DatapathError('BAD_PACKET', `packet too short (${frame.length} bytes)`);
     const a = addon();
     const { outputs } = applyActions(frame, actions);
-    const ports = new Map(this.listPorts().map((p) => [p.portNo, p]));
+    const ports = this.portIfindexes();
     for (const o of outputs) {
-      const p = ports.get(o.port);
-      if (!p) continue; // like the datapath: output to a missing port drops
-      a.packetSend(p.ifindex, o.frame);
+      const ifindex = ports.get(o.port);
+      if (ifindex === undefined) continue; // like the datapath: output to a missing port drops
+      a.packetSend(ifindex, o.frame);
     }
+  }
+
+  /**
+   * port number -> ifindex, for execute (the daemon's upcall handler executes every first
+   * packet; reading the ports map each time cost more than the send). Dropped by this object's
+   * addPort/delPort and re-read after PORT_CACHE_MS, so a port changed by another process
+   * (dpctl) is seen within that time.
+   */
+  private portCache: { at: number; map: Map<number, number> } | undefined;
+  private portIfindexes(): Map<number, number> {
+    const now = performance.now();
+    if (!this.portCache || now - this.portCache.at > PORT_CACHE_MS) {
+      this.portCache = { at: now, map: new Map(this.listPorts().map((p) => [p.portNo, p.ifindex])) };
+    }
+    return this.portCache.map;
   }
 
   /** Deliver upcalls in batches (at most maxBatch each) until the returned ring is closed.
