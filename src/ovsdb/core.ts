@@ -150,9 +150,10 @@ export class OvsdbCore {
     return new DbHandle(this, entry);
   }
 
-  lookup(name: unknown): DbEntry {
+  /** The open database `name`, or OvsdbError "unknown database" worded as ovsdb-server does. */
+  lookup(name: unknown, method = 'request'): DbEntry {
     const e = typeof name === 'string' ? this.databases.get(name) : undefined;
-    if (!e) throw new OvsdbError(OvsdbErrorTag.unknownDatabase, `${String(name)}`);
+    if (!e) throw new OvsdbError(OvsdbErrorTag.unknownDatabase, `${method} request specifies unknown database ${String(name)}`);
     return e;
   }
 

@@ -10,14 +10,14 @@
  * "id": null, and no other members. Errors:
  * - unknown method / bad params / OVSDB errors: an error reply; the connection stays up.
  * - bytes that are not JSON, or a JSON value that is not a JSON-RPC message: the stream cannot be
- *   trusted any more, so - like ovsdb-server, which drops the connection on a parse error - we send
- *   a final error notification naming the problem and close this connection only.
+ *   trusted any more, so - like ovsdb-server, which drops the connection on a parse error - we log
+ *   the problem and close this connection only; the server and other connections carry on.
  * Neighbours: session.ts, core.ts, errors.ts.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { OvsdbCore } from './core.ts';
-import { OvsdbError } from './errors.ts';
+import { OvsdbError, OvsdbErrorTag } from './errors.ts';
 import { Session } from './session.ts';
 
 /** BVS_OVSDB_TRACE=1 logs every received message (truncated) - for debugging clients. */
@@ -79,6 +79,8 @@ export class JsonSplitter {
 }
 
 function errorJson(err: unknown): unknown {
+  // ovsdb-server answers an unknown method with the bare string, other failures with an object.
+  if (err instanceof OvsdbError && err.tag === OvsdbErrorTag.unknownMethod) return err.tag;
   if (err instanceof OvsdbError) return err.toJSON();
   return { error: 'internal error', details: String((err as Error)?.message ?? err) };
 }
@@ -101,11 +103,25 @@ export class Connection {
     sock.on('close', () => this.teardown());
   }
 
+  /** Requests being answered; a connection closing on bad input first answers these. */
+  private inflight = 0;
+  private closing = false;
+
   private send(msg: Record<string, unknown>): void {
     if (this.open && this.sock.writable) this.sock.write(JSON.stringify(msg));
   }
 
+  private finish(): void {
+    if (--this.inflight === 0 && this.closing) this.shut();
+  }
+
+  private shut(): void {
+    this.sock.end();
+    this.teardown();
+  }
+
   private onData(d: Buffer): void {
+    if (this.closing) return;
     let texts: string[];
     try {
       texts = this.splitter.push(d);
@@ -119,17 +135,17 @@ export class Connection {
       } catch (err) {
         return this.protocolError(`invalid JSON: ${(err as Error).message}`);
       }
-      if (!this.open) return;
+      if (!this.open || this.closing) return;
       if (TRACE) this.log(`jsonrpc: recv ${t.length > 2000 ? `${t.slice(0, 2000)}...(${t.length} bytes)` : t}`);
       this.dispatch(msg);
     }
   }
 
   private protocolError(details: string): void {
+    // As ovsdb-server: log it, answer what came before it, then drop this connection.
     this.log(`jsonrpc: closing connection: ${details}`);
-    this.send({ id: null, method: 'error', params: [{ error: 'syntax error', details }] });
-    this.sock.end();
-    this.teardown();
+    this.closing = true;
+    if (this.inflight === 0) this.shut();
   }
 
   private dispatch(msg: unknown): void {
@@ -143,6 +159,7 @@ export class Connection {
         return;
       }
       const t0 = TRACE ? performance.now() : 0;
+      this.inflight++;
       this.session.request(m.method, m.params, id).then(
         (result) => {
           this.send({ id, result: result ?? null, error: null });
@@ -150,9 +167,9 @@ export class Connection {
         },
         (err: unknown) => {
           if (!(err instanceof OvsdbError)) this.log(`jsonrpc: internal error in ${m.method}: ${(err as Error)?.stack ?? err}`);
-          this.send({ id, result: null, error: errorJson(err) });
+          this.send({ id, error: errorJson(err) });
         },
-      );
+      ).finally(() => this.finish());
       return;
     }
     if ('result' in m || 'error' in m) return; // a reply to our echo; nothing to do

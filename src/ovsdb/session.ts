@@ -8,7 +8,7 @@
  */
 import type { OvsdbCore } from './core.ts';
 import { ZERO_UUID } from './datum.ts';
-import { OvsdbError, OvsdbErrorTag } from './errors.ts';
+import { OvsdbError, OvsdbErrorTag, OvsdbSyntaxError } from './errors.ts';
 import type { LockHolder } from './locks.ts';
 import { Monitor, type MonitorVersion } from './monitor.ts';
 import { isMethod, parseParams } from './rpc-params.ts';
@@ -33,18 +33,18 @@ export class Session implements LockHolder {
 
   /** Handles a request; `id` identifies it for cancel. */
   async request(method: string, params: unknown, id: unknown): Promise<unknown> {
-    if (!isMethod(method)) throw new OvsdbError(OvsdbErrorTag.unknownMethod, `unknown method "${method}"`);
+    if (!isMethod(method)) throw new OvsdbError(OvsdbErrorTag.unknownMethod);
     switch (method) {
       case 'list_dbs':
         parseParams(method, params);
         return [...this.core.databases.keys()];
       case 'get_schema': {
         const [db] = parseParams(method, params);
-        return this.core.lookup(db).db.schema.json;
+        return this.core.lookup(db, method).db.schema.json;
       }
       case 'transact': {
         const [db, ...ops] = parseParams(method, params);
-        const entry = this.core.lookup(db);
+        const entry = this.core.lookup(db, method);
         return this.core.transact(entry, ops, { ownsLock: (n) => this.core.locks.owns(this, n), tag: { session: this, id: JSON.stringify(id) } });
       }
       case 'cancel':
@@ -54,9 +54,9 @@ export class Session implements LockHolder {
       case 'monitor_cond_since': {
         const p = parseParams(method, params);
         const version: MonitorVersion = method === 'monitor' ? 1 : method === 'monitor_cond' ? 2 : 3;
-        const entry = this.core.lookup(p[0]);
+        const entry = this.core.lookup(p[0], method);
         const key = JSON.stringify(p[1]);
-        if (this.monitors.has(key)) throw new OvsdbError(OvsdbErrorTag.duplicateMonitor, key);
+        if (this.monitors.has(key)) throw new OvsdbSyntaxError('duplicate monitor ID');
         const monitor = new Monitor(entry.db, p[1], version, p[2]);
         const initial = monitor.initial();
         const unsubscribe = entry.db.subscribe((e) => {
@@ -101,6 +101,7 @@ export class Session implements LockHolder {
       }
       case 'lock': {
         const [name] = parseParams(method, params);
+        if (this.core.locks.isQueued(this, name)) throw new OvsdbSyntaxError('must issue "unlock" before new "lock"');
         return { locked: this.core.locks.lock(this, name) };
       }
       case 'steal': {
@@ -110,6 +111,7 @@ export class Session implements LockHolder {
       }
       case 'unlock': {
         const [name] = parseParams(method, params);
+        if (!this.core.locks.isQueued(this, name)) throw new OvsdbSyntaxError('unlock: "unlock" without "lock" or "steal"');
         this.core.locks.unlock(this, name);
         return {};
       }

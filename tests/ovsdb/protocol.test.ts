@@ -42,14 +42,13 @@ t('list_dbs, get_schema, echo; replies carry exactly id/result/error', async () 
   assert.equal(((await c.result('get_schema', ['Open_vSwitch'])) as { name: string }).name, 'Open_vSwitch');
   assert.equal(await c.result('echo', ['x', 1]), ['x', 1]);
   const bad = await c.call('get_schema', ['Nope']);
-  assert.is((bad.error as { error: string }).error, 'unknown database');
+  assert.equal(bad.error, { error: 'unknown database', details: 'get_schema request specifies unknown database Nope' });
 });
 
 t('unknown method and bad params: error reply, connection keeps working', async () => {
   const c = await connect();
   const r = await c.call('frob', []);
-  assert.is(r.result, null);
-  assert.is((r.error as { error: string }).error, 'unknown method');
+  assert.equal(r, { id: r.id, error: 'unknown method' }, 'exactly as ovsdb-server answers it');
   const p = await c.call('get_schema', [42]);
   assert.is((p.error as { error: string }).error, 'syntax error');
   assert.match((p.error as { details: string }).details, /params\[0\]/);
@@ -63,7 +62,7 @@ t('malformed JSON closes only that connection; the server keeps serving', async 
   bad.send('{"method": "echo", "params": [], "id": 1}{"method": nope}');
   await bad.waitNote(() => false, 1000).catch(() => undefined);
   assert.ok(bad.closed, 'bad connection closed');
-  assert.is(bad.raw.length >= 1, true, 'the valid request before the garbage was answered');
+  assert.equal(bad.raw, [{ id: 1, result: [], error: null }], 'the valid request before the garbage was answered, nothing else sent');
   const good = await connect();
   assert.equal(await good.result('echo', [1]), [1]);
 });
@@ -132,6 +131,8 @@ t('locks: lock, queued lock gets "locked"; steal sends "stolen"; assert', async 
   assert.equal(await b.result('lock', ['L']), { locked: false });
   const as = (await a.result('transact', ['Open_vSwitch', { op: 'assert', lock: 'L' }])) as unknown[];
   assert.equal(as, [{}]);
+  assert.is(((await a.call('lock', ['L'])).error as { details: string }).details, 'must issue "unlock" before new "lock"');
+  assert.is(((await a.call('unlock', ['other'])).error as { error: string }).error, 'syntax error');
   const bs = (await b.result('transact', ['Open_vSwitch', { op: 'assert', lock: 'L' }])) as { error: string }[];
   assert.is(bs[0].error, 'not owner');
   assert.equal(await a.result('unlock', ['L']), {});
