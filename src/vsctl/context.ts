@@ -6,6 +6,7 @@
  */
 import type { Db, Row } from './db.ts';
 import type { SymbolTable } from './format.ts';
+import type { TableStyle } from './table.ts';
 
 export interface CommandContext {
   readonly db: Db;
@@ -18,6 +19,8 @@ export interface CommandContext {
   readonly symbols: SymbolTable;
   /** Interfaces this invocation created: after the change is applied, their `error` is reported. */
   readonly newIfaces: Row[];
+  /** How list/find print their rows (global table formatting options). */
+  readonly style: TableStyle;
   /** Runs after a successful commit with the real UUIDs of inserted rows (uuid-name -> uuid). */
   afterCommit(fn: (uuids: Map<string, string>) => void): void;
 }

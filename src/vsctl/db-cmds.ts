@@ -11,8 +11,9 @@
  */
 import type { CommandContext, CommandSpec } from './context.ts';
 import type { Row } from './db.ts';
-import { formatBare, formatDatum, parseAtom, parseDatum, splitColumnArg } from './format.ts';
+import { formatDatum, parseAtom, parseDatum, splitColumnArg } from './format.ts';
 import { lookupColumn, lookupTable, mustRecord, findRecord } from './model.ts';
+import { formatTable } from './table.ts';
 import {
   atomEquals, canonical, datumEquals, emptyDatum, isMap, VsctlError,
   type Atom, type ColumnSchema, type Datum, type TableSchema,
@@ -65,14 +66,30 @@ function listColumns(ctx: CommandContext, t: TableSchema): ColumnSchema[] {
 
 function printRows(ctx: CommandContext, t: TableSchema, rows: Row[]): void {
   const cols = listColumns(ctx, t);
-  const bare = ctx.options.has('--bare');
-  rows.forEach((row, i) => {
-    if (i > 0) ctx.out.push('');
-    for (const c of cols) {
-      const d = row.cols.get(c.name)!;
-      ctx.out.push(bare ? formatBare(d) : `${c.name.padEnd(20)}: ${formatDatum(d, c.type)}`);
+  const style = ctx.options.has('--bare') ? { format: 'list' as const, data: 'bare' as const, headings: false } : ctx.style;
+  const cells = rows.map((row) => cols.map((c) => ({ datum: row.cols.get(c.name)!, type: c.type })));
+  ctx.out.push(...formatTable(cols.map((c) => c.name), cells, style));
+}
+
+/**
+ * The order ovs-vsctl lists a whole table in: its IDL keeps rows in an hmap keyed by the UUID's
+ * first 32 bits (uuid_hash), iterated bucket by bucket, so rows come in order of those bits
+ * masked by the hmap's bucket mask (which grows with the row count as lib/hmap.c does). Rows
+ * sharing a bucket are in an order this client cannot know (it depends on the server's JSON
+ * member order); they are sorted by UUID. Named UUIDs (rows new in this run) go last.
+ */
+export function idlOrder(rows: Row[]): Row[] {
+  let mask = 0;
+  for (let n = 1; n <= rows.length; n++) {
+    if (Math.floor(n / 2) > mask) {
+      let m = Math.floor(n / 2);
+      for (let sh = 1; sh < 32; sh <<= 1) m |= m >>> sh;
+      m |= (m & 1) << 1;
+      if (m > mask) mask = m;
     }
-  });
+  }
+  const bucket = (r: Row) => (r.uuid.named ? Infinity : (Number.parseInt(r.uuid.id.slice(0, 8), 16) & mask) >>> 0);
+  return [...rows].sort((a, b) => bucket(a) - bucket(b) || (a.uuid.id < b.uuid.id ? -1 : a.uuid.id > b.uuid.id ? 1 : 0));
 }
 
 const list: CommandSpec = {
@@ -80,7 +97,7 @@ const list: CommandSpec = {
   run(ctx) {
     const t = lookupTable(ctx.db, ctx.args[0]!);
     const recs = ctx.args.slice(1);
-    const rows = recs.length === 0 ? ctx.db.rows(t.name)
+    const rows = recs.length === 0 ? idlOrder(ctx.db.rows(t.name))
       : recs.flatMap((r) => {
         const row = ctx.options.has('--if-exists') ? findRecord(ctx.db, t, r) : mustRecord(ctx.db, t, r);
         return row === undefined ? [] : [row];
@@ -112,7 +129,7 @@ const find: CommandSpec = {
   run(ctx) {
     const t = lookupTable(ctx.db, ctx.args[0]!);
     const conds = ctx.args.slice(1);
-    printRows(ctx, t, ctx.db.rows(t.name).filter((r) => conds.every((c) => matches(ctx, t, r, c))));
+    printRows(ctx, t, idlOrder(ctx.db.rows(t.name)).filter((r) => conds.every((c) => matches(ctx, t, r, c))));
   },
 };
 

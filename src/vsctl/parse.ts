@@ -11,6 +11,7 @@
  */
 import type { CommandSpec } from './context.ts';
 import { VsctlError } from './schema.ts';
+import { DEFAULT_STYLE, parseData, parseFormat, type TableStyle } from './table.ts';
 
 export interface GlobalOptions {
   db?: string;
@@ -19,6 +20,10 @@ export interface GlobalOptions {
   timeout: number;
   dryRun: boolean;
   help: boolean;
+  /** list/find output (--format, --data, --no-headings, --bare). */
+  style: TableStyle;
+  /** --oneline: each command's output on one line, its newlines as "\\n". */
+  oneline: boolean;
 }
 
 export interface Invocation {
@@ -32,8 +37,9 @@ export interface ParsedCommandLine {
   commands: Invocation[];
 }
 
-const GLOBAL_WITH_VALUE = new Set(['--db', '--timeout', '-t']);
-const GLOBAL_FLAGS = new Set(['--no-wait', '--dry-run', '--help', '-h', '--retry', '--no-syslog']);
+const GLOBAL_WITH_VALUE = new Set(['--db', '--timeout', '-t', '--format', '-f', '--data', '-d']);
+const GLOBAL_FLAGS = new Set(['--no-wait', '--dry-run', '--help', '-h', '--retry', '--no-syslog', '--bare', '--no-headings',
+  '--oneline', '--pretty']);
 
 function splitOption(tok: string): [string, string | undefined] {
   const eq = tok.indexOf('=');
@@ -61,14 +67,31 @@ function applyGlobal(g: GlobalOptions, name: string, value: string | undefined):
     case '-h':
       g.help = true;
       break;
+    case '--format':
+    case '-f':
+      g.style.format = parseFormat(value ?? '');
+      break;
+    case '--data':
+    case '-d':
+      g.style.data = parseData(value ?? '');
+      break;
+    case '--no-headings':
+      g.style.headings = false;
+      break;
+    case '--bare':
+      g.style = { format: 'list', data: 'bare', headings: false };
+      break;
+    case '--oneline':
+      g.oneline = true;
+      break;
     default:
-      break; // --retry, --no-syslog: accepted for compatibility, no effect
+      break; // --retry, --no-syslog, --pretty: accepted for compatibility, no effect
   }
 }
 
 /** Parses argv (without the program name) against `registry`. */
 export function parseCommandLine(argv: string[], registry: ReadonlyMap<string, CommandSpec>): ParsedCommandLine {
-  const global: GlobalOptions = { noWait: false, timeout: 0, dryRun: false, help: false };
+  const global: GlobalOptions = { noWait: false, timeout: 0, dryRun: false, help: false, style: { ...DEFAULT_STYLE }, oneline: false };
   const groups: string[][] = [[]];
   for (const tok of argv) {
     if (tok === '--') groups.push([]);

@@ -49,6 +49,8 @@ export function usage(): string {
     '  --no-wait                     do not wait for the daemon to apply the change',
     '  -t, --timeout=SECS            give up after SECS seconds (default: wait forever)',
     '  --dry-run                     do not commit changes',
+    '  -f, --format=list|table|csv|json  list/find output format; -d, --data=string|bare|json',
+    '  --no-headings, --bare, --oneline  as in ovs-vsctl',
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -86,7 +88,8 @@ async function attempt(client: OvsdbClient, schema: DbSchema, cl: ReturnType<typ
   for (const inv of cl.commands) {
     const out: string[] = [];
     const ctx: CommandContext = {
-      db, args: inv.args, options: inv.options, out, symbols, newIfaces, afterCommit: (fn) => hooks.push(fn),
+      db, args: inv.args, options: inv.options, out, symbols, newIfaces, style: cl.global.style,
+      afterCommit: (fn) => hooks.push(fn),
     };
     inv.spec.run(ctx);
     outputs.push(out);
@@ -192,7 +195,8 @@ export async function runVsctl(argv: string[], env: NodeJS.ProcessEnv = process.
           await waitApplied(client, a.nextCfg);
           stderr = await ifaceErrors(client, a.newIfaces.map((r) => str(r, 'name')));
         }
-        const stdout = a.outputs.filter((o) => o.length > 0).map((o) => `${o.join('\n')}\n`).join('');
+        const stdout = g.oneline ? a.outputs.map((o) => `${o.join('\\n')}\n`).join('')
+          : a.outputs.filter((o) => o.length > 0).map((o) => `${o.join('\n')}\n`).join('');
         return { stdout, stderr, exitCode: 0 };
       }
     };

@@ -96,6 +96,22 @@ t('the real ovs-vsctl writes, bvs vsctl reads the same', async () => {
   assert.is(await oursOut('list', 'Port', 'r1'), onlyOurColumns('Port', await realOut('list', 'Port', 'r1')));
 });
 
+t('table formatting options print what ovs-vsctl prints', async () => {
+  await ours('set', 'Port', 'p2', 'external_ids:q="x, \\"y\\""', 'external_ids:a=b');
+  const cases: string[][] = [
+    ['--bare', '--columns=name,tag,trunks,external_ids', 'list', 'Port', 'p1', 'p2'],
+    ['--format=table', '--columns=name,tag,external_ids', 'list', 'Port', 'p1', 'p2', 'q1'],
+    ['--format=table', '--no-headings', '--columns=name,tag', 'list', 'Port', 'p2', 'p1'],
+    ['--format=csv', '--columns=name,external_ids,_uuid', 'list', 'Port', 'p2'],
+    ['--format=csv', '--data=bare', '--columns=name,trunks', 'list', 'Port', 'p1', 'p2'],
+    ['-f', 'json', '--columns=name,tag,trunks,_uuid,external_ids', 'list', 'Port', 'p1', 'p2'],
+    ['--data=json', '--columns=name,trunks,tag', 'list', 'Port', 'p2', 'q1'],
+    ['--bare', '--columns=name', 'find', 'Port', 'tag=10'],
+    ['--oneline', 'list-br', '--', 'list-ports', 'br0', '--', 'get', 'Port', 'p1', 'tag', '--', 'set', 'Port', 'p1', 'tag=10'],
+  ];
+  for (const c of cases) assert.is(await oursOut(...c), await realOut(...c), c.join(' '));
+});
+
 t('add/remove/clear edit sets and maps as ovs-vsctl does', async () => {
   await ours('add', 'Port', 'p2', 'trunks', '30', '40');
   await ours('remove', 'Port', 'p2', 'trunks', '10');
