@@ -27,7 +27,7 @@ import { removePins } from '../datapath/datapath.ts';
 import { parseFlow } from '../ofproto/index.ts';
 import type { Services } from '../daemon/services.ts';
 import { OFPP_LOCAL, portFingerprint, type BridgeConfig, type PortConfig } from '../vswitch/config.ts';
-import { BridgeRuntime } from '../vswitch/runtime.ts';
+import { BridgeRuntime, DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/runtime.ts';
 import { dpDevice, portMachine, type PortParentEvent } from './port.machine.ts';
 import { revalidatorMachine } from './revalidator.machine.ts';
 import { upcallMachine } from './upcall.machine.ts';
@@ -70,13 +70,8 @@ function identity(p: PortConfig): string {
   return JSON.stringify([p.iface.name, p.iface.type, p.iface.ofportRequest, p.invalid]);
 }
 
-function toInt(v: string | undefined): number | undefined {
-  const n = v === undefined ? NaN : Number(v);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
 /** Creates or adopts the datapath and builds the runtime; removes unconfigured dp ports. */
-export function openBridge(input: { config: BridgeConfig; services: Services; otherConfig?: Record<string, string> }): Opened {
+export function openBridge(input: { config: BridgeConfig; services: Services }): Opened {
   const { config, services } = input;
   const created = !Datapath.exists(config.name);
   // A half-made datapath dir (a crash inside destroy) would make create fail: clear it.
@@ -93,8 +88,8 @@ export function openBridge(input: { config: BridgeConfig; services: Services; ot
     const runtime = new BridgeRuntime({
       datapath,
       publish: (name, payload) => services.publish(name, payload),
-      maxIdleMs: toInt(input.otherConfig?.['max-idle']),
-      flowLimit: toInt(input.otherConfig?.['flow-limit']),
+      maxIdleMs: config.tuning.maxIdleMs,
+      flowLimit: config.tuning.flowLimit,
     });
     runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
     return { datapath, runtime, created };
@@ -129,7 +124,7 @@ export const bridgeMachine = setup({
     events: {} as BridgeEvent,
   },
   actors: {
-    open: fromPromise<Opened, { config: BridgeConfig; services: Services; otherConfig?: Record<string, string> }>(async ({ input }) => openBridge(input)),
+    open: fromPromise<Opened, { config: BridgeConfig; services: Services }>(async ({ input }) => openBridge(input)),
     close: fromPromise<void, { opened: Opened | null }>(async ({ input }) => { input.opened?.datapath.close(); }),
     destroy: fromPromise<void, { name: string; opened: Opened | null }>(async ({ input }) => {
       input.opened?.datapath.close();
@@ -187,6 +182,13 @@ export const bridgeMachine = setup({
       enqueue.assign({ reportedSeq: context.seq });
       enqueue.sendParent({ type: 'BRIDGE_APPLIED', bridge: context.name, seq: context.seq });
     }),
+    /** Open_vSwitch other_config:max-idle / flow-limit apply to the live runtime at once. */
+    tune: ({ context }) => {
+      const rt = context.opened?.runtime;
+      if (!rt) return;
+      rt.maxIdleMs = context.config.tuning.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+      rt.flowLimit = context.config.tuning.flowLimit ?? DEFAULT_FLOW_LIMIT;
+    },
     register: ({ context }) => { context.services.runtimes.set(context.name, context.opened!.runtime); },
     unregister: ({ context }) => {
       if (context.services.runtimes.get(context.name) === context.opened?.runtime) context.services.runtimes.delete(context.name);
@@ -200,7 +202,7 @@ export const bridgeMachine = setup({
     opening: {
       invoke: {
         src: 'open',
-        input: ({ context }) => ({ config: context.config, services: context.services, otherConfig: context.config.otherConfig }),
+        input: ({ context }) => ({ config: context.config, services: context.services }),
         onDone: [
           { guard: 'deleteOnOpen', target: 'destroying', actions: assign({ opened: ({ event }) => event.output }) },
           {
@@ -226,7 +228,7 @@ export const bridgeMachine = setup({
         { id: 'revalidator', src: 'revalidator', input: ({ context }) => ({ runtime: context.opened!.runtime, services: context.services }) },
       ],
       on: {
-        CONFIG: { actions: [assign({ config: ({ event }) => event.config, seq: ({ event }) => event.seq }), 'reconcilePorts', 'maybeApplied'] },
+        CONFIG: { actions: [assign({ config: ({ event }) => event.config, seq: ({ event }) => event.seq }), 'tune', 'reconcilePorts', 'maybeApplied'] },
         PORT_APPLIED: {
           actions: [
             assign({ ports: ({ context, event }) => {

@@ -46,7 +46,7 @@ function bridgeOf(event: { type: string }): string | undefined {
   return m?.[1] ?? (e.actorId?.startsWith('bridge:') ? e.actorId.slice(7) : undefined);
 }
 
-const emptyBridge = (name: string): BridgeConfig => ({ uuid: '', name, ports: [], otherConfig: {} });
+const emptyBridge = (name: string): BridgeConfig => ({ uuid: '', name, ports: [], otherConfig: {}, tuning: {} });
 
 export const vswitchMachine = setup({
   types: {

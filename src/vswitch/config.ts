@@ -62,6 +62,25 @@ export interface BridgeConfig {
   name: string;
   ports: PortConfig[];
   otherConfig: Record<string, string>;
+  /** Fast-path knobs from Open_vSwitch other_config (max-idle ms, flow-limit), as in OVS. */
+  tuning: FastPathTuning;
+}
+
+export interface FastPathTuning {
+  maxIdleMs?: number;
+  flowLimit?: number;
+}
+
+function positiveInt(v: string | undefined): number | undefined {
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Open_vSwitch other_config:max-idle and :flow-limit (ovs-vswitchd.conf.db(5)). */
+export function fastPathTuning(otherConfig: Record<string, string>): FastPathTuning {
+  const maxIdleMs = positiveInt(otherConfig['max-idle']);
+  const flowLimit = positiveInt(otherConfig['flow-limit']);
+  return { ...(maxIdleMs === undefined ? {} : { maxIdleMs }), ...(flowLimit === undefined ? {} : { flowLimit }) };
 }
 
 export interface SwitchConfig {
@@ -108,7 +127,7 @@ export function readConfig(db: DbHandle): SwitchConfig | undefined {
       problems.push(`Bridge ${b.name}: name must be 1-15 of letters, digits, '_' and '-' (it names a datapath and a netdev)`);
       continue;
     }
-    const out: BridgeConfig = { uuid: b._uuid, name: b.name, ports: [], otherConfig: b.other_config };
+    const out: BridgeConfig = { uuid: b._uuid, name: b.name, ports: [], otherConfig: b.other_config, tuning: fastPathTuning(ovs.other_config) };
     for (const pu of b.ports) {
       const p = ports.get(pu);
       if (!p) continue;

@@ -174,4 +174,17 @@ t('a MAC move is followed', async () => {
   assert.is(await topo.ping(h[1]!, h[0]!, 3, 0.1), 3, 'traffic follows the move');
 });
 
+t('idle megaflows expire (Open_vSwitch other_config:max-idle)', async () => {
+  await d.v('set', 'Open_vSwitch', '.', 'other_config:max-idle=1000');
+  assert.is(await topo.ping(h[1]!, h[0]!, 1, 0.1), 1); // h1's address lives on h3 since the move
+  const flows = async () => (await bus.request('appctl.dpif.show', {})).datapaths[0]!.flows;
+  assert.ok((await flows()) > 0, 'megaflows installed');
+  const t0 = Date.now();
+  await until('every idle megaflow to be removed', async () => (await flows()) === 0, 6_000, 100);
+  assert.ok(Date.now() - t0 >= 300, 'not removed before they were idle');
+  assert.is((await bus.request('appctl.upcall.show', {})).max_idle_ms, 1000);
+  await d.v('remove', 'Open_vSwitch', '.', 'other_config', 'max-idle');
+  assert.is((await bus.request('appctl.upcall.show', {})).max_idle_ms, 10_000);
+});
+
 t.run();
