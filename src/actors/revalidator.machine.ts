@@ -5,15 +5,16 @@
  *                                                     |  REVALIDATE while dumping: one more pass
  *                                                     '--error--> failed (throws; propagates)
  *
- * A pass is src/vswitch/revalidate.ts revalidate(runtime), run by the `pass` actor (a
- * fromPromise, so a test can swap it). REVALIDATE comes from the runtime's onRevalidate hook
+ * A pass is src/vswitch/revalidate.ts revalidateSliced(runtime), run by the `pass` actor (a
+ * fromPromise, so a test can swap it): it yields to the event loop between dump chunks so
+ * upcalls keep flowing during a long pass, and stops at the next chunk when this actor stops. REVALIDATE comes from the runtime's onRevalidate hook
  * (flow-mods, port changes, MAC moves, fdb flush): the `hook` callback actor installs it and
  * removes it in its cleanup. Requests arriving during a pass are coalesced into one more pass,
  * so a burst of flow-mods costs at most two dumps.
  */
 import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
 import type { BridgeRuntime } from '../vswitch/runtime.ts';
-import { revalidate, type PassResult } from '../vswitch/revalidate.ts';
+import { revalidateSliced, type PassResult } from '../vswitch/revalidate.ts';
 import type { FastPathLog } from './upcall.machine.ts';
 
 export const DEFAULT_REVALIDATE_INTERVAL_MS = 500;
@@ -40,7 +41,7 @@ export const revalidatorMachine = setup({
       input.runtime.onRevalidate = hook;
       return () => { if (input.runtime.onRevalidate === hook) input.runtime.onRevalidate = undefined; };
     }),
-    pass: fromPromise<PassResult, { runtime: BridgeRuntime }>(async ({ input }) => revalidate(input.runtime)),
+    pass: fromPromise<PassResult, { runtime: BridgeRuntime }>(({ input, signal }) => revalidateSliced(input.runtime, signal)),
   },
   delays: {
     interval: ({ context }) => context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS,

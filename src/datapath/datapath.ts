@@ -492,17 +492,28 @@ export class Datapath {
 
   /** Every flow, with its mask, actions and stats. Uses batched reads. */
   dumpFlows(): DpFlow[] {
+    const out: DpFlow[] = [];
+    for (const chunk of this.dumpFlowChunks()) for (const f of chunk) out.push(f);
+    return out;
+  }
+
+  /**
+   * The flows in chunks of at most `batch` (one batched map read each), so a caller with many
+   * flows can yield to its event loop between chunks (the daemon's revalidator does). Flows
+   * added or deleted while the iteration is suspended may or may not be seen; none is seen
+   * twice unless re-inserted.
+   */
+  *dumpFlowChunks(batch = 1024): Generator<DpFlow[]> {
     const a = addon();
     this.reloadMasks();
     const KS = LAYOUT.bvs_flow_id.size;
     const VS = LAYOUT.bvs_flow.size;
-    const batch = 1024;
     const keys = new Uint8Array(KS * batch);
     const vals = new Uint8Array(VS * batch);
-    const out: DpFlow[] = [];
     let inB: Uint8Array | null = null;
     const outB = new Uint8Array(KS);
     for (;;) {
+      const out: DpFlow[] = [];
       const r = a.mapLookupBatch(this.fds.flows, inB, outB, keys, vals, batch);
       for (let i = 0; i < r.count; i++) {
         const id = decodeFlowId(keys.subarray(i * KS, (i + 1) * KS));
@@ -511,10 +522,10 @@ export class Datapath {
         if (!m) continue; // a flow racing with its mask's removal
         out.push({ key: id.key, mask: m.mask, actions, stats });
       }
-      if (r.done) break;
+      if (out.length) yield out;
+      if (r.done) return;
       inB = Uint8Array.from(outB);
     }
-    return out;
   }
 
   countFlows(): number {

@@ -18,8 +18,14 @@
  * applied; if that changed anything, the surviving flows are checked again in the same pass,
  * so an expired rule stops matching traffic at once.
  *
- * The pass is synchronous: the upcall handler runs on the same JS thread, so no install can
- * interleave with it, and Ukeys not seen in the dump are dropped at the end.
+ * Time slicing: the handler runs on the same JS thread, so a pass over many flows would stall
+ * every new flow's first packet for its whole duration. revalidateSliced() yields to the event
+ * loop after each chunk of the dump (1024 flows, a few ms), so upcalls are handled in between.
+ * What may interleave, and why it is safe: the handler installs flows (their Ukeys are stamped
+ * with the running pass, so the end of the pass does not take them for vanished ones) and
+ * bridge state changes (those request another pass, which the revalidator actor runs next).
+ * Each flow is judged and deleted within one synchronous chunk, against one bridge state.
+ * revalidate() runs the same pass without yielding (tests, callers that need it done).
  */
 import type { DpFlow } from '../datapath/datapath.ts';
 import type { DpAction, FlowMask } from '../datapath/flow.ts';
@@ -40,9 +46,42 @@ export interface PassResult {
 let passNo = 0;
 const lastLimitEvent = new WeakMap<BridgeRuntime, number>();
 
+/** One pass, without yielding. */
 export function revalidate(rt: BridgeRuntime): PassResult {
+  const g = pass(rt);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** One pass, yielding to the event loop between dump chunks; stops early when aborted. */
+export async function revalidateSliced(rt: BridgeRuntime, signal?: AbortSignal): Promise<PassResult> {
+  const g = pass(rt);
+  try {
+    for (;;) {
+      const r = g.next();
+      if (r.done) return r.value;
+      await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+    }
+  } finally {
+    rt.passInProgress = 0;
+  }
+}
+
+function* chunks(rt: BridgeRuntime): Iterable<DpFlow[]> {
+  if (rt.datapath.dumpFlowChunks) yield* rt.datapath.dumpFlowChunks(CHUNK);
+  else yield rt.datapath.dumpFlows();
+}
+
+const CHUNK = 1024;
+
+function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
   const t0 = performance.now();
   const pass = ++passNo;
+  rt.passInProgress = pass;
+  const installed0 = rt.handler.flowsInstalled;
   const br = rt.ofproto;
   const st = rt.revalidator;
   const nowNs = rt.monotonicNs();
@@ -57,7 +96,8 @@ export function revalidate(rt: BridgeRuntime): PassResult {
     st.flowsRemoved++;
   };
 
-  for (const f of rt.datapath.dumpFlows()) {
+  /** Judges one dumped flow: delete it (idle, stale) or keep it for the limit check. */
+  const judge = (f: DpFlow): void => {
     const id = flowId(f.key, f.mask);
     let uk = rt.ukeys.get(id);
     if (!uk) {
@@ -73,14 +113,19 @@ export function revalidate(rt: BridgeRuntime): PassResult {
     if (nowNs > usedNs && nowNs - usedNs > maxIdleNs) {
       res.idle++; st.removedIdle++;
       remove(f, id);
-      continue;
+      return;
     }
     if (!stillValid(rt, f, uk)) {
       res.stale++; st.removedStale++;
       remove(f, id);
-      continue;
+      return;
     }
     keep.push({ f, id, uk, usedNs });
+  };
+
+  for (const chunk of chunks(rt)) {
+    for (const f of chunk) judge(f);
+    yield;
   }
 
   // OpenFlow timeouts and MAC aging, after the stats push refreshed what was used.
@@ -119,8 +164,10 @@ export function revalidate(rt: BridgeRuntime): PassResult {
   // A Ukey the dump did not show has no flow any more (deleted by dpctl, or a flush).
   for (const [id, uk] of rt.ukeys) if (uk.seen !== pass) rt.ukeys.delete(id);
 
+  rt.passInProgress = 0;
   res.flows = live.length;
-  rt.flowCount = live.length;
+  // Flows the handler installed while the pass was suspended may be missing from `live`.
+  rt.flowCount = live.length + (rt.handler.flowsInstalled - installed0);
   res.durationMs = performance.now() - t0;
   st.dumps++;
   st.lastDumpMs = Math.round(res.durationMs * 1000) / 1000;

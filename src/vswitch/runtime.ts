@@ -37,6 +37,8 @@ export interface DatapathLike {
   putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode?: PutMode): void;
   delFlow(key: FlowKey, mask: FlowMask): void;
   dumpFlows(): DpFlow[];
+  /** Optional: the flows in chunks, so a revalidation pass can yield between them. */
+  dumpFlowChunks?(batch?: number): Iterable<DpFlow[]>;
   execute(frame: Uint8Array, actions: readonly DpAction[]): void;
   openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch?: number, onError?: (err: Error) => void): { close(): void };
   listPorts(): Port[];
@@ -311,6 +313,8 @@ export class BridgeRuntime {
   readonly ukeys = new Map<string, Ukey>();
   /** Datapath flows: counted by the last dump, plus the handler's installs since. */
   flowCount = 0;
+  /** Number of the revalidation pass running (suspended between chunks), 0 when none. */
+  passInProgress = 0;
 }
 
 /**

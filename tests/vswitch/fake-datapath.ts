@@ -43,6 +43,19 @@ export class FakeDatapath implements DatapathLike {
     return [...this.flows.values()].map((f) => ({ ...f, stats: { ...f.stats } }));
   }
 
+  /** Flows per chunk of dumpFlowChunks (the real one takes `batch`; tests want small ones). */
+  chunkSize = 0;
+  /** Called when the consumer asks for the next chunk (for a sliced pass: after its yield). */
+  betweenChunks: ((chunk: number) => void) | undefined;
+  *dumpFlowChunks(batch = 1024): Generator<DpFlow[]> {
+    const all = this.dumpFlows();
+    const n = this.chunkSize || batch;
+    for (let i = 0, c = 0; i < all.length; i += n, c++) {
+      if (c > 0) this.betweenChunks?.(c);
+      yield all.slice(i, i + n);
+    }
+  }
+
   execute(frame: Uint8Array, actions: readonly DpAction[]): void {
     this.executed.push({ frame, actions });
   }

@@ -4,6 +4,7 @@ import { Commands, Events } from '../../src/bus/subjects.ts';
 import { encodeControllerCookie } from '../../src/ofproto/index.ts';
 import { BridgeRuntime, type FastPathEvent } from '../../src/vswitch/runtime.ts';
 import { handleBatch } from '../../src/vswitch/upcall.ts';
+import { revalidateSliced } from '../../src/vswitch/revalidate.ts';
 import { FakeDatapath, macNum, missUpcall, udpKey } from './fake-datapath.ts';
 
 const t = suite('vswitch-fastpath');
@@ -263,6 +264,30 @@ t('views: fdb/show, dump-ports, dpif/show, upcall/show and trace match their con
   assert.throws(() => rt.trace('in_port=9,udp'), (e: Error & { field?: string }) => e.field === 'flow');
   assert.is(rt.fdbFlush(), 2);
   assert.is(rt.fdbShow().entries.length, 0);
+});
+
+t('a sliced pass yields between chunks; flows installed meanwhile keep their Ukeys', async () => {
+  const { dp, rt, advance } = setup({ flows: ['priority=10,udp,actions=move:NXM_OF_UDP_DST[]->NXM_NX_REG0[0..15],output:2'] });
+  handleBatch(rt, [1, 2, 3, 4].map((p) => missUpcall(udpKey(1, A, B, p))));
+  dp.chunkSize = 1;
+  advance(10);
+  let suspendedPass = -1;
+  dp.betweenChunks = (c) => {
+    if (c !== 2) return;
+    suspendedPass = rt.passInProgress;
+    handleBatch(rt, [missUpcall(udpKey(1, A, B, 99))]);
+  };
+  const p = await revalidateSliced(rt);
+  assert.ok(suspendedPass > 0, 'an upcall was handled while the pass was suspended');
+  assert.is(p.flows, 4, 'the four dumped flows');
+  assert.is(dp.flows.size, 5);
+  assert.is(rt.ukeys.size, 5, 'the flow installed during the pass kept its Ukey');
+  assert.is(rt.flowCount, 5);
+  assert.is(rt.passInProgress, 0);
+  const c = new AbortController();
+  c.abort();
+  await revalidateSliced(rt, c.signal).then(() => assert.unreachable(), (e: Error) => assert.is(e.name, 'AbortError'));
+  assert.is(rt.passInProgress, 0);
 });
 
 t.run();
