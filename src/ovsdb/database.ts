@@ -140,7 +140,7 @@ export class Database {
           if (!c) throw new OvsdbStorageError(`journal names unknown column ${tname}.${cname}`);
           try {
             const d = datumFromJson(vj, c.type, `${tname}.${cname}`, undefined, true);
-            const scalar = c.type.min === 1 && c.type.max === 1 && !c.type.value;
+            const scalar = c.type.max === 1 && !c.type.value; // scalars and optionals: new value
             cols[cname] = isDiff && old && !scalar ? applyDiff(cols[cname], d) : d;
           } catch (err) {
             throw new OvsdbStorageError(`journal value for ${tname}.${cname} does not parse`, { cause: err });

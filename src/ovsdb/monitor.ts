@@ -4,8 +4,9 @@
  *   v1 "table-updates":  {table: {uuid: {old?: row, new?: row}}}, modify: old = changed columns only
  *   v2/v3 "table-updates2": {table: {uuid: {initial|insert|modify: row} | {delete: null}}};
  *     insert/initial carry non-default columns, modify the per-column difference (sets: symmetric
- *     difference; maps: changed/added keys with new values, removed keys with old values; scalars:
- *     the new value).
+ *     difference; maps: changed/added keys with new values, removed keys with old values; columns
+ *     holding at most one value, scalars and optionals alike: the new value, ["set",[]] when emptied
+ *     - the OVS IDL replaces those rather than XOR-ing them).
  * Conditions (monitor_cond) decide row visibility: a row entering the condition is an insert, one
  * leaving it a delete.
  * Neighbours: database.ts, condition.ts, datum.ts, row.ts, schema.ts.
@@ -173,7 +174,7 @@ export class Monitor {
       changed = true;
       const t = columnType(tm.schema, c)!;
       if (this.version === 1) diff[c] = datumToJson(a, t);
-      else if (t.min === 1 && t.max === 1 && !t.value) diff[c] = datumToJson(b, t);
+      else if (t.max === 1 && !t.value) diff[c] = datumToJson(b, t); // at most one element: the new value, as ovsdb-server sends it
       else diff[c] = datumToJson(datumDiff(a, b), t);
     }
     if (!changed) return undefined;

@@ -35,7 +35,7 @@ export function recordFromChanges(db: Database, changes: ChangeSet, comment?: st
       if (!ch.new) out[uuid] = null;
       else if (!ch.old) out[uuid] = nonDefaultJson(ch.new, ts);
       else {
-        // OVS "_is_diff" form: scalars carry the new value, sets the symmetric difference, maps
+        // OVS "_is_diff" form: columns of at most one value carry the new value, sets the symmetric difference, maps
         // the changed keys (new values) and removed keys (old values). Adding one port to a
         // bridge with 1000 ports then writes one uuid, not 1001.
         const cols: Record<string, unknown> = {};
@@ -43,7 +43,7 @@ export function recordFromChanges(db: Database, changes: ChangeSet, comment?: st
           const a = ch.old.cols[c.name];
           const b = ch.new.cols[c.name];
           if (datumEquals(a, b)) continue;
-          const scalar = c.type.min === 1 && c.type.max === 1 && !c.type.value;
+          const scalar = c.type.max === 1 && !c.type.value; // scalars and optionals: new value
           cols[c.name] = datumToJson(scalar ? b : datumDiff(a, b), c.type);
         }
         out[uuid] = cols;

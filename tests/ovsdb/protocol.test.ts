@@ -107,6 +107,20 @@ t('_Server Database row and monitor_cond_since / update3', async () => {
   assert.is((await c.call('monitor_cancel', ['mid'])).error !== null, true);
 });
 
+t('update2 modify: optional columns carry the new value (["set",[]] when cleared), sets the difference', async () => {
+  const c = await connect();
+  await c.result('monitor_cond', ['Open_vSwitch', 'opt', { Bridge: [{ columns: ['fail_mode', 'flood_vlans'], where: [['name', '==', 'br0']] }] }]);
+  const upd = async (row: Record<string, unknown>): Promise<unknown> => {
+    const before = c.notes.length;
+    await srv.db.transact([{ op: 'update', table: 'Bridge', where: [['name', '==', 'br0']], row }]);
+    const n = await c.waitNote((m) => c.notes.indexOf(m) >= before && m.method === 'update2');
+    return Object.values((n.params as [unknown, Record<string, Record<string, { modify: unknown }>>])[1].Bridge)[0].modify;
+  };
+  assert.equal(await upd({ fail_mode: 'secure', flood_vlans: ['set', [1, 2]] }), { fail_mode: 'secure', flood_vlans: ['set', [1, 2]] });
+  assert.equal(await upd({ fail_mode: 'standalone', flood_vlans: ['set', [2, 3]] }), { fail_mode: 'standalone', flood_vlans: ['set', [1, 3]] });
+  assert.equal(await upd({ fail_mode: ['set', []] }), { fail_mode: ['set', []] });
+});
+
 t('monitor (v1) with _version, select flags, and set_db_change_aware', async () => {
   const c = await connect();
   assert.equal(await c.result('set_db_change_aware', [true]), {});

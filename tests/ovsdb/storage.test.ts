@@ -1,10 +1,11 @@
 /** The journal (log.ts) and storage (storage.ts): durability, torn tails, compaction. */
-import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeRecords, encodeRecord, OvsdbCore, Storage } from '../../src/ovsdb/index.ts';
-import { removeTempDirs, run, SCHEMA_JSON, tempDir } from './helpers.ts';
+import { decodeRecords, encodeRecord, OvsdbCore, Storage, VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
+import { removeTempDirs, run, SCHEMA_JSON, tempDir, vsctl } from './helpers.ts';
 
 const t = suite('ovsdb-storage');
 
@@ -198,6 +199,35 @@ t('the real ovsdb-tool reads our journal, before and after compaction', async ()
   assert.is(decodeRecords(readFileSync(copy)).records.length, 2, 'schema + snapshot');
   r = await run('ovsdb-tool', ['query', copy, query[2]]);
   assert.equal(JSON.parse(r.stdout)[0].rows, [{ name: 'br1' }]);
+});
+
+t('reads a journal written by the real ovsdb-server (its _is_diff records)', async () => {
+  const dir = tempDir('ovs');
+  const file = path.join(dir, 'conf.db');
+  const sock = path.join(dir, 'db.sock');
+  let r = await run('ovsdb-tool', ['create', file, VSWITCH_SCHEMA_PATH]);
+  assert.is(r.code, 0, r.stderr);
+  const ovs = spawn('/usr/sbin/ovsdb-server', [file, `--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'ctl')}`, '--no-chdir', `--log-file=${path.join(dir, 'log')}`], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 50));
+    for (const args of [['init'], ['add-br', 'br0'], ['add-port', 'br0', 'p1', 'tag=5'], ['add-port', 'br0', 'p2'], ['set', 'Bridge', 'br0', 'fail_mode=secure', 'external_ids:a=1', 'external_ids:b=2'],
+      ['remove', 'Bridge', 'br0', 'external_ids', 'a'], ['set', 'Bridge', 'br0', 'external_ids:b=3'], ['clear', 'Bridge', 'br0', 'fail_mode'], ['del-port', 'p1']]) {
+      r = await vsctl(sock, ...args);
+      assert.is(r.code, 0, r.stderr);
+    }
+  } finally {
+    ovs.kill('SIGTERM');
+    await new Promise((res) => ovs.once('exit', res));
+  }
+  await withDb(file, async (core) => {
+    const db = core.databases.get('Open_vSwitch')!.db;
+    const br = [...db.table('Bridge')!.rows.values()][0];
+    assert.equal(br.cols.external_ids, { keys: ['b'], values: ['3'] });
+    assert.equal(br.cols.fail_mode, { keys: [] });
+    assert.equal(names(core, 'Port'), ['br0', 'p2']);
+    assert.equal(names(core, 'Interface'), ['br0', 'p2']);
+    assert.is(br.cols.ports.keys.length, 2);
+  });
 });
 
 t.after(() => removeTempDirs());
