@@ -24,7 +24,6 @@ export const OvsdbErrorTag = {
   unknownTable: 'unknown table',
   unknownDatabase: 'unknown database',
   unknownMethod: 'unknown method',
-  unknownOperation: 'unknown operation',
   duplicateUuid: 'duplicate uuid',
   unknownMonitor: 'unknown monitor',
   duplicateMonitor: 'duplicate monitor ID',

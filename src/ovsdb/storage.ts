@@ -70,6 +70,38 @@ function snapshotRecord(db: Database): Record<string, unknown> {
   return rec;
 }
 
+const lockPath = (file: string): string => `${file}.bvs-lock`;
+
+/**
+ * One writer per file: FILE.bvs-lock holds the owner's pid. A lock whose pid is gone (kill -9) is
+ * stale and taken over; a live one is an error, so two servers (or `ovsdb-tool compact` under a
+ * running server) can never interleave records.
+ */
+async function lock(file: string): Promise<void> {
+  const lp = lockPath(file);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fsp.writeFile(lp, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new OvsdbStorageError(`cannot lock ${file}`, { cause: err });
+    }
+    const pid = Number((await fsp.readFile(lp, 'utf8').catch(() => '')).trim());
+    let alive = false;
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) throw new OvsdbStorageError(`${file} is in use by process ${pid} (lock file ${lp})`);
+    await fsp.rm(lp, { force: true });
+  }
+  throw new OvsdbStorageError(`cannot lock ${file}`);
+}
+
 export class Storage {
   private compacting: Promise<void> | null = null;
   private snapshotBytes = 0;
@@ -117,6 +149,16 @@ export class Storage {
     } catch (err) {
       throw new OvsdbStorageError(`cannot read ${file}`, { cause: err });
     }
+    await lock(file);
+    try {
+      return await Storage.load(file, buf, opts, warn);
+    } catch (err) {
+      await fsp.rm(lockPath(file), { force: true });
+      throw err;
+    }
+  }
+
+  private static async load(file: string, buf: Buffer, opts: StorageOptions, warn: (m: string) => void): Promise<Storage> {
     const { records, goodLength, problem } = decodeRecords(buf);
     if (!records.length) throw new OvsdbStorageError(`${file}: no valid schema record${problem ? ` (${problem})` : ''}`);
     let schema: DatabaseSchema;
@@ -192,5 +234,6 @@ export class Storage {
   async close(): Promise<void> {
     if (this.compacting) await this.compacting.catch(() => undefined);
     await this.writer.close();
+    await fsp.rm(lockPath(this.file), { force: true });
   }
 }

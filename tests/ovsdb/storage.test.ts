@@ -91,6 +91,26 @@ t('diff records (_is_diff) replay maps, sets and scalars exactly', async () => {
   await withDb(file, async (core) => assert.is(dump(core), before));
 });
 
+t('one writer per file: a second open fails while the first holds it; a stale lock is taken over', async () => {
+  const file = path.join(tempDir('lock'), 'conf.db');
+  await Storage.create(file, SCHEMA_JSON);
+  const a = await Storage.open(file);
+  try {
+    await Storage.open(file).then(
+      () => assert.unreachable('second open succeeded'),
+      (err: Error) => {
+        assert.is(err.name, 'OvsdbStorageError');
+        assert.match(err.message, new RegExp(`in use by process ${process.pid}`));
+      },
+    );
+  } finally {
+    await a.close();
+  }
+  writeFileSync(`${file}.bvs-lock`, '999999999\n'); // no such process
+  const b = await Storage.open(file);
+  await b.close();
+});
+
 t('a journal cut at every byte of its last record recovers to the last complete commit', async () => {
   const dir = tempDir('cut');
   const file = path.join(dir, 'conf.db');
