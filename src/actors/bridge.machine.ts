@@ -27,6 +27,7 @@ import { removePins } from '../datapath/datapath.ts';
 import { parseFlow } from '../ofproto/index.ts';
 import type { Services } from '../daemon/services.ts';
 import { OFPP_LOCAL, portFingerprint, type BridgeConfig, type PortConfig } from '../vswitch/config.ts';
+import { isHiddenName, removeDevice } from '../vswitch/internal-port.ts';
 import { BridgeRuntime, DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/runtime.ts';
 import { dpDevice, portMachine, type PortParentEvent } from './port.machine.ts';
 import { revalidatorMachine } from './revalidator.machine.ts';
@@ -83,6 +84,9 @@ export function openBridge(input: { config: BridgeConfig; services: Services }):
     for (const p of datapath.listPorts()) {
       if (wanted.has(p.name)) continue;
       datapath.delPort(p.portNo);
+      // The hidden end of an internal port whose Interface row went while we were down: the
+      // pair is ours (only bvs makes bvi<hash> devices and attaches them), delete it.
+      if (isHiddenName(p.name)) removeDevice(p.name);
       services.log.info({ component: 'bridge', bridge: config.name, port: p.name, portNo: p.portNo }, 'removed unconfigured datapath port');
     }
     const runtime = new BridgeRuntime({

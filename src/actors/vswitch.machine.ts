@@ -94,6 +94,13 @@ export const vswitchMachine = setup({
       }
       const n = (context.restarts[name] ?? 0) + 1;
       context.services.log.error({ component: 'vswitch', bridge: name, err, restarts: n }, 'bridge actor failed; restarting');
+      // The failed actor's children are stopped (its upcall ring closed); its datapath fds and
+      // registry entry are released here. The datapath stays pinned: the restart adopts it.
+      const rt = context.services.runtimes.get(name);
+      if (rt) {
+        context.services.runtimes.delete(name);
+        try { (rt.datapath as { close?: () => void }).close?.(); } catch { /* closed */ }
+      }
       context.services.health.set(`bridge:${name}`, { restarts: n, status: 'degraded', detail: String((err as Error)?.message ?? err) });
       const slot = context.bridges[name];
       enqueue.assign({

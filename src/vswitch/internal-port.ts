@@ -87,6 +87,16 @@ export function isInternalPort(name: string): boolean {
   return exists(name) && exists(hidden) && peerIfindex(name) === ifindex(hidden);
 }
 
+/** Whether `dev` is named like the hidden end of an internal port. */
+export function isHiddenName(dev: string): boolean {
+  return /^bvi[0-9a-f]{8}$/.test(dev);
+}
+
+/** Deletes a device (and so its veth peer); missing is fine. */
+export function removeDevice(dev: string): void {
+  if (exists(dev)) ip(['link', 'del', dev]);
+}
+
 /** Deletes the pair (both ends go with NAME). Missing is fine. */
 export function removeInternalPort(name: string): void {
   if (isInternalPort(name)) ip(['link', 'del', name]);

@@ -5,6 +5,8 @@
  * changed behind its back reconciled with OVSDB.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Datapath } from '../../src/datapath/index.ts';
@@ -89,6 +91,26 @@ t('restart reconciles ports changed while the daemon was down', async () => {
   assert.equal(dpPorts().find(([, n]) => n === h[2]!.port)?.[0], 3, 're-attached with its ofport');
   assert.is(await progLinks(topo.pinRoot, br), 4, 'one link per port');
   assert.is(await topo.ping(h[2]!, h[0]!, 3, 0.1), 3);
+});
+
+t('a bridge deleted while the daemon was down is destroyed on restart, its internal port too', async () => {
+  await d.kill9();
+  // Edit the database with the daemon down: bvs ovsdb-server on the same file, real ovs-vsctl.
+  const sock = path.join(d.dir, 'offline.sock');
+  const srv = spawn('bin/bvs', ['ovsdb-server', d.dbPath, '--remote', `punix:${sock}`], { stdio: 'ignore' });
+  try {
+    await until('the offline ovsdb-server', async () => (await run('ovs-vsctl', [`--db=unix:${sock}`, 'show'])).code === 0);
+    const r = await run('ovs-vsctl', [`--db=unix:${sock}`, '--no-wait', 'del-br', br]);
+    assert.is(r.code, 0, r.stderr);
+  } finally {
+    srv.kill('SIGTERM');
+    await new Promise((r) => srv.once('exit', r));
+  }
+  assert.ok(fs.existsSync(path.join(topo.pinRoot, br, 'flows')), 'still pinned while down');
+  await d.start();
+  await until('the orphan datapath to be destroyed', () => !fs.existsSync(path.join(topo.pinRoot, br)));
+  assert.not.ok(fs.existsSync(`/sys/class/net/${br}`), 'internal device removed');
+  assert.is(await d.v('list-br'), '');
 });
 
 t.run();
