@@ -13,6 +13,7 @@ import path from 'node:path';
 import { bridgeCommands } from './bridge-cmds.ts';
 import { OvsdbClient, OvsdbRemoteError } from './client.ts';
 import type { CommandContext, CommandSpec } from './context.ts';
+import { ctlCommands } from './ctl-cmds.ts';
 import { dbCommands } from './db-cmds.ts';
 import { Db, type Row } from './db.ts';
 import type { SymbolTable } from './format.ts';
@@ -33,7 +34,7 @@ const show: CommandSpec = {
 };
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  [show, ...bridgeCommands, ...dbCommands].map((c) => [c.name, c]),
+  [show, ...bridgeCommands, ...ctlCommands, ...dbCommands].map((c) => [c.name, c]),
 );
 
 export function usage(): string {

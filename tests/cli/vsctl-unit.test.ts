@@ -27,7 +27,11 @@ function throwsMsg(fn: () => unknown, msg: string | RegExp): void {
 t('command line: global options, "--" groups, per-command options', () => {
   const p = parse('--db=unix:/x.sock', '--no-wait', '--may-exist', 'add-br', 'br0', '--', '--if-exists', 'del-port', 'p1',
     '--', 'set', 'Interface', 'p1', 'type=internal');
-  assert.equal(p.global, { db: 'unix:/x.sock', noWait: true, timeout: 0, dryRun: false, help: false });
+  assert.equal(p.global, {
+    db: 'unix:/x.sock', noWait: true, timeout: 0, dryRun: false, help: false,
+    style: { format: 'list', data: 'string', headings: true }, oneline: false,
+  });
+  assert.equal(parse('--bare', '-f', 'csv', 'show').global.style, { format: 'csv', data: 'bare', headings: false });
   assert.equal(p.commands.map((c) => [c.spec.name, c.args, [...c.options.keys()]]), [
     ['add-br', ['br0'], ['--may-exist']],
     ['del-port', ['p1'], ['--if-exists']],
@@ -46,6 +50,7 @@ t('command line errors name the command, option or count', () => {
   throwsMsg(() => parse('add-br', 'br0', '--'), 'missing command name after "--" (group 2)');
   throwsMsg(() => parse(), 'missing command name (use --help for help)');
   throwsMsg(() => parse('--timeout=soon', 'show'), '--timeout: "soon" is not a valid number of seconds');
+  throwsMsg(() => parse('--format=xml', 'show'), '"xml": unknown --format (expected list, table, csv or json)');
 });
 
 t('values: parse and print like ovs-vsctl (quoting, sets, maps, ranges, constraints)', () => {

@@ -112,6 +112,21 @@ t('table formatting options print what ovs-vsctl prints', async () => {
   for (const c of cases) assert.is(await oursOut(...c), await realOut(...c), c.join(' '));
 });
 
+t('controller, fail-mode, manager and bridge external-id commands', async () => {
+  await ours('set-controller', 'br2', 'tcp:1.2.3.4:6653', 'tcp:5.6.7.8:6653', '--', 'set-fail-mode', 'br2', 'secure');
+  await ours('br-set-external-id', 'br2', 'k1', 'v1', '--', 'br-set-external-id', 'br2', 'k2', 'v 2');
+  const reads = [['get-controller', 'br2'], ['get-fail-mode', 'br2'], ['get-manager'], ['br-get-external-id', 'br2'],
+    ['br-get-external-id', 'br2', 'k2'], ['show']];
+  for (const c of reads) assert.is(await oursOut(...c), await realOut(...c), c.join(' '));
+  assert.is(await oursOut('get-controller', 'br2'), 'tcp:1.2.3.4:6653\ntcp:5.6.7.8:6653\n');
+  assert.is(await oursErr('set-fail-mode', 'br2', 'bogus'), await realErr('set-fail-mode', 'br2', 'bogus'));
+  await ours('del-controller', 'br2', '--', 'del-fail-mode', 'br2', '--', 'br-set-external-id', 'br2', 'k1');
+  assert.is(await realOut('get-controller', 'br2'), '');
+  assert.is(await realOut('get-fail-mode', 'br2'), '');
+  assert.is(await realOut('br-get-external-id', 'br2'), 'k2=v 2\nx=1 2\n'); // x from the earlier test
+  assert.is(await realOut('--columns=target', 'find', 'Controller'), '', 'the Controller rows were collected');
+});
+
 t('add/remove/clear edit sets and maps as ovs-vsctl does', async () => {
   await ours('add', 'Port', 'p2', 'trunks', '30', '40');
   await ours('remove', 'Port', 'p2', 'trunks', '10');
