@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { Datapath } from '../../src/datapath/index.ts';
 import { removePins } from '../../src/datapath/datapath.ts';
 import { hiddenName } from '../../src/vswitch/internal-port.ts';
+import { startNatsServer } from '../../src/bus/index.ts';
 import { run, uniqueTag } from './util.ts';
 import { DaemonProc, natsServersOf, until } from './helpers.ts';
 
@@ -110,6 +111,35 @@ t('del-port detaches; del-br destroys the datapath and the internal device', asy
   assert.is(await d.v('list-br'), '');
 });
 
+t('vsctl commands over NATS go through OVSDB and wait for cur_cfg; errors name the field', async () => {
+  const bus = await d.bus();
+  try {
+    const r = await bus.request('vsctl.add-br', { bridge: br });
+    assert.ok(r.changed && r.applied, 'applied before the reply');
+    assert.ok(dpExists(br));
+    assert.is(await iface(br, 'ofport'), '65534');
+    const again = await bus.request('vsctl.add-br', { bridge: br, may_exist: true });
+    assert.is(again.changed, false);
+    await bus.request('vsctl.add-br', { bridge: br }).then(() => assert.unreachable(), (e: { code: string; field?: string }) => {
+      assert.is(e.code, 'conflict');
+      assert.is(e.field, 'bridge');
+    });
+    await bus.request('vsctl.add-port', { bridge: br, port: veths[1]!, tag: 5 });
+    assert.is(await d.v('get', 'Port', veths[1]!, 'tag'), '5');
+    assert.is(await iface(veths[1]!, 'ofport'), '1');
+    await bus.request('vsctl.add-port', { bridge: 'nosuch', port: 'x' }).then(() => assert.unreachable(), (e: { code: string; field?: string }) => {
+      assert.is(e.code, 'not_found');
+      assert.is(e.field, 'bridge');
+    });
+    const nw = await bus.request('vsctl.del-port', { port: veths[1]!, no_wait: true });
+    assert.is(nw.applied, false);
+    await bus.request('vsctl.del-br', { bridge: br });
+    assert.not.ok(dpExists(br));
+  } finally {
+    await bus.close();
+  }
+});
+
 t('SIGTERM: exits 0, removes bvs.pid and nats.url, stops its nats-server', async () => {
   await d.v('add-br', br);
   assert.is(await d.stop(), 0);
@@ -122,6 +152,23 @@ t('SIGTERM: exits 0, removes bvs.pid and nats.url, stops its nats-server', async
   assert.match(d.log, /"datapath adopted"/);
   assert.match(d.log, /"port adopted"/);
   await d.v('del-br', br);
+});
+
+t('--nats URL: the daemon uses an existing server and publishes it for the CLIs', async () => {
+  const ext = await startNatsServer({ runDir: path.join(d.dir, 'ext'), token: false });
+  const d2 = new DaemonProc(pinDir);
+  try {
+    await d2.start(['--nats', ext.url]);
+    assert.is(natsServersOf(d2.runDir).length, 0, 'no own server');
+    assert.is(fs.readFileSync(path.join(d2.runDir, 'nats.url'), 'utf8').trim(), ext.url);
+    const r = await run('bin/bvs', ['appctl', '--run-dir', d2.runDir, 'dpif/show']);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(await d2.stop(), 0);
+    assert.not.ok(fs.existsSync(path.join(d2.runDir, 'nats.url')));
+  } finally {
+    await d2.cleanup();
+    await ext.stop();
+  }
 });
 
 t.run();
