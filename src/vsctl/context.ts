@@ -15,6 +15,8 @@ export interface CommandContext {
   readonly options: Map<string, string>;
   /** Lines this command prints (each without its newline). */
   readonly out: string[];
+  /** Warnings for stderr (each without its newline). */
+  readonly warnings: string[];
   /** `@name` row ids made by --id=@name in this invocation. */
   readonly symbols: SymbolTable;
   /** Interfaces this invocation created: after the change is applied, their `error` is reported. */

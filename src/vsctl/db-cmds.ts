@@ -138,6 +138,8 @@ const get: CommandSpec = {
   run(ctx) {
     const { t, row } = tableRecord(ctx);
     if (row === undefined) return;
+    const id = ctx.options.get('--id');
+    if (id !== undefined) ctx.symbols.define(id, row.uuid);
     for (const arg of ctx.args.slice(2)) {
       const a = splitColumnArg(arg, []);
       const c = lookupColumn(t, a.column);
@@ -238,14 +240,9 @@ const create: CommandSpec = {
     const t = lookupTable(ctx.db, ctx.args[0]!);
     const id = ctx.options.get('--id');
     if (!t.isRoot && id === undefined) {
-      process.stderr.write(`bvs vsctl: warning: row in ${t.name} table lacks reference from a root table; it will be deleted at commit (use --id=@NAME and reference it)\n`);
+      ctx.warnings.push(`row in ${t.name} table lacks reference from a root table; it will be deleted at commit (use --id=@NAME and reference it)`);
     }
-    const row = ctx.db.insert(t.name);
-    if (id !== undefined) {
-      if (!/^@[A-Za-z_][A-Za-z0-9_]*$/.test(id)) throw new VsctlError(`row id "${id}" does not begin with "@" followed by a name`);
-      if (ctx.symbols.has(id)) throw new VsctlError(`row id "${id}" may only be specified on one --id option`);
-      ctx.symbols.set(id, row.uuid);
-    }
+    const row = id === undefined ? ctx.db.insert(t.name) : ctx.db.insert(t.name, {}, ctx.symbols.define(id));
     for (const arg of ctx.args.slice(1)) applySetArg(ctx, row, arg);
     if (id === undefined) ctx.afterCommit((uuids) => ctx.out.push(uuids.get(row.uuid.id) ?? ''));
   },

@@ -84,9 +84,9 @@ export class Db {
     return r === undefined || r.deleted ? undefined : r;
   }
 
-  insert(table: string, values: Record<string, Datum> = {}): Row {
+  /** A new row; `uuid` is its uuid-name when a `@name` reference already stands for it. */
+  insert(table: string, values: Record<string, Datum> = {}, uuid = new Uuid(`bvs_row${this.#nextName++}`, true)): Row {
     const ts = this.table(table);
-    const uuid = new Uuid(`bvs_row${this.#nextName++}`, true);
     const cols = new Map<string, Datum>();
     for (const [cname, cs] of ts.columns) cols.set(cname, defaultDatum(cs.type));
     cols.set('_uuid', { kind: 'set', atoms: [uuid] });

@@ -45,8 +45,49 @@ export function formatBare(d: Datum): string {
   return d.kind === 'set' ? d.atoms.map(s).join(' ') : d.pairs.map(([k, v]) => `${s(k)}=${s(v)}`).join(' ');
 }
 
-/** Resolves `@name` references made by `--id=@name` in the same command line. */
-export type SymbolTable = Map<string, Uuid>;
+/**
+ * `@name` row ids of one command line (ovs-vsctl(8) "--id=@name"). A reference may come before
+ * the `--id=@name create` that makes the row (`set Port p qos=@q -- --id=@q create QoS ...`):
+ * it gets the row's uuid-name at once, and check() fails the run if the row is never created.
+ */
+export class SymbolTable {
+  readonly #syms = new Map<string, { uuid: Uuid; defined: boolean }>();
+
+  static #valid(name: string): void {
+    if (!/^@[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new VsctlError(`row id "${name}" does not begin with "@" followed by a name`);
+  }
+
+  /** The row `name` stands for (created later in this run if not yet). */
+  ref(name: string): Uuid {
+    SymbolTable.#valid(name);
+    let s = this.#syms.get(name);
+    if (s === undefined) {
+      s = { uuid: new Uuid(`bvs_sym_${name.slice(1)}`, true), defined: false };
+      this.#syms.set(name, s);
+    }
+    return s.uuid;
+  }
+
+  /** Defines `name` (by `--id=@name create` or `get --id=@name`); `uuid` for an existing row. */
+  define(name: string, uuid?: Uuid): Uuid {
+    if (uuid !== undefined && this.#syms.has(name) && !this.#syms.get(name)!.defined) {
+      throw new VsctlError(`row id "${name}" is referenced before "get --id=${name}" names its row: reorder the commands`);
+    }
+    const u = this.ref(name);
+    const s = this.#syms.get(name)!;
+    if (s.defined) throw new VsctlError(`row id "${name}" may only be specified on one --id option`);
+    s.defined = true;
+    if (uuid !== undefined) s.uuid = uuid;
+    return uuid ?? u;
+  }
+
+  /** Throws when a referenced row id was never defined. */
+  check(): void {
+    for (const [name, s] of this.#syms) {
+      if (!s.defined) throw new VsctlError(`row id "${name}" is referenced but never created (e.g. with "-- --id=${name} create ...")`);
+    }
+  }
+}
 
 /** Parses one atom of `b` from `text` (a JSON string or a bare token). */
 export function parseAtom(text: string, b: BaseType, symbols?: SymbolTable): Atom {
@@ -83,9 +124,8 @@ export function parseAtom(text: string, b: BaseType, symbols?: SymbolTable): Ato
       break;
     case 'uuid': {
       if (s.startsWith('@')) {
-        const u = symbols?.get(s);
-        if (u === undefined) throw new VsctlError(`row id "${s}" is referenced but never created (e.g. with "-- --id=${s} create ...")`);
-        atom = u;
+        if (symbols === undefined) throw new VsctlError(`"${s}": row ids are not allowed here`);
+        atom = symbols.ref(s);
       } else if (UUID_RE.test(s)) {
         atom = new Uuid(s.toLowerCase());
       } else {

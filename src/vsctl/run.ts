@@ -16,7 +16,7 @@ import type { CommandContext, CommandSpec } from './context.ts';
 import { ctlCommands } from './ctl-cmds.ts';
 import { dbCommands } from './db-cmds.ts';
 import { Db, type Row } from './db.ts';
-import type { SymbolTable } from './format.ts';
+import { SymbolTable } from './format.ts';
 import { ovsRow, str } from './model.ts';
 import { parseCommandLine, type GlobalOptions } from './parse.ts';
 import { parseDbSchema, VsctlError, type DbSchema } from './schema.ts';
@@ -76,28 +76,30 @@ function deadline<T>(p: Promise<T>, seconds: number, what: () => string): Promis
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-interface Attempt { outputs: string[][]; newIfaces: Row[]; nextCfg: number | undefined; committed: boolean }
+interface Attempt { outputs: string[][]; warnings: string[]; newIfaces: Row[]; nextCfg: number | undefined; committed: boolean }
 
 async function attempt(client: OvsdbClient, schema: DbSchema, cl: ReturnType<typeof parseCommandLine>, comment: string): Promise<Attempt | 'retry'> {
   const db = await Db.load(client, schema);
-  const symbols: SymbolTable = new Map();
+  const symbols = new SymbolTable();
   const newIfaces: Row[] = [];
   const hooks: ((u: Map<string, string>) => void)[] = [];
   const outputs: string[][] = [];
+  const warnings: string[] = [];
   const anyWrite = cl.commands.some((c) => c.spec.write);
   if (anyWrite) ovsRow(db, true);
   for (const inv of cl.commands) {
     const out: string[] = [];
     const ctx: CommandContext = {
-      db, args: inv.args, options: inv.options, out, symbols, newIfaces, style: cl.global.style,
+      db, args: inv.args, options: inv.options, out, warnings, symbols, newIfaces, style: cl.global.style,
       afterCommit: (fn) => hooks.push(fn),
     };
     inv.spec.run(ctx);
     outputs.push(out);
   }
+  symbols.check();
   if (!anyWrite || !db.changed || cl.global.dryRun) {
     for (const h of hooks) h(new Map());
-    return { outputs, newIfaces: [], nextCfg: undefined, committed: false };
+    return { outputs, warnings, newIfaces: [], nextCfg: undefined, committed: false };
   }
   const ops = db.ops();
   const ovs = ovsRow(db, false)!;
@@ -125,7 +127,7 @@ async function attempt(client: OvsdbClient, schema: DbSchema, cl: ReturnType<typ
   let nextCfg: number | undefined;
   if (nextCfgAt >= 0) nextCfg = ((res[nextCfgAt] as { rows: { next_cfg: number }[] }).rows[0]!).next_cfg;
   else if (!cl.global.noWait) nextCfg = 0; // a new Open_vSwitch row: next_cfg 0, applied once cur_cfg >= 0
-  return { outputs, newIfaces: newIfaces.filter((r) => !r.deleted), nextCfg, committed: true };
+  return { outputs, warnings, newIfaces: newIfaces.filter((r) => !r.deleted), nextCfg, committed: true };
 }
 
 /** Waits for Open_vSwitch.cur_cfg >= nextCfg via a monitor (RFC 7047 §4.1.5). */
@@ -191,10 +193,10 @@ export async function runVsctl(argv: string[], env: NodeJS.ProcessEnv = process.
           if (n >= MAX_ATTEMPTS) throw new VsctlError(`gave up after ${n} attempts: the database kept changing under the transaction`);
           continue;
         }
-        let stderr = '';
+        let stderr = a.warnings.map((w) => `bvs vsctl: warning: ${w}\n`).join('');
         if (a.committed && a.nextCfg !== undefined) {
           await waitApplied(client, a.nextCfg);
-          stderr = await ifaceErrors(client, a.newIfaces.map((r) => str(r, 'name')));
+          stderr += await ifaceErrors(client, a.newIfaces.map((r) => str(r, 'name')));
         }
         const stdout = g.oneline ? a.outputs.map((o) => `${o.join('\\n')}\n`).join('')
           : a.outputs.filter((o) => o.length > 0).map((o) => `${o.join('\n')}\n`).join('');

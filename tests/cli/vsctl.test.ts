@@ -127,6 +127,18 @@ t('controller, fail-mode, manager and bridge external-id commands', async () => 
   assert.is(await realOut('--columns=target', 'find', 'Controller'), '', 'the Controller rows were collected');
 });
 
+t('--id=@name: forward references, get --id, and a reference never created', async () => {
+  await ours('add', 'Open_vSwitch', '.', 'manager_options', '@m2', '--', '--id=@m2', 'create', 'Manager', 'target="ptcp:6642"');
+  assert.match(await realOut('get-manager'), /^ptcp:6640\nptcp:6642\n$/);
+  const ports = await realOut('get', 'Bridge', 'br2', 'ports');
+  await ours('--id=@p', 'get', 'Port', 'r1', '--', 'add', 'Bridge', 'br2', 'ports', '@p'); // already there: no change
+  assert.is(await realOut('get', 'Bridge', 'br2', 'ports'), ports);
+  assert.is(await oursErr('add', 'Open_vSwitch', '.', 'manager_options', '@nope'), await realErr('add', 'Open_vSwitch', '.', 'manager_options', '@nope'));
+  const r = await ours('create', 'Manager', 'target="ptcp:6643"');
+  assert.match(r.stdout, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/, 'create prints the new row\'s UUID');
+  assert.match(r.stderr, /row in Manager table lacks reference from a root table/);
+});
+
 t('add/remove/clear edit sets and maps as ovs-vsctl does', async () => {
   await ours('add', 'Port', 'p2', 'trunks', '30', '40');
   await ours('remove', 'Port', 'p2', 'trunks', '10');
