@@ -238,6 +238,28 @@ t('appctl fdb/show, fdb/flush, dpif/show, upcall/show, ofproto/trace, list-comma
   assert.equal([noBr.code, noBr.stderr], [1, 'bvs appctl: no bridge named nope\n']);
 });
 
+t('--nats URL (or BVS_NATS_URL) instead of the run dir; a token-protected server refuses without its token', async () => {
+  const dir = tempDir('open');
+  const open = await startNatsServer({ runDir: dir, token: false, hostId: HOST });
+  const daemon = await connectRunDir(dir);
+  try {
+    daemon.serveAll({ 'daemon.ping': handlers['daemon.ping']! });
+    await daemon.flush();
+    const a = await bvs(['appctl', '--nats', open.url, '--host', HOST, 'version']);
+    assert.equal([a.code, a.stdout], [0, `bvs daemon (bvs) 0.1.0 (pid 4242, host ${HOST}, bus protocol 1)\n`]);
+    const b = await bvs(['appctl', 'version'], { env: { ...process.env, BVS_NATS_URL: open.url, BVS_HOST: HOST } });
+    assert.is(b.code, 0);
+    const c = await bvs(['appctl', '--nats', srv!.url, '--host', HOST, 'version']);
+    assert.is(c.code, 1);
+    assert.match(c.stderr, /^bvs appctl: cannot connect to NATS .*(Authorization|authorization|auth)/i);
+    const d = await bvs(['appctl', '--run-dir', runDir, '--nats-creds', '/nonexistent.creds', 'version']);
+    assert.equal([d.code, d.stderr], [1, 'bvs appctl: --nats-creds needs --nats URL\n']);
+  } finally {
+    await daemon.close();
+    await open.stop();
+  }
+});
+
 t('no daemon: a clear error for a missing DIR/nats.url and for no responders', async () => {
   const empty = tempDir('empty');
   const a = await bvs(['ofctl', '--run-dir', empty, 'dump-flows', 'br0']);
