@@ -57,6 +57,14 @@ t('start: run dir 0700, db.sock 0600, bvs.pid, nats.url, one Open_vSwitch row, p
   }
 });
 
+t('a second daemon on the same run dir refuses to start and touches nothing', async () => {
+  const r = await run('bin/bvs', ['daemon', '--run-dir', d.runDir, '--db', d.dbPath, '--pin-dir', pinDir]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /is in use by bvs daemon pid \d+/);
+  assert.is(Number(fs.readFileSync(path.join(d.runDir, 'bvs.pid'), 'utf8')), d.proc!.pid);
+  assert.is((await d.vsctl(['show'])).code, 0, 'the first one still serves');
+});
+
 t('add-br waits until the datapath and the internal port exist, with the default NORMAL flow', async () => {
   await d.v('add-br', br);
   assert.ok(dpExists(br), 'datapath pinned');

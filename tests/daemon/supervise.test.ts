@@ -99,6 +99,17 @@ t('link down/up of a port becomes port.status events and Interface.link_state', 
     await run('ip', ['link', 'set', `${veth}p`, 'down']);
     await until('link down', () => got.find((e) => e.port === veth && e.state === 'down' && e.reason === 'link'));
     await until('link_state down', async () => (await vsctl('get', 'Interface', veth, 'link_state')) === 'down');
+    // The device is deleted and re-created under the same name: re-attached, same ofport.
+    const ofport = await vsctl('get', 'Interface', veth, 'ofport');
+    await run('ip', ['link', 'del', veth]);
+    await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`]);
+    const ifindex = Number(fs.readFileSync(`/sys/class/net/${veth}/ifindex`, 'utf8'));
+    await until('re-attached to the new device', () => {
+      const p = daemon!.services.runtimes.get(br)!.datapath.listPorts().find((x) => x.name === veth);
+      return p !== undefined && p.ifindex === ifindex;
+    }, 10_000);
+    assert.is(await vsctl('get', 'Interface', veth, 'ofport'), ofport);
+    assert.ok(lines.some((l) => l.includes('port lost its device')));
     await vsctl('del-port', br, veth);
     await until('removed', () => got.find((e) => e.port === veth && e.reason === 'removed'));
   } finally {
