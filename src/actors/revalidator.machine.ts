@@ -2,6 +2,7 @@
  * The revalidator actor of one bridge (OVS: the revalidator threads of ofproto-dpif-upcall.c).
  *
  *   waiting --(every intervalMs, or REVALIDATE)--> dumping --done--> waiting
+ *   (intervalMs: 500 ms like OVS, or twice the last pass when that is longer)
  *                                                     |  REVALIDATE while dumping: one more pass
  *                                                     '--error--> failed (throws; propagates)
  *
@@ -44,7 +45,9 @@ export const revalidatorMachine = setup({
     pass: fromPromise<PassResult, { runtime: BridgeRuntime }>(({ input, signal }) => revalidateSliced(input.runtime, signal)),
   },
   delays: {
-    interval: ({ context }) => context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS,
+    // A pass shares the JS thread with the upcall handler: when passes get long (many flows),
+    // wait twice the last one, so revalidation takes at most about a third of the thread.
+    interval: ({ context }) => Math.max(context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS, 2 * context.runtime.revalidator.lastDumpMs),
   },
 }).createMachine({
   id: 'revalidator',
