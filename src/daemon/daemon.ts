@@ -20,7 +20,7 @@ import {
 import { commandHandlers } from '../vswitch/commands.ts';
 import { createLogger, type Logger } from './logging.ts';
 import type { DaemonOptions } from './options.ts';
-import type { Backoff, Services } from './services.ts';
+import { backoffDelay, type Backoff, type Services } from './services.ts';
 import { vsctlHandlers } from './vsctl.ts';
 
 export class DaemonError extends Error {
@@ -140,7 +140,7 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     }
     supervisor.stop();
     await theBus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
-    if (nats) await nats.stop();
+    if (nats) await (nats as NatsServer).stop();
     else await removeEndpoint(opts.runDir).catch(() => {});
     fs.rmSync(pidFile, { force: true });
     log.info('stopped');
@@ -153,12 +153,45 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
       void stop('supervisor failed');
     },
   });
-  nats?.exited.then((exit) => {
-    if (!stopping) {
-      log.error({ exit }, 'nats-server exited unexpectedly; stopping');
-      void stop('nats-server exited');
-    }
-  });
+  // The own nats-server is supervised too: restarted on the same port with the same token, so
+  // the daemon's connection (maxReconnectAttempts -1) and the CLIs' reconnect by themselves.
+  const watchNats = (srv: NatsServer): void => {
+    void srv.exited.then(async (exit) => {
+      if (stopping) return;
+      let n = 0;
+      await srv.stop(); // removes its files
+      while (!stopping) {
+        n++;
+        const h = services.health.get('nats-server');
+        services.health.set('nats-server', { restarts: (h?.restarts ?? 0) + 1, status: 'failing', detail: `exited ${JSON.stringify(exit)}` });
+        const delay = backoffDelay(services.backoff, n - 1);
+        log.error({ component: 'supervisor', child: 'nats-server', exit, retryInMs: delay }, 'nats-server exited; restarting');
+        await new Promise((r) => setTimeout(r, delay));
+        if (stopping) return;
+        try {
+          const next = await startNatsServer({
+            runDir: opts.runDir, hostId: host, port: Number(new URL(srv.url).port), token: srv.token ?? false,
+            onLog: (line) => log.debug({ component: 'nats-server' }, line),
+          });
+          if (stopping) {
+            await next.stop();
+            return;
+          }
+          nats = next;
+          services.health.set('nats-server', { restarts: services.health.get('nats-server')!.restarts, status: 'ok' });
+          log.info({ url: next.url, natsPid: next.pid }, 'nats-server restarted');
+          watchNats(next);
+          return;
+        } catch (err) {
+          log.error({ component: 'supervisor', err }, 'nats-server restart failed');
+        }
+      }
+    });
+  };
+  if (nats) {
+    services.health.set('nats-server', { restarts: 0, status: 'ok' });
+    watchNats(nats);
+  }
   supervisor.start();
   theBus.serveAll({ ...commandHandlers({ services, host, startedAt }), ...vsctlHandlers(services) });
   await theBus.flush();

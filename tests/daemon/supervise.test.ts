@@ -117,6 +117,17 @@ t('link down/up of a port becomes port.status events and Interface.link_state', 
   }
 });
 
+t('a dead nats-server is restarted on the same port; commands work again', async () => {
+  const [pid] = natsServersOf(runDir);
+  assert.ok(pid, 'own nats-server running');
+  process.kill(pid!, 'SIGKILL');
+  await until('the restarted nats-server', () => { const p = natsServersOf(runDir); return p.length === 1 && p[0] !== pid; }, 10_000);
+  const health = await until('daemon.health over the reconnected bus', async () => bus!.request('daemon.health', {}, { timeoutMs: 1000 }), 15_000, 200);
+  const c = health.components.find((x) => x.name === 'nats-server');
+  assert.is(c?.restarts, 1);
+  assert.is(c?.status, 'ok');
+});
+
 t('stop: the supervisor tree stops and the datapath stays pinned', async () => {
   await daemon!.stop('test');
   assert.is(daemon!.supervisor.getSnapshot().status, 'done');
