@@ -165,6 +165,11 @@ export const portMachine = setup({
         ...(p.state === 'up' || p.reason !== 'missing' ? { ofport: context.ofport } : {}),
       });
     },
+    /** daemon.health lists ports that are not attached, with the reason and the retry count. */
+    healthDegraded: ({ context }) => {
+      context.services.health.set(`port:${context.bridge}/${context.config.name}`, { status: 'degraded', restarts: context.retries, detail: context.error ?? undefined });
+    },
+    healthClear: ({ context }) => { context.services.health.delete(`port:${context.bridge}/${context.config.name}`); },
     updateVlan: ({ context, event }) => {
       if (event.type !== 'UPDATE') return;
       const rt = context.runtime;
@@ -223,7 +228,7 @@ export const portMachine = setup({
       on: { STOP: 'stopped' },
     },
     missing: {
-      entry: ['applied', { type: 'publishStatus', params: { state: 'down', reason: 'missing' } }],
+      entry: ['applied', { type: 'publishStatus', params: { state: 'down', reason: 'missing' } }, 'healthDegraded'],
       after: { retry: 'attaching' },
       on: {
         UPDATE: { actions: [assign({ config: ({ event }) => event.config, gen: ({ event }) => event.gen }), 'applied'] },
@@ -242,7 +247,7 @@ export const portMachine = setup({
       on: { STOP: 'stopped' },
     },
     attached: {
-      entry: ['applied'],
+      entry: ['applied', 'healthClear'],
       invoke: [
         {
           src: 'watchLink',
@@ -288,7 +293,7 @@ export const portMachine = setup({
     },
     gone: {
       type: 'final',
-      entry: [
+      entry: ['healthClear',
         ({ context }) => context.services.log.info({ component: 'port', bridge: context.bridge, port: context.config.name }, 'port removed'),
         { type: 'publishStatus', params: { state: 'down', reason: 'removed' } },
         sendParent(({ context }) => ({ type: 'PORT_GONE', port: context.config.name })),

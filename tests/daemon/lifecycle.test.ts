@@ -105,6 +105,14 @@ t('a missing interface gets an error and is retried until it appears', async () 
   const r = await d.vsctl(['add-port', br, veths[2]!]);
   assert.match(r.stderr, /Error detected while setting up .*could not open network device .* \(No such device\)/);
   assert.is(await iface(veths[2]!, 'ofport'), '-1');
+  const bus = await d.bus();
+  try {
+    const health = await bus.request('daemon.health', {});
+    assert.is(health.status, 'degraded');
+    assert.match(health.components.find((c) => c.name === `port:${br}/${veths[2]}`)?.detail ?? '', /No such device/);
+  } finally {
+    await bus.close();
+  }
   await run('ip', ['link', 'add', veths[2]!, 'type', 'veth', 'peer', 'name', `${veths[2]}p`]);
   await until('the retried port to attach', async () => (await iface(veths[2]!, 'ofport')) === '2', 15_000, 100);
   assert.is(await iface(veths[2]!, 'error'), '[]');
