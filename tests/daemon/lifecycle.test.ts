@@ -37,7 +37,7 @@ t.before(async () => {
 
 t.after(async () => {
   await d?.cleanup();
-  for (const v of [...veths, br]) await run('ip', ['link', 'del', v]);
+  for (const v of [...veths, br, `i${tag}`]) await run('ip', ['link', 'del', v]);
   removePins(pinDir);
 });
 
@@ -147,6 +147,14 @@ t('vsctl commands over NATS go through OVSDB and wait for cur_cfg; errors name t
       assert.is(e.code, 'not_found');
       assert.is(e.field, 'bridge');
     });
+    // An extra internal port: the daemon makes the device, and deletes it with the port.
+    const ip = `i${tag}`;
+    await bus.request('vsctl.add-port', { bridge: br, port: ip, type: 'internal' });
+    assert.ok(fs.existsSync(`/sys/class/net/${ip}`), 'internal device created');
+    assert.is(await iface(ip, 'ofport'), '2');
+    assert.match(await iface(ip, 'mac_in_use'), /^"?[0-9a-f]{2}(:[0-9a-f]{2}){5}"?$/);
+    await bus.request('vsctl.del-port', { port: ip });
+    assert.not.ok(fs.existsSync(`/sys/class/net/${ip}`), 'internal device removed');
     const nw = await bus.request('vsctl.del-port', { port: veths[1]!, no_wait: true });
     assert.is(nw.applied, false);
     await bus.request('vsctl.del-br', { bridge: br });
