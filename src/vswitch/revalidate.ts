@@ -22,7 +22,8 @@
  * every new flow's first packet for its whole duration. revalidateSliced() yields to the event
  * loop after each chunk of the dump (1024 flows, a few ms), so upcalls are handled in between.
  * What may interleave, and why it is safe: the handler installs flows (their Ukeys are stamped
- * with the running pass, so the end of the pass does not take them for vanished ones) and
+ * with the latest pass number, so the end of the pass does not take them for vanished ones), a
+ * synchronous pass runs (same stamping: it numbers after this one), and
  * bridge state changes (those request another pass, which the revalidator actor runs next).
  * Each flow is judged and deleted within one synchronous chunk, against one bridge state.
  * revalidate() runs the same pass without yielding (tests, callers that need it done).
@@ -58,15 +59,11 @@ export function revalidate(rt: BridgeRuntime): PassResult {
 /** One pass, yielding to the event loop between dump chunks; stops early when aborted. */
 export async function revalidateSliced(rt: BridgeRuntime, signal?: AbortSignal): Promise<PassResult> {
   const g = pass(rt);
-  try {
-    for (;;) {
-      const r = g.next();
-      if (r.done) return r.value;
-      await new Promise((resolve) => setImmediate(resolve));
-      signal?.throwIfAborted();
-    }
-  } finally {
-    rt.passInProgress = 0;
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
   }
 }
 
@@ -80,7 +77,7 @@ const CHUNK = 1024;
 function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
   const t0 = performance.now();
   const pass = ++passNo;
-  rt.passInProgress = pass;
+  rt.passStarted = pass;
   const installed0 = rt.handler.flowsInstalled;
   const br = rt.ofproto;
   const st = rt.revalidator;
@@ -161,10 +158,11 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
     }
   }
 
-  // A Ukey the dump did not show has no flow any more (deleted by dpctl, or a flush).
-  for (const [id, uk] of rt.ukeys) if (uk.seen !== pass) rt.ukeys.delete(id);
+  // A Ukey the dump did not show has no flow any more (deleted by dpctl, or a flush). Ukeys
+  // stamped by a later pass (a synchronous one run while this one was suspended) or by the
+  // handler meanwhile carry a number >= this pass's and stay.
+  for (const [id, uk] of rt.ukeys) if (uk.seen < pass) rt.ukeys.delete(id);
 
-  rt.passInProgress = 0;
   res.flows = live.length;
   // Flows the handler installed while the pass was suspended may be missing from `live`.
   rt.flowCount = live.length + (rt.handler.flowsInstalled - installed0);

@@ -313,8 +313,8 @@ export class BridgeRuntime {
   readonly ukeys = new Map<string, Ukey>();
   /** Datapath flows: counted by the last dump, plus the handler's installs since. */
   flowCount = 0;
-  /** Number of the revalidation pass running (suspended between chunks), 0 when none. */
-  passInProgress = 0;
+  /** Number of the latest revalidation pass started (passes are numbered from 1 upwards). */
+  passStarted = 0;
 }
 
 /**
@@ -332,7 +332,9 @@ export interface Ukey {
   bytes: bigint;
   /** CLOCK_MONOTONIC ns when the handler installed (or the revalidator adopted) the flow. */
   createdNs: bigint;
-  /** Number of the last revalidator pass that saw the flow in the datapath (0 = none yet). */
+  /** Number of the last revalidation pass that saw the flow in the datapath, or, for a flow
+   *  the handler installed, the latest pass started then. A pass drops the Ukeys whose number
+   *  is below its own and that it did not see: their flows are gone. */
   seen: number;
 }
 

@@ -98,7 +98,7 @@ function handleMiss(rt: BridgeRuntime, u: Upcall, nowNs: bigint): boolean {
       rt.flowCount++;
       rt.ukeys.set(id, {
         actions: r.actions, rules: r.rules, macDeps: r.macDeps, learned: r.learned,
-        generations: r.generations, packets: 0n, bytes: 0n, createdNs: nowNs, seen: rt.passInProgress,
+        generations: r.generations, packets: 0n, bytes: 0n, createdNs: nowNs, seen: rt.passStarted,
       });
     } catch (e) {
       const code = e instanceof DatapathError ? e.code : undefined;
