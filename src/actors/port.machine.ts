@@ -120,7 +120,7 @@ function errorText(err: unknown, c: PortConfig): string {
 export const portMachine = setup({
   types: {
     input: {} as PortInput,
-    context: {} as PortInput & { attached: Attached | null; up: boolean | null; retries: number; error: string | null },
+    context: {} as PortInput & { attached: Attached | null; up: boolean | null; retries: number; error: string | null; removeRequested: boolean },
     events: {} as PortEvent,
   },
   actors: {
@@ -156,6 +156,7 @@ export const portMachine = setup({
   },
   guards: {
     invalid: ({ context }) => context.config.invalid !== undefined,
+    removeRequested: ({ context }) => context.removeRequested,
   },
   actions: {
     applied: sendParent(({ context }) => ({ type: 'PORT_APPLIED', port: context.config.name, gen: context.gen })),
@@ -170,6 +171,15 @@ export const portMachine = setup({
       context.services.health.set(`port:${context.bridge}/${context.config.name}`, { status: 'degraded', restarts: context.retries, detail: context.error ?? undefined });
     },
     healthClear: ({ context }) => { context.services.health.delete(`port:${context.bridge}/${context.config.name}`); },
+    syncVlan: ({ context }) => {
+      const want = ofprotoPort(context.config, context.ofport);
+      const have = context.runtime.findPort(context.config.iface.name);
+      const same = have && have.tag === want.tag
+        && JSON.stringify([...(have.trunks ?? [])].sort()) === JSON.stringify([...(want.trunks?.length ? want.trunks : [])].sort());
+      if (same) return;
+      context.runtime.removePort(context.config.iface.name);
+      context.runtime.addPort(want);
+    },
     updateVlan: ({ context, event }) => {
       if (event.type !== 'UPDATE') return;
       const rt = context.runtime;
@@ -179,7 +189,7 @@ export const portMachine = setup({
   },
 }).createMachine({
   id: 'port',
-  context: ({ input }) => ({ ...input, attached: null, up: null, retries: 0, error: null }),
+  context: ({ input }) => ({ ...input, attached: null, up: null, retries: 0, error: null, removeRequested: false }),
   initial: 'start',
   states: {
     start: { always: [{ guard: 'invalid', target: 'invalid' }, { target: 'attaching' }] },
@@ -213,7 +223,7 @@ export const portMachine = setup({
           ],
         },
       },
-      on: { STOP: 'stopped' },
+      on: { STOP: 'stopped', REMOVE: { actions: assign({ removeRequested: true }) }, UPDATE: { actions: assign({ config: ({ event }) => event.config, gen: ({ event }) => event.gen }) } },
     },
     failing: {
       // Interface.ofport/error are written before PORT_APPLIED: ovs-vsctl reads them as soon as
@@ -225,10 +235,11 @@ export const portMachine = setup({
         onDone: 'missing',
         onError: 'missing',
       },
-      on: { STOP: 'stopped' },
+      on: { STOP: 'stopped', REMOVE: { actions: assign({ removeRequested: true }) }, UPDATE: { actions: assign({ config: ({ event }) => event.config, gen: ({ event }) => event.gen }) } },
     },
     missing: {
       entry: ['applied', { type: 'publishStatus', params: { state: 'down', reason: 'missing' } }, 'healthDegraded'],
+      always: { guard: 'removeRequested', target: 'removing' },
       after: { retry: 'attaching' },
       on: {
         UPDATE: { actions: [assign({ config: ({ event }) => event.config, gen: ({ event }) => event.gen }), 'applied'] },
@@ -244,10 +255,12 @@ export const portMachine = setup({
         onDone: 'attached',
         onError: 'attached',
       },
-      on: { STOP: 'stopped' },
+      on: { STOP: 'stopped', REMOVE: { actions: assign({ removeRequested: true }) }, UPDATE: { actions: assign({ config: ({ event }) => event.config, gen: ({ event }) => event.gen }) } },
     },
     attached: {
-      entry: ['applied', 'healthClear'],
+      // An UPDATE that arrived while attaching is applied now; a REMOVE is acted on now.
+      entry: ['syncVlan', 'applied', 'healthClear'],
+      always: { guard: 'removeRequested', target: 'removing' },
       invoke: [
         {
           src: 'watchLink',
