@@ -55,6 +55,10 @@ export const OFPP_LOCAL = OFPP.LOCAL;
 export const DEFAULT_MAX_IDLE_MS = 10_000;
 export const DEFAULT_FLOW_LIMIT = 200_000;
 export const DEFAULT_MAX_BATCH = 64;
+/** Packet-ins published per second and bridge at most (a token bucket of this size): a flood
+ *  through a controller flow must not become a flood of NATS messages (OVS rate-limits
+ *  packet-ins to controllers too). */
+export const PACKET_IN_RATE = 1000;
 
 export interface HandlerStats {
   id: number;
@@ -67,7 +71,11 @@ export interface HandlerStats {
   tableFull: number;
   overLimit: number;
   executed: number;
+  /** Misses whose capture was truncated (pkt_len > captured bytes): installed, not executed. */
+  truncated: number;
   packetIns: number;
+  /** Packet-ins over the rate limit (PACKET_IN_RATE per second), not published. */
+  packetInsDropped: number;
   errors: number;
   batches: number;
 }
@@ -358,7 +366,7 @@ function parseOr(text: string, mode: 'add' | 'del', field: string): FlowMod {
 export function newHandlerStats(id: number): HandlerStats {
   return {
     id, upcalls: 0, misses: 0, actionUpcalls: 0, flowsInstalled: 0, flowExists: 0, masksFull: 0,
-    tableFull: 0, overLimit: 0, executed: 0, packetIns: 0, errors: 0, batches: 0,
+    tableFull: 0, overLimit: 0, executed: 0, truncated: 0, packetIns: 0, packetInsDropped: 0, errors: 0, batches: 0,
   };
 }
 

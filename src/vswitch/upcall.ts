@@ -14,7 +14,8 @@
  * the revalidator can push statistics and skip re-translating flows nothing changed under.
  *
  * An 'action' upcall comes from a userspace action in an installed megaflow (the controller
- * action): it is published as a packet-in, and nothing is installed.
+ * action): it is published as a packet-in, and nothing is installed. Packet-ins are limited to
+ * PACKET_IN_RATE per second and bridge; the excess is counted (packetInsDropped).
  *
  * Cost rules: this runs for every new flow, so no logging, no NATS round trips (publish is
  * fire-and-forget and only for packet-ins) and no per-packet closures; every failure is a
@@ -28,7 +29,7 @@ import { W } from '../ofproto/flow.ts';
 import { formatPacket } from '../ofproto/trace.ts';
 import { xlate } from '../ofproto/xlate.ts';
 import { decodeControllerCookie, type PacketInEvent, type XlateOptions } from '../ofproto/xlate-ctx.ts';
-import { flowId, type BridgeRuntime } from './runtime.ts';
+import { flowId, PACKET_IN_RATE, type BridgeRuntime } from './runtime.ts';
 
 /** Per-runtime reusable translation options: the packet-in callback reads `current`. */
 class MissContext {
@@ -108,7 +109,8 @@ function handleMiss(rt: BridgeRuntime, u: Upcall, nowNs: bigint): boolean {
       else h.errors++;
     }
   }
-  if (r.actions.length > 0 && u.packet.length >= u.pktLen && hasOutput(r.actions)) {
+  if (u.packet.length < u.pktLen) h.truncated++;
+  else if (r.actions.length > 0 && hasOutput(r.actions)) {
     try {
       rt.datapath.execute(u.packet, r.actions);
       h.executed++;
@@ -134,16 +136,33 @@ function handleAction(rt: BridgeRuntime, u: Upcall): void {
   h.actionUpcalls++;
   const c = decodeControllerCookie(u.cookie);
   if (!c) { h.errors++; return; }
+  // Over the rate limit, skip the re-translation too.
+  if (!takeToken(rt)) { h.packetInsDropped++; return; }
   const r = xlate(rt.ofproto, u.key, { sideEffects: false });
   const ev = r.packetIns.find((p) => p.userspaceCookie === u.cookie);
-  if (ev) { publishPacketIn(rt, u, ev); return; }
+  if (ev) { publishPacketIn(rt, u, ev, true); return; }
   // The rule is gone since the flow was installed: report what the cookie says.
   const flow = r.finalFlow;
   publishPacketIn(rt, u, { reason: c.reason, table: c.table, cookie: 0n, controllerId: c.controllerId,
-    maxLen: c.maxLen, flow, userspaceCookie: u.cookie });
+    maxLen: c.maxLen, flow, userspaceCookie: u.cookie }, true);
 }
 
-function publishPacketIn(rt: BridgeRuntime, u: Upcall, ev: PacketInEvent): void {
+/** Token bucket per runtime: PACKET_IN_RATE tokens, refilled continuously. */
+const buckets = new WeakMap<BridgeRuntime, { tokens: number; at: number }>();
+
+function takeToken(rt: BridgeRuntime): boolean {
+  const now = performance.now();
+  let b = buckets.get(rt);
+  if (!b) { b = { tokens: PACKET_IN_RATE, at: now }; buckets.set(rt, b); }
+  b.tokens = Math.min(PACKET_IN_RATE, b.tokens + ((now - b.at) * PACKET_IN_RATE) / 1000);
+  b.at = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+function publishPacketIn(rt: BridgeRuntime, u: Upcall, ev: PacketInEvent, tokenTaken = false): void {
+  if (!tokenTaken && !takeToken(rt)) { rt.handler.packetInsDropped++; return; }
   rt.handler.packetIns++;
   const len = Math.min(u.packet.length, ev.maxLen);
   try {

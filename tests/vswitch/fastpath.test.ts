@@ -79,6 +79,7 @@ t('a truncated capture is installed but not executed', () => {
   handleBatch(rt, [u]);
   assert.is(dp.flows.size, 1);
   assert.is(dp.executed.length, 0);
+  assert.is(rt.handler.truncated, 1);
 });
 
 t('controller action: packet-in on the miss, and again from a userspace action upcall', () => {
@@ -103,6 +104,11 @@ t('controller action: packet-in on the miss, and again from a userspace action u
   assert.is(Events['packet-in'].payload.parse(events[1]!.payload).cookie, 0x42n);
   assert.is(rt.handler.packetIns, 2);
   assert.is(dp.flows.size, 1, 'an action upcall installs nothing');
+  // A flood through the controller flow is rate-limited (1000/s per bridge).
+  handleBatch(rt, Array.from({ length: 1500 }, () => ({ ...missUpcall(key, 80), type: 'action' as const, cookie })));
+  assert.ok(rt.handler.packetIns >= 1000 && rt.handler.packetIns < 1100, `published ${rt.handler.packetIns}`);
+  assert.is(rt.handler.packetIns + rt.handler.packetInsDropped, 1502);
+  assert.is(events.length, rt.handler.packetIns);
 });
 
 t('a drop rule added by flowMod makes the installed flow stale; removing it restores NORMAL', () => {
