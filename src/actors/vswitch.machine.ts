@@ -205,7 +205,10 @@ export const vswitchMachine = setup({
     },
     stopping: {
       entry: enqueueActions(({ context, enqueue }) => {
-        for (const name of Object.keys(context.bridges)) enqueue.sendTo(`bridge:${name}`, { type: 'STOP' });
+        // A failed bridge waiting for its respawn has no actor to stop.
+        const live = Object.fromEntries(Object.entries(context.bridges).filter(([, b]) => !b.failed));
+        for (const name of Object.keys(live)) enqueue.sendTo(`bridge:${name}`, { type: 'STOP' });
+        enqueue.assign({ bridges: live });
       }),
       always: { guard: 'stoppedAll', target: 'stopped' },
       on: {
