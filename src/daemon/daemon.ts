@@ -139,7 +139,12 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
       log.error({ err }, 'actors did not stop in time');
     }
     supervisor.stop();
-    await theBus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
+    // Draining needs the server; if it is gone (or reconnecting forever), close hard after 3 s.
+    const drained = await Promise.race([
+      theBus.close().then(() => true, (err: unknown) => { log.warn({ err }, 'bus close failed'); return true; }),
+      new Promise<false>((r) => setTimeout(() => r(false), 3000).unref()),
+    ]);
+    if (!drained) await theBus.nc.close().catch(() => {});
     if (nats) await (nats as NatsServer).stop();
     else await removeEndpoint(opts.runDir).catch(() => {});
     fs.rmSync(pidFile, { force: true });
