@@ -99,6 +99,15 @@ t('add-port attaches (ofport written before ovs-vsctl returns); --no-wait applie
   } finally {
     dp.close();
   }
+  // A new ofport_request moves the port (detach, attach under the new number).
+  await d.v('set', 'Interface', veths[1]!, 'ofport_request=9');
+  assert.is(await iface(veths[1]!, 'ofport'), '9');
+  const dp2 = Datapath.open(br);
+  try {
+    assert.equal(dp2.listPorts().map((p) => p.portNo), [1, 9, 65534]);
+  } finally {
+    dp2.close();
+  }
 });
 
 t('a missing interface gets an error and is retried until it appears', async () => {
