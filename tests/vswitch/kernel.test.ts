@@ -10,6 +10,7 @@ import { Datapath } from '../../src/datapath/datapath.ts';
 import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
 import { upcallMachine } from '../../src/actors/upcall.machine.ts';
 import { BridgeRuntime } from '../../src/vswitch/runtime.ts';
+import { Events } from '../../src/bus/subjects.ts';
 import { type Host, Topology } from '../helpers/netns.ts';
 
 const t = suite('vswitch-kernel');
@@ -19,6 +20,7 @@ let dp: Datapath;
 let rt: BridgeRuntime;
 let h1: Host, h2: Host, h3: Host;
 const actors: AnyActorRef[] = [];
+const events: { name: string; payload: unknown }[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.before(() => {
@@ -28,7 +30,8 @@ t.before(() => {
     h2 = topo.addHost(2);
     h3 = topo.addHost(3);
     dp = Datapath.create(DP);
-    rt = new BridgeRuntime({ datapath: dp, maxIdleMs: 60_000, monotonicNs: () => addon().monotonicNs() });
+    rt = new BridgeRuntime({ datapath: dp, maxIdleMs: 60_000, monotonicNs: () => addon().monotonicNs(),
+      publish: (name, payload) => { events.push({ name, payload }); } });
     for (const [i, h] of [h1, h2, h3].entries()) {
       dp.addPort(h.port, { portNo: i + 1 });
       rt.addPort({ name: h.port, ofport: i + 1 });
@@ -97,6 +100,27 @@ t('a drop rule stops established traffic at once; deleting it restores the traff
   assert.equal(rt.flowMod({ op: 'delete', flow: 'priority=100,ip,in_port=1', strict: true }), { count: 1 });
   await nextPass();
   assert.is(await topo.ping(h1, h2, 2, 0.1), 2);
+});
+
+t('controller action: packet-ins from the miss and from the datapath userspace action', async () => {
+  rt.flowMod({ op: 'add', flows: ['priority=200,icmp,in_port=3,actions=controller(max_len=64),NORMAL'] });
+  await nextPass();
+  events.length = 0;
+  assert.is(await topo.ping(h3, h1, 3, 0.1), 3, 'NORMAL after the controller action still forwards');
+  const pins = events.filter((e) => e.name === 'packet-in').map((e) => Events['packet-in'].payload.parse(e.payload));
+  assert.is(pins.length, 3, 'one per echo request: the first from the miss, the rest from the megaflow');
+  assert.ok(rt.handler.actionUpcalls >= 2, `userspace action upcalls: ${rt.handler.actionUpcalls}`);
+  for (const p of pins) {
+    assert.is(p.in_port, 3);
+    assert.is(p.reason, 'action');
+    assert.is(Buffer.from(p.packet, 'base64').length, 64);
+    assert.ok(p.total_len >= 98);
+    assert.match(p.flow, /^icmp,in_port=3,/);
+  }
+  const mf = flowsFrom(3).find((f) => f.key.ethType === 0x0800 && f.key.ipProto === 1);
+  assert.equal(mf?.actions.map((a) => a.type), ['userspace', 'output']);
+  rt.flowMod({ op: 'delete', flow: 'priority=200,icmp,in_port=3', strict: true });
+  await nextPass();
 });
 
 t('idle megaflows expire after max-idle', async () => {
