@@ -198,6 +198,11 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     watchNats(nats);
   }
   supervisor.start();
+  // Announce once OVSDB serves (normally a few ms); if it keeps failing, the supervisor keeps
+  // retrying and we announce anyway after 10 s: the bus commands answer meanwhile.
+  for (const end = Date.now() + 10_000; services.db.current === null && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   theBus.serveAll({ ...commandHandlers({ services, host, startedAt }), ...vsctlHandlers(services) });
   await theBus.flush();
   services.publish('daemon.started', { pid: process.pid, version: '0.1.0', protocol: 1 });
