@@ -19,24 +19,10 @@ let h1: Host, h2: Host, h3: Host;
 const BCAST = 0xffffffffffff;
 
 t.before(() => {
-  process.env.BVS_PIN_DIR = topo.pinRoot;
-  try {
-    h1 = topo.addHost(1);
-    h2 = topo.addHost(2);
-    h3 = topo.addHost(3);
-    dp = Datapath.create(DP);
-    for (const h of [h1, h2, h3]) dp.addPort(h.port);
-  } catch (err) {
-    topo.destroy();
-    throw err;
-  }
+  ({ dp, hosts: [h1, h2, h3] } = topo.withDatapath(DP, 3));
 });
 
-t.after(() => {
-  try { dp?.close(); } catch { /* closed */ }
-  try { if (Datapath.exists(DP)) Datapath.destroy(DP); } catch { /* gone */ }
-  topo.destroy();
-});
+t.after(() => topo.destroy());
 
 const portOf = (h: Host) => dp.findPort(h.port)!.portNo;
 

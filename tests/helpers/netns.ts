@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { removePins } from '../../src/datapath/datapath.ts';
+import { Datapath, removePins } from '../../src/datapath/datapath.ts';
 
 const execFileP = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -123,8 +123,34 @@ export class Topology {
     return new Capture(host.ns, filter);
   }
 
+  /**
+   * The usual kernel-test setup: hosts 1..n and a datapath `name` (under this topology's pin
+   * root) whose port i is host i. On failure everything made so far is removed.
+   */
+  withDatapath(name: string, n: number): { dp: Datapath; hosts: Host[] } {
+    process.env.BVS_PIN_DIR = this.pinRoot;
+    try {
+      const hosts = Array.from({ length: n }, (_, i) => this.addHost(i + 1));
+      this.dp = Datapath.create(name);
+      hosts.forEach((h, i) => this.dp!.addPort(h.port, { portNo: i + 1 }));
+      return { dp: this.dp, hosts };
+    } catch (err) {
+      console.error(err);
+      this.destroy();
+      throw err;
+    }
+  }
+
+  private dp: Datapath | undefined;
+
   /** Remove everything this topology made. Safe to call twice and after partial setup. */
   destroy(): void {
+    if (this.dp) {
+      const name = this.dp.name;
+      try { this.dp.close(); } catch { /* closed */ }
+      try { if (Datapath.exists(name)) Datapath.destroy(name); } catch { /* gone */ }
+      this.dp = undefined;
+    }
     for (const h of this.hosts) {
       try { execFileSync('ip', ['link', 'del', h.port], { stdio: 'ignore' }); } catch { /* gone */ }
       try { execFileSync('ip', ['netns', 'del', h.ns], { stdio: 'ignore' }); } catch { /* gone */ }
