@@ -75,6 +75,8 @@ t('a failing ovsdb actor is restarted with backoff, logged, and shown by daemon.
   const c = health.components.find((x) => x.name === 'ovsdb');
   assert.is(c?.restarts, 1);
   assert.is(c?.status, 'ok');
+  const cli = await run('bin/bvs', ['appctl', '--run-dir', runDir, 'daemon/health']);
+  assert.match(cli.stdout, /ovsdb: ok \(restarts 1\)/);
 });
 
 t('a failing bridge actor is restarted and the bridge comes up', async () => {
