@@ -264,6 +264,19 @@ export function encodeFlow(actions: readonly DpAction[], stats?: FlowStats): Uin
   return b;
 }
 
+/** Only the stats of a `struct bvs_flow` (the revalidator reads these for every flow). */
+export function decodeFlowStats(b: Uint8Array): FlowStats {
+  const off = LAYOUT.bvs_flow.members.stats[0];
+  const S = LAYOUT.bvs_flow_stats.members;
+  const dv = view(b);
+  return {
+    packets: dv.getBigUint64(off + S.packets[0], true),
+    bytes: dv.getBigUint64(off + S.bytes[0], true),
+    usedNs: dv.getBigUint64(off + S.used_ns[0], true),
+    tcpFlags: dv.getUint32(off + S.tcp_flags[0], true),
+  };
+}
+
 export function decodeFlow(b: Uint8Array): { actions: DpAction[]; stats: FlowStats } {
   const L = LAYOUT.bvs_flow.members;
   const S = LAYOUT.bvs_flow_stats.members;

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { ABI, DROP_REASONS, LAYOUT, MAP_NAMES, MAP_SHAPES, type MapName } from './abi.ts';
 import { addon, BPF_OBJECT_PATH, type UpcallRing } from './addon.ts';
 import {
-  decodeFlow, decodeFlowId, decodeMask, decodePort, decodeUpcall, encodeFlow, encodeFlowId,
+  decodeFlow, decodeFlowId, decodeFlowStats, decodeMask, decodePort, decodeUpcall, encodeFlow, encodeFlowId,
   encodeMask, encodePort, type FlowStats, type MaskSlot, type PortEntry, readU32, sumPerCpu, u32,
   type Upcall,
 } from './codec.ts';
@@ -76,6 +76,19 @@ export interface DpFlow {
   actions: DpAction[];
   stats: FlowStats;
 }
+
+/**
+ * A dumped flow before decoding: `id` is the flows-map key (mask slot + masked key) as a latin1
+ * string, the same string putFlow returned when it installed the flow; `flow()` decodes key,
+ * mask and actions (undefined when the flow's mask slot was freed meanwhile).
+ */
+export interface FlowEntry {
+  id: string;
+  stats: FlowStats;
+  flow(): DpFlow;
+}
+
+const idString = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 export interface DpStats {
   hit: bigint;
@@ -378,10 +391,10 @@ export class Datapath {
 
   /**
    * Install a megaflow. mode 'add' fails if it exists, 'modify' fails if it does not (and keeps
-   * its stats unless clearStats), 'put' does either.
+   * its stats unless clearStats), 'put' does either. Returns the flow's id (see FlowEntry).
    */
   putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode: PutMode = 'put',
-    clearStats = false): void {
+    clearStats = false): string {
     const a = addon();
     const value = encodeFlow(actions);
     let slot = this.findMask(mask);
@@ -404,7 +417,7 @@ export class Datapath {
       if (exists) {
         const v = clearStats ? value : encodeFlow(actions, decodeFlow(old).stats);
         a.mapUpdate(this.fds.flows, id, v, BPF_EXIST);
-        return;
+        return idString(id);
       }
       if (mode === 'modify') throw new DatapathError('NO_SUCH_FLOW', 'no such flow');
       try {
@@ -424,6 +437,7 @@ export class Datapath {
     }
     const s = this.masks[slot]!;
     this.writeMask(slot, { ...s, refcnt: s.refcnt + 1 });
+    return idString(id);
   }
 
   /** Delete the megaflow (key & mask, mask). */
@@ -521,6 +535,45 @@ export class Datapath {
         const m = this.masks[id.maskId];
         if (!m) continue; // a flow racing with its mask's removal
         out.push({ key: id.key, mask: m.mask, actions, stats });
+      }
+      if (out.length) yield out;
+      if (r.done) return;
+      inB = Uint8Array.from(outB);
+    }
+  }
+
+  /**
+   * The flows in chunks of at most `batch`, undecoded: id and stats only, the rest on demand.
+   * For the revalidator, which needs only those for most flows (decoding a key and its actions
+   * costs several times the batched read). Each chunk has its own buffers, so an entry's
+   * flow() stays valid after the iteration moves on.
+   */
+  *dumpFlowEntries(batch = 1024): Generator<FlowEntry[]> {
+    const a = addon();
+    this.reloadMasks();
+    const KS = LAYOUT.bvs_flow_id.size;
+    const VS = LAYOUT.bvs_flow.size;
+    let inB: Uint8Array | null = null;
+    const outB = new Uint8Array(KS);
+    for (;;) {
+      const keys = new Uint8Array(KS * batch);
+      const vals = new Uint8Array(VS * batch);
+      const r = a.mapLookupBatch(this.fds.flows, inB, outB, keys, vals, batch);
+      const out: FlowEntry[] = [];
+      for (let i = 0; i < r.count; i++) {
+        const kb = keys.subarray(i * KS, (i + 1) * KS);
+        const vb = vals.subarray(i * VS, (i + 1) * VS);
+        // The mask as of the dump: its slot could be reused before flow() is called.
+        const m = this.masks[readU32(kb, LAYOUT.bvs_flow_id.members.mask_id[0])];
+        if (!m) continue; // a flow racing with its mask's removal
+        out.push({
+          id: idString(kb),
+          stats: decodeFlowStats(vb),
+          flow: () => {
+            const { actions, stats } = decodeFlow(vb);
+            return { key: decodeFlowId(kb).key, mask: m.mask, actions, stats };
+          },
+        });
       }
       if (out.length) yield out;
       if (r.done) return;

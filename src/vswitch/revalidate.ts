@@ -28,11 +28,12 @@
  * Each flow is judged and deleted within one synchronous chunk, against one bridge state.
  * revalidate() runs the same pass without yielding (tests, callers that need it done).
  */
-import type { DpFlow } from '../datapath/datapath.ts';
+import type { FlowEntry } from '../datapath/datapath.ts';
+import type { FlowStats } from '../datapath/codec.ts';
 import type { DpAction, FlowMask } from '../datapath/flow.ts';
 import { FLOW_FIELDS } from '../datapath/flow.ts';
 import { isStale, xlate } from '../ofproto/xlate.ts';
-import { flowId, type BridgeRuntime, type Ukey } from './runtime.ts';
+import type { BridgeRuntime, Ukey } from './runtime.ts';
 
 export interface PassResult {
   flows: number;
@@ -67,11 +68,6 @@ export async function revalidateSliced(rt: BridgeRuntime, signal?: AbortSignal):
   }
 }
 
-function* chunks(rt: BridgeRuntime): Iterable<DpFlow[]> {
-  if (rt.datapath.dumpFlowChunks) yield* rt.datapath.dumpFlowChunks(CHUNK);
-  else yield rt.datapath.dumpFlows();
-}
-
 const CHUNK = 1024;
 
 function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
@@ -85,43 +81,47 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
   const nowMs = br.now();
   const maxIdleNs = BigInt(Math.max(0, Math.floor(rt.maxIdleMs))) * 1_000_000n;
   const res: PassResult = { flows: 0, idle: 0, stale: 0, limit: 0, rulesExpired: 0, macsExpired: 0, durationMs: 0 };
-  const keep: { f: DpFlow; id: string; uk: Ukey; usedNs: bigint }[] = [];
+  const keep: { e: FlowEntry; uk: Ukey; usedNs: bigint }[] = [];
 
-  const remove = (f: DpFlow, id: string): void => {
+  const remove = (e: FlowEntry): void => {
+    const f = e.flow();
     try { rt.datapath.delFlow(f.key, f.mask); } catch { /* already gone */ }
-    rt.ukeys.delete(id);
+    rt.ukeys.delete(e.id);
     st.flowsRemoved++;
   };
 
-  /** Judges one dumped flow: delete it (idle, stale) or keep it for the limit check. */
-  const judge = (f: DpFlow): void => {
-    const id = flowId(f.key, f.mask);
-    let uk = rt.ukeys.get(id);
+  /**
+   * Judges one dumped flow: delete it (idle, stale) or keep it for the limit check. Only id
+   * and stats are read for a flow whose Ukey is current; key and actions are decoded when the
+   * flow is adopted, re-translated or deleted.
+   */
+  const judge = (e: FlowEntry): void => {
+    let uk = rt.ukeys.get(e.id);
     if (!uk) {
       // Installed before this process (restart) or by someone else: adopt it with its current
       // stats as the baseline (they were credited to rules of another life, if any).
-      uk = { actions: f.actions, rules: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
-        packets: f.stats.packets, bytes: f.stats.bytes, createdNs: nowNs, seen: pass };
-      rt.ukeys.set(id, uk);
+      uk = { actions: e.flow().actions, rules: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
+        packets: e.stats.packets, bytes: e.stats.bytes, createdNs: nowNs, seen: pass };
+      rt.ukeys.set(e.id, uk);
     }
     uk.seen = pass;
-    pushStats(rt, f, uk, nowNs, nowMs);
-    const usedNs = f.stats.usedNs > 0n ? f.stats.usedNs : uk.createdNs;
+    pushStats(rt, e.stats, uk, nowNs, nowMs);
+    const usedNs = e.stats.usedNs > 0n ? e.stats.usedNs : uk.createdNs;
     if (nowNs > usedNs && nowNs - usedNs > maxIdleNs) {
       res.idle++; st.removedIdle++;
-      remove(f, id);
+      remove(e);
       return;
     }
-    if (!stillValid(rt, f, uk)) {
+    if (!stillValid(rt, e, uk)) {
       res.stale++; st.removedStale++;
-      remove(f, id);
+      remove(e);
       return;
     }
-    keep.push({ f, id, uk, usedNs });
+    keep.push({ e, uk, usedNs });
   };
 
-  for (const chunk of chunks(rt)) {
-    for (const f of chunk) judge(f);
+  for (const chunk of rt.datapath.dumpFlowEntries(CHUNK)) {
+    for (const e of chunk) judge(e);
     yield;
   }
 
@@ -135,8 +135,8 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
   if (res.rulesExpired > 0 || res.macsExpired > 0) {
     live = [];
     for (const k of keep) {
-      if (stillValid(rt, k.f, k.uk)) live.push(k);
-      else { res.stale++; st.removedStale++; remove(k.f, k.id); }
+      if (stillValid(rt, k.e, k.uk)) live.push(k);
+      else { res.stale++; st.removedStale++; remove(k.e); }
     }
   }
 
@@ -144,7 +144,7 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
   if (live.length > rt.flowLimit) {
     live.sort((a, b) => (a.usedNs < b.usedNs ? -1 : a.usedNs > b.usedNs ? 1 : 0));
     const n = live.length - rt.flowLimit;
-    for (let i = 0; i < n; i++) remove(live[i]!.f, live[i]!.id);
+    for (let i = 0; i < n; i++) remove(live[i]!.e);
     res.limit = n; st.removedLimit += n;
     const count = live.length;
     live = live.slice(n);
@@ -176,13 +176,13 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
 }
 
 /** Credits the stats a flow gained since the last look to its rules (and MACs when used). */
-function pushStats(rt: BridgeRuntime, f: DpFlow, uk: Ukey, nowNs: bigint, nowMs: number): void {
-  const dp = f.stats.packets - uk.packets;
-  const db = f.stats.bytes - uk.bytes;
+function pushStats(rt: BridgeRuntime, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: number): void {
+  const dp = stats.packets - uk.packets;
+  const db = stats.bytes - uk.bytes;
   if (dp <= 0n) return;
-  uk.packets = f.stats.packets;
-  uk.bytes = f.stats.bytes;
-  const usedMs = f.stats.usedNs > 0n && nowNs > f.stats.usedNs ? nowMs - Number(nowNs - f.stats.usedNs) / 1e6 : nowMs;
+  uk.packets = stats.packets;
+  uk.bytes = stats.bytes;
+  const usedMs = stats.usedNs > 0n && nowNs > stats.usedNs ? nowMs - Number(nowNs - stats.usedNs) / 1e6 : nowMs;
   for (const r of uk.rules) rt.ofproto.pipeline.credit(r, Number(dp), Number(db), usedMs);
   const mac = rt.ofproto.mac;
   for (const l of uk.learned) {
@@ -195,8 +195,9 @@ function pushStats(rt: BridgeRuntime, f: DpFlow, uk: Ukey, nowNs: bigint, nowMs:
  * Whether an installed flow still holds for the bridge's current state. Updates the Ukey
  * (rules, deps, generations) after a successful re-translation.
  */
-function stillValid(rt: BridgeRuntime, f: DpFlow, uk: Ukey): boolean {
+function stillValid(rt: BridgeRuntime, e: FlowEntry, uk: Ukey): boolean {
   if (!isStale(rt.ofproto, uk)) return true;
+  const f = e.flow();
   const r = xlate(rt.ofproto, f.key, { sideEffects: false });
   if (r.error !== undefined || !actionsEqual(r.actions, f.actions) || !maskWithin(r.megaflow.mask, f.mask)) return false;
   uk.actions = r.actions;

@@ -17,7 +17,7 @@
  * the datapath is reached only through DatapathLike, so unit tests substitute a fake.
  */
 import type { DpAction, FlowKey, FlowMask } from '../datapath/flow.ts';
-import type { DpFlow, DpStats, Port, PortStats, PutMode } from '../datapath/datapath.ts';
+import type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode } from '../datapath/datapath.ts';
 import type { Upcall } from '../datapath/codec.ts';
 import { revalidate, type PassResult } from './revalidate.ts';
 import type { EventInputOf } from '../bus/subjects.ts';
@@ -34,11 +34,12 @@ import { formatTrace, packetFromText, trace } from '../ofproto/trace.ts';
 /** The few Datapath methods the runtime uses (src/datapath/datapath.ts implements them). */
 export interface DatapathLike {
   readonly name: string;
-  putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode?: PutMode): void;
+  /** Returns the flow's id: the same string dumpFlowEntries reports for it. */
+  putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode?: PutMode): string;
   delFlow(key: FlowKey, mask: FlowMask): void;
   dumpFlows(): DpFlow[];
-  /** Optional: the flows in chunks, so a revalidation pass can yield between them. */
-  dumpFlowChunks?(batch?: number): Iterable<DpFlow[]>;
+  /** The flows undecoded (id, stats, flow() on demand), in chunks a pass can yield between. */
+  dumpFlowEntries(batch?: number): Iterable<FlowEntry[]>;
   execute(frame: Uint8Array, actions: readonly DpAction[]): void;
   openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch?: number, onError?: (err: Error) => void): { close(): void };
   listPorts(): Port[];
@@ -317,7 +318,7 @@ export class BridgeRuntime {
 
   // ---- megaflow bookkeeping (used by upcall.ts and revalidate.ts) ---------------------------
 
-  /** What we know of each installed megaflow, by flowId(key, mask). */
+  /** What we know of each installed megaflow, by its datapath id (putFlow's return value). */
   readonly ukeys = new Map<string, Ukey>();
   /** Datapath flows: counted by the last dump, plus the handler's installs since. */
   flowCount = 0;
@@ -346,7 +347,8 @@ export interface Ukey {
   seen: number;
 }
 
-/** A string identity for a megaflow: its masked key and its mask, field by field. */
+/** A string identity for a megaflow: its masked key and its mask, field by field (the fake
+ *  datapath of the unit tests uses it as its flow id). */
 export function flowId(k: FlowKey, m: FlowMask): string {
   return `${k.inPort},${k.ethSrc},${k.ethDst},${k.ethType},${k.vlanTci},${k.ipProto},${k.ipTos},${k.ipTtl},${k.ipFrag},`
     + `${k.ipv4Src},${k.ipv4Dst},${k.ipv6Src},${k.ipv6Dst},${k.arpSha},${k.arpTha},${k.tpSrc},${k.tpDst},${k.tcpFlags},${k.ipv6Label}/`

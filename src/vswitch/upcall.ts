@@ -29,7 +29,7 @@ import { W } from '../ofproto/flow.ts';
 import { formatPacket } from '../ofproto/trace.ts';
 import { xlate } from '../ofproto/xlate.ts';
 import { decodeControllerCookie, type PacketInEvent, type XlateOptions } from '../ofproto/xlate-ctx.ts';
-import { flowId, PACKET_IN_RATE, type BridgeRuntime } from './runtime.ts';
+import { PACKET_IN_RATE, type BridgeRuntime } from './runtime.ts';
 
 /** Per-runtime reusable translation options: the packet-in callback reads `current`. */
 class MissContext {
@@ -90,11 +90,8 @@ function handleMiss(rt: BridgeRuntime, u: Upcall, nowNs: bigint): boolean {
     overLimit = true;
   } else {
     const { key, mask } = r.megaflow;
-    const id = flowId(key, mask);
-    // Known to be installed (a burst of misses queued before the install): skip the syscall.
-    if (rt.ukeys.has(id)) h.flowExists++;
-    else try {
-      rt.datapath.putFlow(key, mask, r.actions, 'add');
+    try {
+      const id = rt.datapath.putFlow(key, mask, r.actions, 'add');
       h.flowsInstalled++;
       rt.flowCount++;
       rt.ukeys.set(id, {

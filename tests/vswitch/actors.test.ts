@@ -62,7 +62,7 @@ t('revalidator actor: a pass at start, at once on REVALIDATE, and every interval
 
 t('revalidator actor: a failing dump fails the actor', async () => {
   const { dp, rt } = runtime();
-  dp.dumpFlows = () => { throw new Error('map gone'); };
+  dp.dumpFlowEntries = () => { throw new Error('map gone'); };
   const a = createActor(revalidatorMachine, { input: { runtime: rt } });
   let err: Error | undefined;
   a.subscribe({ error: (e) => { err = e as Error; } });

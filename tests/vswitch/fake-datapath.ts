@@ -4,7 +4,7 @@
  */
 import { DatapathError } from '../../src/datapath/errors.ts';
 import { keyMatches, maskKey, emptyKey, type DpAction, type FlowKey, type FlowMask } from '../../src/datapath/flow.ts';
-import type { DpFlow, DpStats, Port, PortStats, PutMode } from '../../src/datapath/datapath.ts';
+import type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode } from '../../src/datapath/datapath.ts';
 import type { Upcall } from '../../src/datapath/codec.ts';
 import { flowId, type DatapathLike } from '../../src/vswitch/runtime.ts';
 
@@ -24,7 +24,7 @@ export class FakeDatapath implements DatapathLike {
     this.ports.push({ portNo, name, ifindex: 100 + portNo, flags: 0 });
   }
 
-  putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode: PutMode = 'put'): void {
+  putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode: PutMode = 'put'): string {
     if (this.failNext) { const c = this.failNext; this.failNext = undefined; throw new DatapathError(c, c); }
     const k = maskKey(key, mask);
     const id = flowId(k, mask);
@@ -33,6 +33,7 @@ export class FakeDatapath implements DatapathLike {
     if (!old && mode === 'modify') throw new DatapathError('NO_SUCH_FLOW', 'no such flow');
     this.flows.set(id, { key: k, mask: { ...mask }, actions: [...actions],
       stats: old?.stats ?? { packets: 0n, bytes: 0n, usedNs: 0n, tcpFlags: 0 } });
+    return id;
   }
 
   delFlow(key: FlowKey, mask: FlowMask): void {
@@ -43,12 +44,17 @@ export class FakeDatapath implements DatapathLike {
     return [...this.flows.values()].map((f) => ({ ...f, stats: { ...f.stats } }));
   }
 
-  /** Flows per chunk of dumpFlowChunks (the real one takes `batch`; tests want small ones). */
+  /** Flows per chunk of dumpFlowEntries (the real one takes `batch`; tests want small ones). */
   chunkSize = 0;
   /** Called when the consumer asks for the next chunk (for a sliced pass: after its yield). */
   betweenChunks: ((chunk: number) => void) | undefined;
-  *dumpFlowChunks(batch = 1024): Generator<DpFlow[]> {
-    const all = this.dumpFlows();
+  /** Entries decoded with flow() (the revalidator should decode only what it must). */
+  decoded = 0;
+  *dumpFlowEntries(batch = 1024): Generator<FlowEntry[]> {
+    const all = [...this.flows.entries()].map(([id, f]): FlowEntry => {
+      const copy = { ...f, stats: { ...f.stats } };
+      return { id, stats: copy.stats, flow: () => { this.decoded++; return copy; } };
+    });
     const n = this.chunkSize || batch;
     for (let i = 0, c = 0; i < all.length; i += n, c++) {
       if (c > 0) this.betweenChunks?.(c);

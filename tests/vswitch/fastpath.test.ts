@@ -142,8 +142,10 @@ t('nothing changed: flows are kept without re-translation; idle flows expire aft
   assert.equal(dp.hit(k1)?.actions, [{ type: 'output', port: 2 }]);
   advance(6000);
   dp.hit(k1);
+  dp.decoded = 0;
   p = rt.revalidateNow();
   assert.equal([p.idle, p.stale, p.flows], [0, 0, 2]);
+  assert.is(dp.decoded, 0, 'current Ukeys: only ids and stats were read');
   advance(6000);
   p = rt.revalidateNow();
   assert.is(p.idle, 1, 'k2 never hit since install 12 s ago');
