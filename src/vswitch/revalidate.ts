@@ -18,6 +18,9 @@
  * applied; if that changed anything, the surviving flows are checked again in the same pass,
  * so an expired rule stops matching traffic at once.
  *
+ * Cost: a pass reads each flow's id and stats only (Datapath.dumpFlowEntries, about 1 µs a
+ * flow); key, mask and actions are decoded only for flows adopted, re-translated or deleted.
+ *
  * Time slicing: the handler runs on the same JS thread, so a pass over many flows would stall
  * every new flow's first packet for its whole duration. revalidateSliced() yields to the event
  * loop after each chunk of the dump (1024 flows, a few ms), so upcalls are handled in between.
