@@ -6,7 +6,8 @@
  *   1. xlate with side effects (MAC learning; a controller action publishes a packet-in);
  *   2. putFlow(megaflow, actions) in 'add' mode. FLOW_EXISTS means another miss of the same
  *      megaflow was handled first (packets queued in the ring before the install): fine.
- *      MASKS_FULL and FLOW_TABLE_FULL are counted; the packet is still executed. Over the flow
+ *      MASKS_FULL and FLOW_TABLE_FULL are counted (a full table is also published as a
+ *      flow-limit event, at most once a second); the packet is still executed. Over the flow
  *      limit nothing is installed (the revalidator is asked to make room), as OVS does;
  *   3. execute(packet, actions) so the first packet is not lost: the datapath does not keep
  *      the packet that missed, it only copied it into the ring.
@@ -57,6 +58,7 @@ export function handleBatch(rt: BridgeRuntime, batch: readonly Upcall[]): void {
   const h = rt.handler;
   h.batches++;
   let wantRevalidate = false;
+  const tableFull0 = h.tableFull;
   // One clock read per batch: a Ukey's install time only bounds its idle time.
   const nowNs = rt.monotonicNs();
   for (let i = 0; i < batch.length; i++) {
@@ -70,6 +72,25 @@ export function handleBatch(rt: BridgeRuntime, batch: readonly Upcall[]): void {
     }
   }
   if (wantRevalidate) rt.requestRevalidation();
+  if (h.tableFull !== tableFull0) reportTableFull(rt);
+}
+
+const lastTableFull = new WeakMap<BridgeRuntime, number>();
+
+/**
+ * The datapath's flow table is full: the hard limit below the configured flow limit. Published
+ * as a flow-limit event with the table size as the limit, at most once a second.
+ */
+function reportTableFull(rt: BridgeRuntime): void {
+  const now = performance.now();
+  if (now - (lastTableFull.get(rt) ?? -Infinity) < 1000) return;
+  lastTableFull.set(rt, now);
+  try {
+    const limit = rt.datapath.maxFlows();
+    rt.publish('flow-limit', { datapath: `bvs@${rt.datapath.name}`, bridge: rt.name, limit, count: Math.max(rt.flowCount, limit) });
+  } catch {
+    rt.handler.errors++;
+  }
 }
 
 /** Returns true when the flow limit stopped an install (the revalidator should run). */

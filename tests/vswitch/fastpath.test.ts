@@ -59,13 +59,15 @@ t('reply is unicast to the learned port; a second miss of the same megaflow is F
 });
 
 t('MASKS_FULL and FLOW_TABLE_FULL are counted and the packet still goes out', () => {
-  const { dp, rt } = setup();
+  const { dp, rt, events } = setup();
   dp.failNext = 'MASKS_FULL';
   handleBatch(rt, [missUpcall(udpKey(1, A, B))]);
   dp.failNext = 'FLOW_TABLE_FULL';
   handleBatch(rt, [missUpcall(udpKey(1, A, C))]);
   assert.is(rt.handler.masksFull, 1);
   assert.is(rt.handler.tableFull, 1);
+  const full = events.filter((e) => e.name === 'flow-limit').map((e) => Events['flow-limit'].payload.parse(e.payload));
+  assert.equal(full, [{ datapath: 'bvs@br0', bridge: 'br0', limit: 65536, count: 65536 }], 'a full table is reported');
   assert.is(dp.flows.size, 0);
   assert.is(dp.executed.length, 2);
   const show = Commands['appctl.upcall.show'].reply.parse(rt.upcallShow());
