@@ -24,7 +24,8 @@ import type { EventInputOf } from '../bus/subjects.ts';
 import type { ReplyInputOf } from '../bus/subjects.ts';
 import { formatMac } from '../datapath/odp/addr.ts';
 import { Bridge, type BridgeOptions, type BridgePort, type PortConfig } from '../ofproto/bridge.ts';
-import { OFPP } from '../ofproto/flow.ts';
+import { OFPP, W } from '../ofproto/flow.ts';
+import { keyFromFrame } from './frame.ts';
 import { formatActions, formatFlowStats, formatMatch } from '../ofproto/format.ts';
 import type { MacDep, MacEntry } from '../ofproto/mac-learning.ts';
 import { FlowSyntaxError, parseFlow, type FlowMod } from '../ofproto/parse.ts';
@@ -304,12 +305,26 @@ export class BridgeRuntime {
     };
   }
 
-  /** ofproto/trace against the live tables and MAC table (no side effects). */
-  trace(flow: string): ReplyInputOf<'appctl.ofproto.trace'> {
+  /**
+   * ofproto/trace against the live tables and MAC table (no side effects). With `packet` (an
+   * Ethernet frame), `flow` only names the in_port, as in `ovs-appctl ofproto/trace BR
+   * in_port=1 PACKET`, and the headers come from the frame, parsed as the datapath would.
+   */
+  trace(flow: string, packet?: Uint8Array): ReplyInputOf<'appctl.ofproto.trace'> {
     let key: FlowKey;
     try {
-      key = packetFromText(this.ofproto, flow);
+      if (packet === undefined) {
+        key = packetFromText(this.ofproto, flow);
+      } else {
+        const fm = parseFlow(flow, 'packet');
+        if (fm.match.mask[W.IN_PORT] === 0) throw new RuntimeError('the packet needs an in_port', 'flow');
+        const dp = this.ofproto.toDp(fm.match.value[W.IN_PORT]!);
+        if (dp === undefined) throw new RuntimeError(`in_port=${fm.match.value[W.IN_PORT]} is not a port of ${this.name}`, 'flow');
+        if (packet.length < 14) throw new RuntimeError(`packet too short (${packet.length} bytes)`, 'packet');
+        key = keyFromFrame(packet, dp);
+      }
     } catch (e) {
+      if (e instanceof RuntimeError) throw e;
       throw new RuntimeError((e as Error).message, 'flow', { cause: e });
     }
     const rep = trace(this.ofproto, key);

@@ -6,6 +6,7 @@ import { BridgeRuntime, type FastPathEvent } from '../../src/vswitch/runtime.ts'
 import { handleBatch } from '../../src/vswitch/upcall.ts';
 import { revalidateSliced } from '../../src/vswitch/revalidate.ts';
 import { FakeDatapath, macNum, missUpcall, udpKey } from './fake-datapath.ts';
+import { ipv4, udp } from '../helpers/frames.ts';
 
 const t = suite('vswitch-fastpath');
 
@@ -272,6 +273,12 @@ t('views: fdb/show, dump-ports, dpif/show, upcall/show and trace match their con
   assert.match(tr.text, /forwarding to learned port p1/);
   assert.is(tr.datapath_actions, '1');
   assert.throws(() => rt.trace('in_port=9,udp'), (e: Error & { field?: string }) => e.field === 'flow');
+  const frame = ipv4({ src: macNum(C), dst: macNum(A) }, { src: 1, dst: 2, proto: 17 }, udp(7, 8));
+  const tp = rt.trace('in_port=3', frame);
+  assert.is(tp.datapath_actions, '1', 'the packet is parsed as the datapath would');
+  assert.match(tp.text, /^Flow: udp,in_port=3,/);
+  assert.throws(() => rt.trace('udp', frame), (e: Error & { field?: string }) => e.field === 'flow' && /in_port/.test(e.message));
+  assert.throws(() => rt.trace('in_port=3', frame.subarray(0, 10)), (e: Error & { field?: string }) => e.field === 'packet');
   assert.is(rt.fdbFlush(), 2);
   assert.is(rt.fdbShow().entries.length, 0);
 });

@@ -11,6 +11,8 @@ import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
 import { upcallMachine } from '../../src/actors/upcall.machine.ts';
 import { BridgeRuntime } from '../../src/vswitch/runtime.ts';
 import { Events } from '../../src/bus/subjects.ts';
+import { keysEqual } from '../../src/datapath/flow.ts';
+import { keyFromFrame } from '../../src/vswitch/frame.ts';
 import { type Host, Topology } from '../helpers/netns.ts';
 
 const t = suite('vswitch-kernel');
@@ -21,6 +23,9 @@ let rt: BridgeRuntime;
 let h1: Host, h2: Host, h3: Host;
 const actors: AnyActorRef[] = [];
 const events: { name: string; payload: unknown }[] = [];
+let keysChecked = 0;
+const keyMismatches: string[] = [];
+const big = (_: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.before(() => {
@@ -30,6 +35,18 @@ t.before(() => {
     h2 = topo.addHost(2);
     h3 = topo.addHost(3);
     dp = Datapath.create(DP);
+    // Every complete miss: the userspace key extraction (frame.ts, used by trace with a packet)
+    // must give the key the BPF parser gave.
+    const open = dp.openUpcalls.bind(dp);
+    dp.openUpcalls = (cb, maxBatch, onError) => open((batch) => {
+      for (const u of batch) {
+        if (u.type !== 'miss' || u.packet.length < u.pktLen) continue;
+        keysChecked++;
+        const k = keyFromFrame(u.packet, u.key.inPort);
+        if (!keysEqual(k, u.key)) keyMismatches.push(`${JSON.stringify(u.key, big)} vs ${JSON.stringify(k, big)}`);
+      }
+      cb(batch);
+    }, maxBatch, onError);
     rt = new BridgeRuntime({ datapath: dp, maxIdleMs: 60_000, monotonicNs: () => addon().monotonicNs(),
       publish: (name, payload) => { events.push({ name, payload }); } });
     for (const [i, h] of [h1, h2, h3].entries()) {
@@ -134,6 +151,17 @@ t('idle megaflows expire after max-idle', async () => {
   rt.maxIdleMs = 60_000;
   assert.is(await topo.ping(h2, h1, 1), 1, 'and traffic sets them up again');
   assert.ok(dp.countFlows() > 0);
+});
+
+t('userspace key extraction agrees with the datapath on every upcall; trace takes a packet', async () => {
+  assert.ok(keysChecked >= 6, `upcalls checked: ${keysChecked}`);
+  assert.equal(keyMismatches, []);
+  const echo = Buffer.from('0200000000020200000000010800450000540000400040010000' + '0a000001' + '0a000002' + '0800000000010001', 'hex');
+  echo.set(Buffer.from(h2.mac.replace(/:/g, ''), 'hex'), 0);
+  echo.set(Buffer.from(h1.mac.replace(/:/g, ''), 'hex'), 6);
+  const tr = rt.trace('in_port=1', echo);
+  assert.match(tr.text, /^Flow: icmp,in_port=1,/);
+  assert.is(tr.datapath_actions, '2', 'to h2, learned');
 });
 
 t.run();
