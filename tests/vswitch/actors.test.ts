@@ -8,6 +8,11 @@ import { FakeDatapath, missUpcall, udpKey } from './fake-datapath.ts';
 
 const t = suite('vswitch-actors');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait until cond() holds, at most `ms` (a loaded CI machine may take a while to run a pass). */
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await sleep(2);
+}
 
 function runtime() {
   const dp = new FakeDatapath();
@@ -36,7 +41,7 @@ t('upcall actor: a ring failure closes the ring and fails the actor (seen by its
   a.subscribe({ error: (e) => { err = e as Error; } });
   a.start();
   dp.onError!(Object.assign(new Error('poll failed'), { code: 'EBADF' }));
-  await sleep(5);
+  await until(() => err !== undefined);
   assert.ok(dp.ringClosed);
   assert.is(a.getSnapshot().status, 'error');
   assert.is(err?.name, 'UpcallRingError');
@@ -46,16 +51,19 @@ t('upcall actor: a ring failure closes the ring and fails the actor (seen by its
 t('revalidator actor: a pass at start, at once on REVALIDATE, and every interval; hook removed on stop', async () => {
   const { dp, rt } = runtime();
   const a = createActor(revalidatorMachine, { input: { runtime: rt, intervalMs: 200 } }).start();
-  await sleep(5);
-  assert.is(rt.revalidator.dumps, 1);
-  rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
-  rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
-  await sleep(5);
-  assert.ok(rt.revalidator.dumps >= 2 && rt.revalidator.dumps <= 3, `coalesced: ${rt.revalidator.dumps}`);
-  const n = rt.revalidator.dumps;
-  await sleep(260);
-  assert.ok(rt.revalidator.dumps > n, 'interval pass');
-  a.stop();
+  try {
+    await until(() => rt.revalidator.dumps >= 1);
+    assert.is(rt.revalidator.dumps, 1);
+    rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
+    rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
+    await until(() => rt.revalidator.dumps >= 2);
+    assert.ok(rt.revalidator.dumps >= 2 && rt.revalidator.dumps <= 3, `coalesced: ${rt.revalidator.dumps}`);
+    const n = rt.revalidator.dumps;
+    await until(() => rt.revalidator.dumps > n, 2000);
+    assert.ok(rt.revalidator.dumps > n, 'interval pass');
+  } finally {
+    a.stop();
+  }
   assert.is(rt.onRevalidate, undefined);
   void dp;
 });
@@ -67,7 +75,8 @@ t('revalidator actor: a failing dump fails the actor', async () => {
   let err: Error | undefined;
   a.subscribe({ error: (e) => { err = e as Error; } });
   a.start();
-  await sleep(5);
+  await until(() => err !== undefined);
+  if (!err) a.stop();
   assert.is(err?.name, 'RevalidatorError');
   assert.is(rt.onRevalidate, undefined, 'hook removed');
 });
