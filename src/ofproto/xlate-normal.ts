@@ -39,10 +39,10 @@ export function xlateNormal(ctx: XlateCtx): void {
   const f = ctx.flow, wc = ctx.wc, bridge = ctx.bridge;
   wc[W.DL_SRC] = 0xffff; wc[W.DL_SRC + 1] = 0xffffffff;
   wc[W.DL_DST] = 0xffff; wc[W.DL_DST + 1] = 0xffffffff;
-  // The whole TCI, as the OVS kernel datapath always matches it: the megaflow then prints as
-  // OVS prints it (an untagged one has no vlan() attribute), and the PCP that output tagging
-  // carries over is part of the match.
-  wc[W.VLAN_TCI] = 0xffff;
+  // VID and "tagged". For an untagged packet (TCI 0) the whole TCI: it matches the same packets
+  // (the parser leaves TCI 0 when there is no tag) and the megaflow prints as OVS prints it, with
+  // no vlan() attribute. For a tagged packet PCP stays wildcarded, as wide as OVS's megaflow.
+  wc[W.VLAN_TCI] |= f[W.VLAN_TCI]! & VLAN_CFI ? 0x0fff | VLAN_CFI : 0xffff;
   wc[W.IN_PORT] = 0xffffffff;
 
   const inPort = bridge.ports.get(f[W.IN_PORT]!);
