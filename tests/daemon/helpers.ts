@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { connectRunDir, type Bus } from '../../src/bus/index.ts';
+import { removeInternalPort } from '../../src/vswitch/internal-port.ts';
 import { REPO } from '../helpers/netns.ts';
 
 const execFileP = promisify(execFile);
@@ -106,16 +107,29 @@ export class DaemonProc {
   }
 
   /** SIGKILL: the datapaths stay pinned; nats-server's guard stops it when our pipe closes. */
+  // (The internal devices are noted first, so cleanup() can remove them after a kill -9.)
   async kill9(): Promise<void> {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    try { await this.noteInternalPorts(); } catch { /* not answering */ }
     this.proc.kill('SIGKILL');
     await this.exited;
     await until('the nats-server of the killed daemon to exit', () => natsServersOf(this.runDir).length === 0, 10_000);
   }
 
-  /** Stops whatever runs and removes the temp dir. Safe to call twice. */
+  /** Names of the internal interfaces the daemon made (they outlive it, like OVS's). */
+  private readonly internal = new Set<string>();
+
+  private async noteInternalPorts(): Promise<void> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const r = await this.vsctl(['--bare', '--columns=name', 'find', 'Interface', 'type=internal'], 5);
+    for (const n of r.stdout.split(/\s+/)) if (n) this.internal.add(n);
+  }
+
+  /** Stops whatever runs, removes the internal devices it made and the temp dir. Safe to call twice. */
   async cleanup(): Promise<void> {
+    try { await this.noteInternalPorts(); } catch { /* not answering */ }
     try { await this.stop(); } catch { /* killed */ }
+    for (const n of this.internal) { try { removeInternalPort(n); } catch { /* gone */ } }
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     for (const pid of natsServersOf(this.runDir)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     fs.rmSync(this.dir, { recursive: true, force: true });
