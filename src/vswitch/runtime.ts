@@ -26,6 +26,8 @@ import { formatMac } from '../datapath/odp/addr.ts';
 import { Bridge, type BridgeOptions, type BridgePort, type PortConfig } from '../ofproto/bridge.ts';
 import { OFPP, W } from '../ofproto/flow.ts';
 import { keyFromFrame } from './frame.ts';
+import { hiddenName } from './internal-port.ts';
+import { ABI } from '../datapath/abi.ts';
 import { formatActions, formatFlowStats, formatMatch } from '../ofproto/format.ts';
 import type { MacDep, MacEntry } from '../ofproto/mac-learning.ts';
 import { FlowSyntaxError, parseFlow, type FlowMod } from '../ofproto/parse.ts';
@@ -278,17 +280,26 @@ export class BridgeRuntime {
 
   // ---- datapath and fast-path views ---------------------------------------------------------
 
-  /** One datapath of dpif/show. */
+  /**
+   * One datapath of dpif/show. An internal interface's datapath port is the hidden end of its
+   * veth pair (internal-port.ts), which is a detail of bvs: as ovs-appctl does, the port is
+   * listed by its interface (OpenFlow port) name and typed "internal". A datapath port is that
+   * hidden end exactly when its name is hiddenName() of the OpenFlow port on the same number.
+   */
   dpifShow(): ReplyInputOf<'appctl.dpif.show'>['datapaths'][number] {
     const st = this.datapath.stats();
     const byDp = new Map([...this.ofproto.ports.values()].map((p) => [p.dpPort, p]));
     return {
       name: `bvs@${this.datapath.name}`, bridge: this.name, hit: st.hit, missed: st.missed, lost: st.lost,
       flows: st.flows, masks: { hit: st.maskHit, total: st.masks },
-      ports: this.datapath.listPorts().map((p) => ({
-        name: p.name, odp_port: p.portNo, ofport: byDp.get(p.portNo)?.ofport,
-        type: p.flags & 0x2 ? 'internal' : 'system',
-      })),
+      ports: this.datapath.listPorts().map((p) => {
+        const of = byDp.get(p.portNo);
+        const hidden = of !== undefined && of.name !== p.name && hiddenName(of.name) === p.name;
+        return {
+          name: hidden ? of.name : p.name, odp_port: p.portNo, ofport: of?.ofport,
+          type: hidden || p.flags & ABI.PORT_F_INTERNAL ? 'internal' : 'system',
+        };
+      }),
     };
   }
 

@@ -47,6 +47,15 @@ t('hosts ping each other through NORMAL (first packet not lost)', async () => {
   assert.ok(dpif.datapaths[0]!.flows > 0, 'megaflows installed');
 });
 
+t('dpif/show lists the internal port by its interface name, typed internal (as ovs-appctl)', async () => {
+  const r = await run('bin/bvs', ['appctl', '--run-dir', d.runDir, 'dpif/show']);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.ok(lines.includes(`    ${br} 65534/65534: (internal)`), r.stdout);
+  h.forEach((x, i) => assert.ok(lines.includes(`    ${x.port} ${i + 1}/${i + 1}: (system)`), r.stdout));
+  assert.not.match(r.stdout, /bvi[0-9a-f]{8}/, 'the hidden end of the veth pair is not shown');
+});
+
 t('a drop rule added with bvs ofctl stops matching traffic at once; deleting it restores it', async () => {
   const ofctl = async (...args: string[]) => {
     const r = await run('bin/bvs', ['ofctl', '--run-dir', d.runDir, ...args]);

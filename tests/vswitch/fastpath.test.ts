@@ -4,6 +4,7 @@ import { Commands, Events } from '../../src/bus/subjects.ts';
 import { encodeControllerCookie } from '../../src/ofproto/index.ts';
 import { BridgeRuntime, type FastPathEvent } from '../../src/vswitch/runtime.ts';
 import { handleBatch } from '../../src/vswitch/upcall.ts';
+import { hiddenName } from '../../src/vswitch/internal-port.ts';
 import { revalidateSliced } from '../../src/vswitch/revalidate.ts';
 import { FakeDatapath, macNum, missUpcall, udpKey } from './fake-datapath.ts';
 import { ipv4, udp } from '../helpers/frames.ts';
@@ -281,6 +282,18 @@ t('views: fdb/show, dump-ports, dpif/show, upcall/show and trace match their con
   assert.throws(() => rt.trace('in_port=3', frame.subarray(0, 10)), (e: Error & { field?: string }) => e.field === 'packet');
   assert.is(rt.fdbFlush(), 2);
   assert.is(rt.fdbShow().entries.length, 0);
+});
+
+t('dpif/show names an internal port by its interface, typed internal; other ports as the datapath names them', () => {
+  const { dp, rt } = setup();
+  dp.addPort(65534, hiddenName('br0'));
+  rt.addPort({ name: 'br0', ofport: 65534 });
+  dp.addPort(4, hiddenName('other')); // a hidden-looking device that is not br0's pair
+  const dpif = Commands['appctl.dpif.show'].reply.parse({ datapaths: [rt.dpifShow()] });
+  assert.equal(dpif.datapaths[0]!.ports.map((p) => [p.name, p.ofport, p.odp_port, p.type]), [
+    ['p1', 1, 1, 'system'], ['p2', 2, 2, 'system'], ['p3', 3, 3, 'system'],
+    ['br0', 65534, 65534, 'internal'], [hiddenName('other'), undefined, 4, 'system'],
+  ]);
 });
 
 t('a sliced pass yields between chunks; flows installed meanwhile keep their Ukeys', async () => {
