@@ -71,6 +71,30 @@ export function formatHealth(r: ReplyOf<'daemon.health'>): string {
   return s;
 }
 
+/** A hex Ethernet frame as ovs-appctl takes it (eth_from_hex: hex digits, blanks ignored), or
+ *  undefined when `s` is not one (not hex, odd length, or shorter than an Ethernet header). */
+export function frameFromHex(s: string): Uint8Array | undefined {
+  const hex = s.replace(/\s+/g, '');
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex) || hex.length < 28) return undefined;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/**
+ * ofproto/trace's arguments as ovs-appctl reads them (ofproto-dpif-trace.c): the last one is
+ * the packet when it is "-generate" or a hex frame; what is left is `br_flow` or `bridge
+ * br_flow`. With three arguments the last must be a packet. "-generate" traces a packet made
+ * from the flow, which for bvs (trace never has side effects) is the plain flow trace.
+ */
+export function parseTraceArgs(a: readonly string[]): { bridge?: string; flow: string; packet?: Uint8Array } {
+  const rest = [...a];
+  let packet: Uint8Array | undefined;
+  const last = rest[rest.length - 1]!;
+  if (rest.length > 1 && last === '-generate') rest.pop();
+  else if (rest.length > 1 && (packet = frameFromHex(last)) !== undefined) rest.pop();
+  else if (rest.length === 3) throw new CliError(`ofproto/trace: "${last}" is not a packet (hex Ethernet frame, at least 14 bytes) or -generate`);
+  return rest.length === 2 ? { bridge: rest[0]!, flow: rest[1]!, packet } : { flow: rest[0]!, packet };
+}
+
 const withNl = (s: string): string => (s === '' || s.endsWith('\n') ? s : `${s}\n`);
 
 /** The bridge a command means when it may be omitted: the only one. */
@@ -109,10 +133,12 @@ export const APPCTL_COMMANDS: Readonly<Record<string, AppctlCommand>> = {
     },
   },
   'ofproto/trace': {
-    args: '[bridge] br_flow', min: 1, max: 2,
+    args: '[bridge] br_flow [-generate|packet]', min: 1, max: 3,
     run: async (o, a) => {
-      const [bridge, flow] = a.length === 2 ? [a[0]!, a[1]!] : [await onlyBridge(o), a[0]!];
-      return withNl((await call(o, 'appctl.ofproto.trace', { bridge, flow })).text);
+      const { bridge: named, flow, packet } = parseTraceArgs(a);
+      const bridge = named ?? await onlyBridge(o);
+      const req = packet === undefined ? { bridge, flow } : { bridge, flow, packet: Buffer.from(packet).toString('base64') };
+      return withNl((await call(o, 'appctl.ofproto.trace', req)).text);
     },
   },
   'upcall/show': {
@@ -133,7 +159,12 @@ export function registerAppctl(program: Command): void {
     .description('query a running bvs daemon, like ovs-appctl (over NATS); `bvs appctl list-commands` lists the commands'))
     .argument('<command>', 'e.g. fdb/show, fdb/flush, dpif/show, upcall/show, ofproto/trace, list-commands')
     .argument('[args...]')
+    // ofproto/trace takes "-generate" as an argument, as ovs-appctl does; any other unknown
+    // option is still refused below (no command argument starts with "-").
+    .allowUnknownOption()
     .action(async (name: string, args: string[], o: BusCliOptions) => {
+      const opt = [name, ...args].find((a) => a.startsWith('-') && a !== '-generate');
+      if (opt !== undefined) throw new CliError(`unknown option '${opt}'`);
       const c = APPCTL_COMMANDS[name];
       if (c === undefined) throw new CliError(`"${name}" is not a valid command (use list-commands to see a list of valid commands)`);
       if (args.length < c.min || args.length > c.max) {

@@ -144,10 +144,10 @@ export function commandHandlers(d: CommandDeps): Handlers {
     },
     'appctl.ofproto.trace': (r) => {
       const rt = runtimeOf(s, r.bridge);
-      if (r.packet !== undefined) {
-        throw new BusError(BusErrorCode.InvalidRequest, 'tracing a raw packet is not supported yet; give a flow', { field: 'packet' });
-      }
-      return guard(() => rt.trace(r.flow));
+      // With a packet, `flow` names only the in_port (runtime.trace); the contract checked
+      // that `packet` is base64, so decoding cannot fail here.
+      const packet = r.packet === undefined ? undefined : new Uint8Array(Buffer.from(r.packet, 'base64'));
+      return guard(() => rt.trace(r.flow, packet));
     },
   };
 }

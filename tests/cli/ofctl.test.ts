@@ -229,6 +229,16 @@ t('appctl fdb/show, fdb/flush, dpif/show, upcall/show, ofproto/trace, list-comma
   assert.match(tr.stdout, /^Flow: in_port=1,dl_dst=00:00:00:00:00:02\n[^]*\nDatapath actions: 2\n$/);
   await appctl('ofproto/trace', 'in_port=2'); // one bridge: it may be omitted
   assert.equal(last()!.req, { bridge: 'br0', flow: 'in_port=2' });
+  const hex = '000000000002000000000001080045000014000100004011f9e80a0000010a000002';
+  const trp = await appctl('ofproto/trace', 'br0', 'in_port=1', hex); // a packet, as hex
+  assert.equal(last()!.req, { bridge: 'br0', flow: 'in_port=1', packet: Buffer.from(hex, 'hex').toString('base64') });
+  assert.match(trp.stdout, /\nDatapath actions: 2\n$/);
+  await appctl('ofproto/trace', 'in_port=1', hex);
+  assert.equal(last()!.req, { bridge: 'br0', flow: 'in_port=1', packet: Buffer.from(hex, 'hex').toString('base64') });
+  await appctl('ofproto/trace', 'br0', 'in_port=1', '-generate');
+  assert.equal(last()!.req, { bridge: 'br0', flow: 'in_port=1' });
+  const notPkt = await appctl('ofproto/trace', 'br0', 'in_port=1', 'abc');
+  assert.equal([notPkt.code, notPkt.stderr], [1, 'bvs appctl: ofproto/trace: "abc" is not a packet (hex Ethernet frame, at least 14 bytes) or -generate\n']);
   const list = (await appctl('list-commands')).stdout;
   assert.match(list, /^The available commands are:\n/);
   for (const c of ['dpif/show', 'fdb/flush', 'fdb/show', 'ofproto/trace', 'upcall/show']) assert.match(list, new RegExp(`\\n  ${c} +`));

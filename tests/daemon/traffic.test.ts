@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BusRemoteError, type Bus, type EventOf } from '../../src/bus/index.ts';
-import { arp } from '../helpers/frames.ts';
+import { arp, ipv4, udp } from '../helpers/frames.ts';
 import { Topology, type Host } from '../helpers/netns.ts';
 import { DaemonProc, run, until } from './helpers.ts';
 
@@ -136,6 +136,24 @@ t('ofproto/trace over NATS traces against the live MAC table', async () => {
   const tr = await bus.request('appctl.ofproto.trace', { bridge: br, flow: `in_port=1,dl_src=${h[0]!.mac},dl_dst=${h[1]!.mac},ip` });
   assert.match(tr.text, /NORMAL/);
   assert.is(tr.datapath_actions, '2');
+});
+
+t('ofproto/trace of a raw packet: over NATS (base64) and with bvs appctl (hex), in_port from the flow', async () => {
+  const frame = ipv4({ src: h[0]!.macNum, dst: h[1]!.macNum }, { src: 0x0a000001, dst: 0x0a000002, proto: 17 }, udp(5000, 53));
+  const tr = await bus.request('appctl.ofproto.trace', { bridge: br, flow: 'in_port=1', packet: Buffer.from(frame).toString('base64') });
+  assert.match(tr.text, new RegExp(`^Flow: udp,in_port=1,.*dl_src=${h[0]!.mac},dl_dst=${h[1]!.mac}`));
+  assert.match(tr.text, /tp_src=5000,tp_dst=53/);
+  assert.is(tr.datapath_actions, '2');
+  const hex = Buffer.from(frame).toString('hex');
+  const cli = await run('bin/bvs', ['appctl', '--run-dir', d.runDir, 'ofproto/trace', br, 'in_port=1', hex]);
+  assert.is(cli.code, 0, cli.stderr);
+  assert.is(cli.stdout, tr.text.endsWith('\n') ? tr.text : `${tr.text}\n`, 'the CLI prints the daemon\'s trace text');
+  const bad = await run('bin/bvs', ['appctl', '--run-dir', d.runDir, 'ofproto/trace', br, 'in_port=99', hex]);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /in_port=99 is not a port/);
+  const noPort = await bus.request('appctl.ofproto.trace', { bridge: br, flow: 'udp', packet: Buffer.from(frame).toString('base64') })
+    .then(() => assert.unreachable('no in_port'), (e: BusRemoteError) => e);
+  assert.is((noPort as BusRemoteError).field, 'flow');
 });
 
 t('VLAN access ports isolate; a trunk carries both VLANs', async () => {
