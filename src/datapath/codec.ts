@@ -143,31 +143,34 @@ export interface FlowStats {
 const A = LAYOUT.bvs_action.members;
 const U = ACTION_UNION;
 
+function setActionType(dv: DataView, base: number, type: number, flags: number): void {
+  dv.setUint8(base + A.type[0], type);
+  dv.setUint8(base + A.flags[0], flags);
+}
+
 function writeAction(dv: DataView, base: number, a: DpAction): void {
-  const set = (type: number, flags: number) => {
-    dv.setUint8(base + A.type[0], type);
-    dv.setUint8(base + A.flags[0], flags);
-  };
+  // No closures here (esbuild's keepNames makes each one a defineProperty): this runs for
+  // every action of every installed flow.
   switch (a.type) {
     case 'output':
-      set(ACTION_TYPE.OUTPUT, 0);
+      setActionType(dv, base, ACTION_TYPE.OUTPUT, 0);
       dv.setUint32(base + A.port[0], a.port, true);
       break;
     case 'userspace':
-      set(ACTION_TYPE.USERSPACE, 0);
+      setActionType(dv, base, ACTION_TYPE.USERSPACE, 0);
       dv.setUint32(base + A.port[0], a.pid, true);
       dv.setBigUint64(base + U.cookie[0], a.cookie ?? 0n, true);
       break;
     case 'push_vlan':
-      set(ACTION_TYPE.PUSH_VLAN, 0);
+      setActionType(dv, base, ACTION_TYPE.PUSH_VLAN, 0);
       dv.setUint16(base + U.push_vlan.tpid[0], a.tpid, false);
       dv.setUint16(base + U.push_vlan.tci[0], a.tci, false);
       break;
     case 'pop_vlan':
-      set(ACTION_TYPE.POP_VLAN, 0);
+      setActionType(dv, base, ACTION_TYPE.POP_VLAN, 0);
       break;
     case 'set_eth': {
-      set(ACTION_TYPE.SET_ETH, (a.src !== undefined ? ABI.SET_SRC : 0) | (a.dst !== undefined ? ABI.SET_DST : 0));
+      setActionType(dv, base, ACTION_TYPE.SET_ETH, (a.src !== undefined ? ABI.SET_SRC : 0) | (a.dst !== undefined ? ABI.SET_DST : 0));
       if (a.src !== undefined) putMac(dv, base + U.eth.src[0], a.src);
       if (a.dst !== undefined) putMac(dv, base + U.eth.dst[0], a.dst);
       break;
@@ -175,7 +178,7 @@ function writeAction(dv: DataView, base: number, a: DpAction): void {
     case 'set_ipv4': {
       const f = (a.src !== undefined ? ABI.SET_SRC : 0) | (a.dst !== undefined ? ABI.SET_DST : 0)
         | (a.tos !== undefined ? ABI.SET_TOS : 0) | (a.ttl !== undefined ? ABI.SET_TTL : 0);
-      set(ACTION_TYPE.SET_IPV4, f);
+      setActionType(dv, base, ACTION_TYPE.SET_IPV4, f);
       if (a.src !== undefined) dv.setUint32(base + U.ipv4.src[0], a.src, false);
       if (a.dst !== undefined) dv.setUint32(base + U.ipv4.dst[0], a.dst, false);
       if (a.tos !== undefined) dv.setUint8(base + U.ipv4.tos[0], a.tos);
@@ -184,7 +187,7 @@ function writeAction(dv: DataView, base: number, a: DpAction): void {
     }
     case 'set_tcp':
     case 'set_udp': {
-      set(a.type === 'set_tcp' ? ACTION_TYPE.SET_TCP : ACTION_TYPE.SET_UDP,
+      setActionType(dv, base, a.type === 'set_tcp' ? ACTION_TYPE.SET_TCP : ACTION_TYPE.SET_UDP,
         (a.src !== undefined ? ABI.SET_SRC : 0) | (a.dst !== undefined ? ABI.SET_DST : 0));
       if (a.src !== undefined) dv.setUint16(base + U.l4.src[0], a.src, false);
       if (a.dst !== undefined) dv.setUint16(base + U.l4.dst[0], a.dst, false);
@@ -244,14 +247,21 @@ function readAction(dv: DataView, base: number): DpAction {
   }
 }
 
-/** The flows map value: zeroed stats (or the given ones) and the actions. */
-export function encodeFlow(actions: readonly DpAction[], stats?: FlowStats): Uint8Array {
+/** The flows map value: zeroed stats (or the given ones) and the actions. `out`, when given, is
+ *  a buffer of the value's size that is zeroed and reused (the caller must not keep it). */
+export function encodeFlow(actions: readonly DpAction[], stats?: FlowStats, out?: Uint8Array): Uint8Array {
   if (actions.length > ABI.MAX_ACTIONS) {
     throw new CodecError(`too many actions: ${actions.length} (the datapath holds at most ${ABI.MAX_ACTIONS})`);
   }
   const L = LAYOUT.bvs_flow.members;
   const S = LAYOUT.bvs_flow_stats.members;
-  const b = new Uint8Array(LAYOUT.bvs_flow.size);
+  let b: Uint8Array;
+  if (out) {
+    if (out.byteLength !== LAYOUT.bvs_flow.size) throw new CodecError(`flow buffer is ${out.byteLength} bytes, not ${LAYOUT.bvs_flow.size}`);
+    b = out.fill(0);
+  } else {
+    b = new Uint8Array(LAYOUT.bvs_flow.size);
+  }
   const dv = view(b);
   if (stats) {
     dv.setBigUint64(L.stats[0] + S.packets[0], stats.packets, true);
@@ -260,7 +270,7 @@ export function encodeFlow(actions: readonly DpAction[], stats?: FlowStats): Uin
     dv.setUint32(L.stats[0] + S.tcp_flags[0], stats.tcpFlags, true);
   }
   dv.setUint32(L.n_actions[0], actions.length, true);
-  actions.forEach((a, i) => writeAction(dv, L.actions[0] + i * LAYOUT.bvs_action.size, a));
+  for (let i = 0; i < actions.length; i++) writeAction(dv, L.actions[0] + i * LAYOUT.bvs_action.size, actions[i]!);
   return b;
 }
 

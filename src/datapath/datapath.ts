@@ -115,6 +115,8 @@ type Fds = Record<MapName, number>;
 
 export class Datapath {
   private masks: (MaskSlot | undefined)[] = [];
+  /** putFlow's value buffer (one flow value, rewritten by each call). */
+  private readonly flowScratch = new Uint8Array(LAYOUT.bvs_flow.size);
   /** n_mask_slots last written to the config map (-1: unknown, write on the next change). */
   private nSlotsWritten = -1;
   private readonly nCpus = addon().numPossibleCpus();
@@ -396,7 +398,8 @@ export class Datapath {
   putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode: PutMode = 'put',
     clearStats = false): string {
     const a = addon();
-    const value = encodeFlow(actions);
+    // The value buffer is reused: mapUpdate copies it into the kernel before returning.
+    const value = encodeFlow(actions, undefined, this.flowScratch);
     let slot = this.findMask(mask);
     let created = false;
     if (slot < 0) {
@@ -410,12 +413,12 @@ export class Datapath {
       created = true;
     }
     const id = encodeFlowId(slot, maskKey(key, mask));
-    const old = new Uint8Array(LAYOUT.bvs_flow.size);
     // 'add' needs no lookup: the NOEXIST insert below fails with EEXIST when the flow exists.
-    const exists = !created && mode !== 'add' && a.mapLookup(this.fds.flows, id, old);
+    const old = created || mode === 'add' ? undefined : new Uint8Array(LAYOUT.bvs_flow.size);
+    const exists = old !== undefined && a.mapLookup(this.fds.flows, id, old);
     try {
       if (exists) {
-        const v = clearStats ? value : encodeFlow(actions, decodeFlow(old).stats);
+        const v = clearStats ? value : encodeFlow(actions, decodeFlow(old!).stats);
         a.mapUpdate(this.fds.flows, id, v, BPF_EXIST);
         return idString(id);
       }

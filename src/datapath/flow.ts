@@ -110,18 +110,43 @@ export function andField(f: FlowField, a: number | bigint, b: number | bigint): 
   return hi * 2 ** 32 + lo;
 }
 
-/** key & mask, field by field. */
+/** key & mask, field by field (written out: it runs for every new megaflow). */
 export function maskKey(key: FlowKey, mask: FlowMask): FlowKey {
-  const out = emptyKey() as unknown as Record<FlowField, number | bigint>;
-  const k = key as unknown as Record<FlowField, number | bigint>;
-  const m = mask as unknown as Record<FlowField, number | bigint>;
-  for (const f of FLOW_FIELDS) out[f] = andField(f, k[f], m[f]);
-  return out as unknown as FlowKey;
+  return {
+    inPort: (key.inPort & mask.inPort) >>> 0,
+    ethSrc: and48(key.ethSrc, mask.ethSrc),
+    ethDst: and48(key.ethDst, mask.ethDst),
+    ethType: key.ethType & mask.ethType,
+    vlanTci: key.vlanTci & mask.vlanTci,
+    ipProto: key.ipProto & mask.ipProto,
+    ipTos: key.ipTos & mask.ipTos,
+    ipTtl: key.ipTtl & mask.ipTtl,
+    ipFrag: key.ipFrag & mask.ipFrag,
+    ipv4Src: (key.ipv4Src & mask.ipv4Src) >>> 0,
+    ipv4Dst: (key.ipv4Dst & mask.ipv4Dst) >>> 0,
+    ipv6Src: key.ipv6Src === 0n || mask.ipv6Src === 0n ? 0n : key.ipv6Src & mask.ipv6Src,
+    ipv6Dst: key.ipv6Dst === 0n || mask.ipv6Dst === 0n ? 0n : key.ipv6Dst & mask.ipv6Dst,
+    arpSha: and48(key.arpSha, mask.arpSha),
+    arpTha: and48(key.arpTha, mask.arpTha),
+    tpSrc: key.tpSrc & mask.tpSrc,
+    tpDst: key.tpDst & mask.tpDst,
+    tcpFlags: key.tcpFlags & mask.tcpFlags,
+    ipv6Label: (key.ipv6Label & mask.ipv6Label) >>> 0,
+  };
+}
+
+function and48(a: number, b: number): number {
+  if (a === 0 || b === 0) return 0;
+  return (Math.floor(a / 2 ** 32) & Math.floor(b / 2 ** 32)) * 2 ** 32 + ((a & b) >>> 0);
 }
 
 export function keysEqual(a: FlowKey, b: FlowKey): boolean {
-  for (const f of FLOW_FIELDS) if (a[f] !== b[f]) return false;
-  return true;
+  // Written out: Datapath.putFlow compares the new megaflow's mask with every mask slot.
+  return a.inPort === b.inPort && a.ethSrc === b.ethSrc && a.ethDst === b.ethDst && a.ethType === b.ethType
+    && a.vlanTci === b.vlanTci && a.ipProto === b.ipProto && a.ipTos === b.ipTos && a.ipTtl === b.ipTtl
+    && a.ipFrag === b.ipFrag && a.ipv4Src === b.ipv4Src && a.ipv4Dst === b.ipv4Dst && a.ipv6Src === b.ipv6Src
+    && a.ipv6Dst === b.ipv6Dst && a.arpSha === b.arpSha && a.arpTha === b.arpTha && a.tpSrc === b.tpSrc
+    && a.tpDst === b.tpDst && a.tcpFlags === b.tcpFlags && a.ipv6Label === b.ipv6Label;
 }
 
 /** True when `key` matches the flow (`flowKey`, `mask`): key & mask == flowKey & mask. */

@@ -85,13 +85,15 @@ export function join128(w: Words, at: number): bigint {
 
 /**
  * Datapath FlowKey (or FlowMask, same shape) -> words. `inPort` is the OpenFlow port the caller
- * already mapped from the datapath port. Metadata and registers start at 0.
+ * already mapped from the datapath port. Metadata and registers start at 0: `into`, when given,
+ * must be a fresh (all-zero) array, since only the packet words are written.
  */
-export function wordsFromKey(k: FlowKey, inPort: number = k.inPort): Words {
-  const w = newWords();
+export function wordsFromKey(k: FlowKey, inPort: number = k.inPort, into?: Words): Words {
+  // Called for every upcall: no tuples, no bigint work for the (usual) all-zero IPv6 fields.
+  const w = into ?? newWords();
   w[W.IN_PORT] = inPort;
-  [w[W.DL_SRC], w[W.DL_SRC + 1]] = split48(k.ethSrc);
-  [w[W.DL_DST], w[W.DL_DST + 1]] = split48(k.ethDst);
+  put48(w, W.DL_SRC, k.ethSrc);
+  put48(w, W.DL_DST, k.ethDst);
   w[W.DL_TYPE] = k.ethType;
   w[W.VLAN_TCI] = k.vlanTci;
   w[W.NW_SRC] = k.ipv4Src;
@@ -100,15 +102,29 @@ export function wordsFromKey(k: FlowKey, inPort: number = k.inPort): Words {
   w[W.NW_TOS] = k.ipTos;
   w[W.NW_TTL] = k.ipTtl;
   w[W.NW_FRAG] = k.ipFrag;
-  [w[W.ARP_SHA], w[W.ARP_SHA + 1]] = split48(k.arpSha);
-  [w[W.ARP_THA], w[W.ARP_THA + 1]] = split48(k.arpTha);
-  w.set(split128(k.ipv6Src), W.IPV6_SRC);
-  w.set(split128(k.ipv6Dst), W.IPV6_DST);
+  put48(w, W.ARP_SHA, k.arpSha);
+  put48(w, W.ARP_THA, k.arpTha);
+  put128(w, W.IPV6_SRC, k.ipv6Src);
+  put128(w, W.IPV6_DST, k.ipv6Dst);
   w[W.IPV6_LABEL] = k.ipv6Label;
   w[W.TP_SRC] = k.tpSrc;
   w[W.TP_DST] = k.tpDst;
   w[W.TCP_FLAGS] = k.tcpFlags;
   return w;
+}
+
+function put48(w: Words, at: number, v: number): void {
+  w[at] = Math.floor(v / TWO32) & 0xffff;
+  w[at + 1] = v >>> 0;
+}
+
+function put128(w: Words, at: number, v: bigint): void {
+  if (v === 0n) { w[at] = 0; w[at + 1] = 0; w[at + 2] = 0; w[at + 3] = 0; return; }
+  w.set(split128(v), at);
+}
+
+function get128(w: Words, at: number): bigint {
+  return (w[at]! | w[at + 1]! | w[at + 2]! | w[at + 3]!) === 0 ? 0n : join128(w, at);
 }
 
 /** Words -> datapath FlowKey/FlowMask; metadata and registers are dropped (see the note above). */
@@ -127,8 +143,8 @@ export function keyFromWords(w: Words, inPort: number = w[W.IN_PORT]!): FlowKey 
   k.ipFrag = w[W.NW_FRAG]!;
   k.arpSha = join48(w[W.ARP_SHA]!, w[W.ARP_SHA + 1]!);
   k.arpTha = join48(w[W.ARP_THA]!, w[W.ARP_THA + 1]!);
-  k.ipv6Src = join128(w, W.IPV6_SRC);
-  k.ipv6Dst = join128(w, W.IPV6_DST);
+  k.ipv6Src = get128(w, W.IPV6_SRC);
+  k.ipv6Dst = get128(w, W.IPV6_DST);
   k.ipv6Label = w[W.IPV6_LABEL]!;
   k.tpSrc = w[W.TP_SRC]!;
   k.tpDst = w[W.TP_DST]!;

@@ -59,7 +59,7 @@ const VLAN_PUSH_DEFAULT_TPID = 0x8100;
 
 export class XlateCtx {
   readonly base: Words;
-  readonly wc: Words = newWords();
+  readonly wc: Words;
   readonly actions: DpAction[] = [];
   readonly rules: Rule[] = [];
   readonly macDeps: MacDep[] = [];
@@ -73,8 +73,12 @@ export class XlateCtx {
   step: TraceStep | undefined;
   readonly now: number;
 
-  constructor(readonly bridge: Bridge, readonly flow: Words, readonly opts: XlateOptions) {
-    this.base = flow.slice();
+  /** `wc` and `base`, when given, are fresh arrays (xlate carves flow, wc and base out of one
+   *  allocation: three typed arrays' backing stores were a quarter of a translation's cost). */
+  constructor(readonly bridge: Bridge, readonly flow: Words, readonly opts: XlateOptions, wc?: Words, base?: Words) {
+    this.wc = wc ?? newWords();
+    if (base) base.set(flow);
+    this.base = base ?? flow.slice();
     this.now = opts.now ?? bridge.now();
   }
 

@@ -29,7 +29,7 @@
 import { keyMatches, maskKey, type DpAction, type FlowKey, type FlowMask } from '../datapath/flow.ts';
 import { MAX_RESUBMIT_DEPTH, MAX_RESUBMITS, type OfAction } from './actions.ts';
 import type { Bridge } from './bridge.ts';
-import { ETH, OFPP, STAGE_ENDS, W, keyFromWords, wordsFromKey, type Words } from './flow.ts';
+import { ETH, N_WORDS, OFPP, STAGE_ENDS, W, keyFromWords, wordsFromKey, type Words } from './flow.ts';
 import { fieldFullMask, getField, orFieldMask, prereqOk, setFieldMasked, type FieldDef } from './fields.ts';
 import { formatAction, formatMatch } from './format.ts';
 import type { MacDep } from './mac-learning.ts';
@@ -57,9 +57,11 @@ export interface XlateResult {
 
 export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): XlateResult {
   const ofport = bridge.fromDp(key.inPort);
-  const flow = wordsFromKey(key, ofport ?? 0);
+  // flow, wc and the commit base share one backing store (one allocation per translation).
+  const words = new Uint32Array(3 * N_WORDS);
+  const flow = wordsFromKey(key, ofport ?? 0, words.subarray(0, N_WORDS));
   const generations = { pipeline: bridge.pipeline.generation, mac: bridge.mac.generation, ports: bridge.portGeneration };
-  const ctx = new XlateCtx(bridge, flow, opts);
+  const ctx = new XlateCtx(bridge, flow, opts, words.subarray(N_WORDS, 2 * N_WORDS), words.subarray(2 * N_WORDS));
   const wc = ctx.wc;
   wc[W.IN_PORT] = 0xffffffff;
   wc[W.DL_TYPE] = 0xffff;
