@@ -11,7 +11,9 @@ export { OvsdbServer, type OvsdbServerOptions } from './server.ts';
 export { OvsdbCore, DbHandle, type RowChangeJson } from './core.ts';
 export { Storage, type StorageOptions } from './storage.ts';
 export { decodeRecords, encodeRecord } from './log.ts';
-export { parseSchema, type DatabaseSchema } from './schema.ts';
+export {
+  parseSchema, type DatabaseSchema, type TableSchema, type ColumnSchema, type ColumnType, type BaseType, type AtomicType,
+} from './schema.ts';
 export { parseRemote, JsonSplitter } from './jsonrpc.ts';
 export {
   OvsdbError,

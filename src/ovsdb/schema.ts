@@ -9,9 +9,13 @@ export type AtomicType = 'integer' | 'real' | 'boolean' | 'string' | 'uuid';
 /** An atom in memory: uuids are lowercase strings (the column type says which strings are uuids). */
 export type Atom = string | number | boolean;
 
-export interface BaseType {
+/*
+ * The schema types take the in-memory atom type of `enum` as a parameter (default: the
+ * server's Atom): the vsctl client shares these types but keeps uuids as its Uuid class.
+ */
+export interface BaseType<A = Atom> {
   type: AtomicType;
-  enum?: Atom[];
+  enum?: A[];
   minInteger?: number;
   maxInteger?: number;
   minReal?: number;
@@ -22,24 +26,24 @@ export interface BaseType {
   refType?: 'strong' | 'weak';
 }
 
-export interface ColumnType {
-  key: BaseType;
-  value?: BaseType;
+export interface ColumnType<A = Atom> {
+  key: BaseType<A>;
+  value?: BaseType<A>;
   min: number;
   /** Infinity for "unlimited". */
   max: number;
 }
 
-export interface ColumnSchema {
+export interface ColumnSchema<A = Atom> {
   name: string;
-  type: ColumnType;
+  type: ColumnType<A>;
   ephemeral: boolean;
   mutable: boolean;
 }
 
-export interface TableSchema {
+export interface TableSchema<A = Atom> {
   name: string;
-  columns: Map<string, ColumnSchema>;
+  columns: Map<string, ColumnSchema<A>>;
   isRoot: boolean;
   maxRows: number;
   indexes: string[][];

@@ -7,8 +7,14 @@
  * pairs (a map). Datums are kept in OVSDB's canonical order (sorted, no duplicates), so two
  * equal values compare equal and print in the order ovs-vsctl prints them.
  *
- * Neighbours: none (leaf). Used by client.ts (wire), format.ts (text), db.ts (rows).
+ * Neighbours: src/ovsdb's public surface (the schema types and parser, shared with the
+ * server). Used by client.ts (wire), format.ts (text), db.ts (rows).
  */
+import {
+  OvsdbSchemaError, parseSchema,
+  type AtomicType, type BaseType as OvsdbBaseType, type ColumnSchema as OvsdbColumnSchema,
+  type ColumnType as OvsdbColumnType, type DatabaseSchema, type TableSchema as OvsdbTableSchema,
+} from '../ovsdb/index.ts';
 
 export class VsctlError extends Error {
   override name = 'VsctlError';
@@ -28,42 +34,23 @@ export class Uuid {
   }
 }
 
+/**
+ * An atom in memory. Unlike the server's Atom (src/ovsdb/schema.ts: a uuid is a plain string,
+ * the column type says which strings are uuids), the client keeps row references as Uuid,
+ * because a uuid-name of this transaction must stay distinct from a committed row's UUID.
+ */
 export type Atom = string | number | boolean | Uuid;
-export type AtomicType = 'integer' | 'real' | 'boolean' | 'string' | 'uuid';
+export type { AtomicType };
 
-export interface BaseType {
-  type: AtomicType;
-  enum?: Atom[];
-  minInteger?: number;
-  maxInteger?: number;
-  minReal?: number;
-  maxReal?: number;
-  minLength?: number;
-  maxLength?: number;
-  refTable?: string;
-  refType?: 'strong' | 'weak';
-}
-
-export interface ColumnType {
-  key: BaseType;
-  value?: BaseType;
-  min: number;
-  /** Infinity for "unlimited". */
-  max: number;
-}
-
-export interface ColumnSchema {
-  name: string;
-  type: ColumnType;
-  mutable: boolean;
-}
-
-export interface TableSchema {
-  name: string;
-  columns: Map<string, ColumnSchema>;
-  isRoot: boolean;
-  indexes: string[][];
-}
+/*
+ * The schema types are the server's (src/ovsdb/schema.ts), with the client's Atom in `enum`.
+ * A client table also lists "_uuid" among its columns (ovs-vsctl accepts it in
+ * list/find/get), which the server's schema parser leaves out.
+ */
+export type BaseType = OvsdbBaseType<Atom>;
+export type ColumnType = OvsdbColumnType<Atom>;
+export type ColumnSchema = OvsdbColumnSchema<Atom>;
+export type TableSchema = OvsdbTableSchema<Atom>;
 
 export interface DbSchema {
   name: string;
@@ -75,46 +62,45 @@ export type Datum = { kind: 'set'; atoms: Atom[] } | { kind: 'map'; pairs: [Atom
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function parseBase(j: unknown, where: string): BaseType {
-  if (typeof j === 'string') return { type: j as AtomicType };
-  if (typeof j !== 'object' || j === null) throw new VsctlError(`schema: bad base type at ${where}`);
-  const o = j as Record<string, unknown>;
-  const b: BaseType = { type: o.type as AtomicType };
-  if (o.enum !== undefined) b.enum = atomsFromWire(o.enum, b).sort(compareAtoms);
-  for (const k of ['minInteger', 'maxInteger', 'minReal', 'maxReal', 'minLength', 'maxLength'] as const) {
-    if (typeof o[k] === 'number') b[k] = o[k] as number;
-  }
-  if (typeof o.refTable === 'string') b.refTable = o.refTable;
-  if (o.refType === 'weak' || o.refType === 'strong') b.refType = o.refType;
-  else if (b.refTable !== undefined) b.refType = 'strong';
-  return b;
+const UUID_COLUMN: ColumnSchema = {
+  name: '_uuid', type: { key: { type: 'uuid' }, min: 1, max: 1 }, ephemeral: false, mutable: false,
+};
+
+/** The server's base type with its enum as client atoms, in canonical order (defaultDatum
+ *  takes the first member). */
+function clientBase(b: OvsdbBaseType): BaseType {
+  const { enum: members, ...rest } = b;
+  if (members === undefined) return rest;
+  const atoms = members.map((a): Atom => (b.type === 'uuid' ? new Uuid(String(a)) : a));
+  return { ...rest, enum: atoms.sort(compareAtoms) };
 }
 
-function parseColumnType(j: unknown, where: string): ColumnType {
-  if (typeof j === 'string') return { key: { type: j as AtomicType }, min: 1, max: 1 };
-  const o = j as Record<string, unknown>;
-  const t: ColumnType = {
-    key: parseBase(o.key, `${where}.key`),
-    min: typeof o.min === 'number' ? o.min : 1,
-    max: o.max === 'unlimited' ? Infinity : typeof o.max === 'number' ? o.max : 1,
-  };
-  if (o.value !== undefined) t.value = parseBase(o.value, `${where}.value`);
-  return t;
-}
-
-/** Parses a schema as get_schema returns it (RFC 7047 §3.2). */
+/**
+ * Parses a schema as get_schema returns it (RFC 7047 §3.2), with the server's parser (so a
+ * malformed schema is refused the same way on both sides). One difference is kept on purpose:
+ * isRoot is what the table says, while the server, as OVS, treats every table as root when
+ * none is.
+ */
 export function parseDbSchema(j: unknown): DbSchema {
-  const o = j as { name: string; tables: Record<string, { columns: Record<string, { type: unknown; mutable?: boolean }>; isRoot?: boolean; indexes?: string[][] }> };
-  const tables = new Map<string, TableSchema>();
-  for (const [tname, t] of Object.entries(o.tables)) {
-    const columns = new Map<string, ColumnSchema>();
-    columns.set('_uuid', { name: '_uuid', type: { key: { type: 'uuid' }, min: 1, max: 1 }, mutable: false });
-    for (const [cname, c] of Object.entries(t.columns)) {
-      columns.set(cname, { name: cname, type: parseColumnType(c.type, `${tname}.${cname}`), mutable: c.mutable !== false });
-    }
-    tables.set(tname, { name: tname, columns, isRoot: t.isRoot === true, indexes: t.indexes ?? [] });
+  let s: DatabaseSchema;
+  try {
+    s = parseSchema(j);
+  } catch (e) {
+    if (e instanceof OvsdbSchemaError) throw new VsctlError(`schema: ${e.message}`, { cause: e });
+    throw e;
   }
-  return { name: o.name, tables };
+  const raw = s.json.tables as Record<string, { isRoot?: unknown }>;
+  const tables = new Map<string, TableSchema>();
+  for (const t of s.tables.values()) {
+    const columns = new Map<string, ColumnSchema>([['_uuid', UUID_COLUMN]]);
+    for (const c of t.columns.values()) {
+      const { key, value, ...bounds } = c.type;
+      const type: ColumnType = value === undefined ? { ...bounds, key: clientBase(key) } : { ...bounds, key: clientBase(key), value: clientBase(value) };
+      columns.set(c.name, { ...c, type });
+    }
+    tables.set(t.name, { ...t, columns, isRoot: raw[t.name]?.isRoot === true });
+  }
+  return { name: s.name, tables };
 }
 
 export const isMap = (t: ColumnType): boolean => t.value !== undefined;
