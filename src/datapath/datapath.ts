@@ -115,6 +115,9 @@ type Fds = Record<MapName, number>;
 
 export class Datapath {
   private masks: (MaskSlot | undefined)[] = [];
+  /** The last value written for each slot in use (refcount bumps patch it), and slot keys. */
+  private maskBytes: (Uint8Array | undefined)[] = [];
+  private readonly maskIdx: Uint8Array[] = [];
   /** putFlow's value buffer (one flow value, rewritten by each call). */
   private readonly flowScratch = new Uint8Array(LAYOUT.bvs_flow.size);
   /** n_mask_slots last written to the config map (-1: unknown, write on the next change). */
@@ -344,6 +347,7 @@ export class Datapath {
     const a = addon();
     const val = new Uint8Array(LAYOUT.bvs_mask.size);
     this.masks = [];
+    this.maskBytes = [];
     this.nSlotsWritten = -1;
     for (let i = 0; i < ABI.MAX_MASKS; i++) {
       if (a.mapLookup(this.fds.masks, u32(i), val)) {
@@ -359,7 +363,18 @@ export class Datapath {
 
   private writeMask(i: number, slot: MaskSlot | undefined): void {
     const a = addon();
-    a.mapUpdate(this.fds.masks, u32(i), encodeMask(slot ?? { mask: emptyKey(), refcnt: 0, used: false }), BPF_ANY);
+    const prev = this.masks[i];
+    let bytes = this.maskBytes[i];
+    if (slot !== undefined && prev !== undefined && bytes !== undefined && prev.used && slot.used && keysEqual(prev.mask, slot.mask)) {
+      // A refcount change of a slot in use (every putFlow): patch the cached encoding.
+      new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(LAYOUT.bvs_mask.members.refcnt[0], slot.refcnt, true);
+    } else {
+      bytes = encodeMask(slot ?? { mask: emptyKey(), refcnt: 0, used: false });
+    }
+    let key = this.maskIdx[i];
+    if (key === undefined) { key = u32(i); this.maskIdx[i] = key; }
+    a.mapUpdate(this.fds.masks, key, bytes, BPF_ANY);
+    this.maskBytes[i] = slot === undefined ? undefined : bytes;
     this.masks[i] = slot;
     let n = this.masks.length;
     while (n > 0 && this.masks[n - 1] === undefined) n--;
