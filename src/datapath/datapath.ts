@@ -17,8 +17,10 @@
  *     the flow is deleted, so the kernel never sees a flow whose mask is missing;
  *   - a failed insert rolls back a slot it created, so nothing is left half-made.
  * The Datapath object mirrors the mask slots in memory; the daemon is the one writer of a
- * datapath in normal operation. `repairMasks()` recomputes refcounts from the flows after a
- * crash between a flow write and its refcount write.
+ * datapath in normal operation. A refcount change of a slot in use is written at the end of
+ * the current synchronous burst (a microtask; close() and reloadMasks() flush it first), not
+ * once per flow: the kernel never reads refcnt. `repairMasks()` recomputes refcounts from the
+ * flows after a crash between a flow write and its refcount write.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -118,6 +120,9 @@ export class Datapath {
   /** The last value written for each slot in use (refcount bumps patch it), and slot keys. */
   private maskBytes: (Uint8Array | undefined)[] = [];
   private readonly maskIdx: Uint8Array[] = [];
+  /** Slots whose refcount changed since it was last written (see flushMaskRefcounts). */
+  private readonly dirtyMasks = new Set<number>();
+  private flushQueued = false;
   /** putFlow's value buffer (one flow value, rewritten by each call). */
   private readonly flowScratch = new Uint8Array(LAYOUT.bvs_flow.size);
   /** n_mask_slots last written to the config map (-1: unknown, write on the next change). */
@@ -228,6 +233,7 @@ export class Datapath {
 
   close(): void {
     if (this.closed) return;
+    this.flushMaskRefcounts();
     this.closed = true;
     const a = addon();
     for (const fd of Object.values(this.fds)) a.close(fd);
@@ -344,6 +350,7 @@ export class Datapath {
 
   /** Re-read the mask slots from the map. */
   reloadMasks(): void {
+    this.flushMaskRefcounts();
     const a = addon();
     const val = new Uint8Array(LAYOUT.bvs_mask.size);
     this.masks = [];
@@ -366,11 +373,19 @@ export class Datapath {
     const prev = this.masks[i];
     let bytes = this.maskBytes[i];
     if (slot !== undefined && prev !== undefined && bytes !== undefined && prev.used && slot.used && keysEqual(prev.mask, slot.mask)) {
-      // A refcount change of a slot in use (every putFlow): patch the cached encoding.
+      // A refcount change of a slot in use (every putFlow): patch the cached encoding, and
+      // write it once at the end of the current burst (flushMaskRefcounts), not per flow.
       new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(LAYOUT.bvs_mask.members.refcnt[0], slot.refcnt, true);
-    } else {
-      bytes = encodeMask(slot ?? { mask: emptyKey(), refcnt: 0, used: false });
+      this.masks[i] = slot;
+      this.dirtyMasks.add(i);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => this.flushMaskRefcounts());
+      }
+      return;
     }
+    bytes = encodeMask(slot ?? { mask: emptyKey(), refcnt: 0, used: false });
+    this.dirtyMasks.delete(i);
     let key = this.maskIdx[i];
     if (key === undefined) { key = u32(i); this.maskIdx[i] = key; }
     a.mapUpdate(this.fds.masks, key, bytes, BPF_ANY);
@@ -386,6 +401,26 @@ export class Datapath {
     const cfg = new Uint8Array(LAYOUT.bvs_config.size);
     new DataView(cfg.buffer).setUint32(LAYOUT.bvs_config.members.n_mask_slots[0], n, true);
     a.mapUpdate(this.fds.config, u32(0), cfg, BPF_ANY);
+  }
+
+  /**
+   * Writes the refcounts writeMask deferred. The kernel never reads refcnt (only userspace
+   * does, to know when a slot is free), and a slot's creation and release are always written
+   * at once, so deferring the count keeps the kernel-visible invariants; the map's count lags
+   * the flows only until the current synchronous burst ends (a queued microtask: after one
+   * upcall batch), which is the same gap a crash leaves and repairMasks() closes. Called
+   * before the slots are re-read and on close.
+   */
+  flushMaskRefcounts(): void {
+    this.flushQueued = false;
+    if (this.dirtyMasks.size === 0 || this.closed) { this.dirtyMasks.clear(); return; }
+    const a = addon();
+    for (const i of this.dirtyMasks) {
+      const bytes = this.maskBytes[i];
+      // A microtask must not throw: a failed write stays wrong in the map until repairMasks().
+      if (bytes !== undefined) try { a.mapUpdate(this.fds.masks, this.maskIdx[i]!, bytes, BPF_ANY); } catch { /* see above */ }
+    }
+    this.dirtyMasks.clear();
   }
 
   maskCount(): number {
