@@ -3,6 +3,7 @@
 # `bvs dpctl`, pings between the hosts, shows the datapath and its flows, and cleans up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/hosts.sh
 BVS=./bin/bvs
 tag=$(printf '%04x' $((RANDOM)))
 DP=demo$tag
@@ -11,23 +12,14 @@ export BVS_PIN_DIR=${BVS_PIN_DIR:-/sys/fs/bpf/bvs}
 cleanup() {
   set +e
   $BVS dpctl del-dp "$DP" 2>/dev/null
-  for i in 1 2 3; do ip link del "bvd${tag}p$i" 2>/dev/null; ip netns del "bvd-$tag-h$i" 2>/dev/null; done
+  remove_hosts "$tag" 3
+  rmdir "$BVS_PIN_DIR" 2>/dev/null  # the pin root, when this demo made it and nothing else uses it
 }
 trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-for i in 1 2 3; do
-  ns=bvd-$tag-h$i
-  ip netns add "$ns"
-  ip link add "bvd${tag}p$i" type veth peer name "bvd${tag}q$i"
-  ip link set "bvd${tag}q$i" netns "$ns"
-  ip -n "$ns" link set "bvd${tag}q$i" name eth0
-  ip -n "$ns" link set eth0 address "02:00:00:00:00:0$i"
-  ip -n "$ns" addr add "10.0.0.$i/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip link set "bvd${tag}p$i" up
-done
+make_hosts "$tag" 3
 echo "hosts: bvd-$tag-h1 (10.0.0.1), bvd-$tag-h2 (10.0.0.2), bvd-$tag-h3 (10.0.0.3)"
 
 step $BVS dpctl add-dp "$DP" "bvd${tag}p1" "bvd${tag}p2" "bvd${tag}p3"

@@ -9,6 +9,7 @@
 # The datapath-only demo (no daemon, flows written by hand) is scripts/demo-dpctl.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/hosts.sh
 BVS=$PWD/bin/bvs
 tag=$(printf '%04x' $((RANDOM)))
 DIR=$(mktemp -d "/tmp/bvs-demo-$tag.XXXX")
@@ -28,7 +29,7 @@ cleanup() {
   [ -d "$BVS_PIN_DIR/$BR" ] && $BVS dpctl del-dp "$BR" 2>/dev/null
   ip link del "$BR" 2>/dev/null
   rmdir "$BVS_PIN_DIR" 2>/dev/null
-  for i in 1 2 3; do ip link del "bvd${tag}p$i" 2>/dev/null; ip netns del "bvd-$tag-h$i" 2>/dev/null; done
+  remove_hosts "$tag" 3
   rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -49,19 +50,7 @@ for _ in $(seq 200); do
   sleep 0.1
 done
 
-for i in 1 2 3; do
-  ns=bvd-$tag-h$i
-  ip netns add "$ns"
-  ip link add "bvd${tag}p$i" type veth peer name "bvd${tag}q$i"
-  ip link set "bvd${tag}q$i" netns "$ns"
-  ip -n "$ns" link set "bvd${tag}q$i" name eth0
-  # no IPv6 autoconf chatter, so the flow dump shows only the pings and their ARP
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  sysctl -qw "net.ipv6.conf.bvd${tag}p$i.disable_ipv6=1"
-  ip -n "$ns" link set eth0 address "02:00:00:00:00:0$i"
-  ip -n "$ns" addr add "10.0.0.$i/24" dev eth0
-  ip -n "$ns" link set eth0 up
-done
+make_hosts "$tag" 3
 echo "hosts: bvd-$tag-h1 (10.0.0.1), bvd-$tag-h2 (10.0.0.2), bvd-$tag-h3 (10.0.0.3)"
 
 step "${VSCTL[@]}" add-br "$BR"

@@ -7,19 +7,10 @@
 import { emptyKey, type FlowKey } from '../../src/datapath/flow.ts';
 import { Bridge, Classifier, Match, parseFlow, W, xlate, type ClsRule } from '../../src/ofproto/index.ts';
 import { compareWithOvs } from './ovs-compare.ts';
+import { prng } from '../../tests/ofproto/gen.ts';
 
 interface R extends ClsRule { id: number }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(42);
 const int = (n: number): number => Math.floor(rnd() * n);

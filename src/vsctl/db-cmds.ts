@@ -182,14 +182,22 @@ function valuesDatum(ctx: CommandContext, c: ColumnSchema, values: string[], for
   return canonical({ kind: 'map', pairs: values.flatMap((v) => (parseDatum(v, loose, ctx.symbols) as { pairs: [Atom, Atom][] }).pairs) });
 }
 
+/** TABLE RECORD COLUMN of add/remove: the row (undefined with --if-exists and no row), the
+ *  mutable column and its current value. */
+function mutableCell(ctx: Parameters<CommandSpec['run']>[0]) {
+  const { t, row } = tableRecord(ctx);
+  if (row === undefined) return undefined;
+  const c = lookupColumn(t, ctx.args[2]!);
+  mutableColumn(t, c);
+  return { t, row, c, cur: row.cols.get(c.name)! };
+}
+
 const add: CommandSpec = {
   name: 'add', usage: 'add TABLE RECORD COLUMN [KEY=]VALUE...', minArgs: 4, maxArgs: Infinity, options: ['--if-exists'], write: true,
   run(ctx) {
-    const { t, row } = tableRecord(ctx);
-    if (row === undefined) return;
-    const c = lookupColumn(t, ctx.args[2]!);
-    mutableColumn(t, c);
-    const cur = row.cols.get(c.name)!;
+    const cell = mutableCell(ctx);
+    if (!cell) return;
+    const { t, row, c, cur } = cell;
     const add = valuesDatum(ctx, c, ctx.args.slice(3), false);
     const next: Datum = cur.kind === 'set'
       ? canonical({ kind: 'set', atoms: [...cur.atoms, ...(add as { atoms: Atom[] }).atoms] })
@@ -203,11 +211,9 @@ const add: CommandSpec = {
 const remove: CommandSpec = {
   name: 'remove', usage: 'remove TABLE RECORD COLUMN KEY|VALUE|KEY=VALUE...', minArgs: 4, maxArgs: Infinity, options: ['--if-exists'], write: true,
   run(ctx) {
-    const { t, row } = tableRecord(ctx);
-    if (row === undefined) return;
-    const c = lookupColumn(t, ctx.args[2]!);
-    mutableColumn(t, c);
-    const cur = row.cols.get(c.name)!;
+    const cell = mutableCell(ctx);
+    if (!cell) return;
+    const { t, row, c, cur } = cell;
     const rm = valuesDatum(ctx, c, ctx.args.slice(3), true);
     const next: Datum = cur.kind === 'set'
       ? { kind: 'set', atoms: cur.atoms.filter((x) => !(rm as { atoms: Atom[] }).atoms.some((y) => atomEquals(x, y))) }
