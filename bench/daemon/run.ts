@@ -27,7 +27,7 @@ import { addon } from '../../src/datapath/addon.ts';
 import { Datapath, removePins } from '../../src/datapath/datapath.ts';
 import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
 import { upcallMachine } from '../../src/actors/upcall.machine.ts';
-import { BridgeRuntime } from '../../src/vswitch/runtime.ts';
+import { BridgeRuntime } from '../../src/vswitch/index.ts';
 import { uniqueTag } from '../../tests/helpers/netns.ts';
 import { OvsPeer } from './ovs.ts';
 
@@ -110,14 +110,14 @@ function bvsUp(flows: string[]): BridgeRuntime {
     const d = dp, orig = d.openUpcalls.bind(d);
     d.openUpcalls = (cb, mb, onErr) => orig((b) => { const t = performance.now(); cb(b); busy.ms += performance.now() - t; busy.n += b.length; }, mb, onErr);
   }
-  const r = new BridgeRuntime({ datapath: dp, maxIdleMs: 120_000, monotonicNs: () => addon().monotonicNs() });
+  const r = new BridgeRuntime({ datapath: dp, maxIdleMs: 120_000, clock: { monotonicNs: () => addon().monotonicNs() } });
   dp.addPort(pa, { portNo: 1 });
   dp.addPort(pb, { portNo: 2 });
   r.addPort({ name: pa, ofport: 1 });
   r.addPort({ name: pb, ofport: 2 });
   r.flowMod({ op: 'add', flows });
   actors = [createActor(upcallMachine, { input: { runtime: r } }).start(),
-    createActor(revalidatorMachine, { input: { runtime: r } }).start()];
+    createActor(revalidatorMachine, { input: { udpif: r.udpif } }).start()];
   rt = r;
   return r;
 }
@@ -233,15 +233,15 @@ async function main(): Promise<void> {
   if (modes.includes('bvs')) {
   for (const offered of rates) {
     r = bvsUp(SETUP_FLOWS);
-    sweep.push(await flowSetup(() => r.handler.flowsInstalled, () => Number(dp!.stats().lost), 5, offered, selfCpu));
-    if (r.handler.errors) console.error(`bvs handler errors: ${r.handler.errors}`);
+    sweep.push(await flowSetup(() => r.udpif.handler.flowsInstalled, () => Number(dp!.stats().lost), 5, offered, selfCpu));
+    if (r.udpif.handler.errors) console.error(`bvs handler errors: ${r.udpif.handler.errors}`);
     bvsDown();
   }
   setup.bvs = sweep.reduce((a, b) => (b.rate > a.rate ? b : a));
   progress('bvs setup', sweep);
   if (onlySetup) { console.log(sweep, busy, busy.ms * 1000 / busy.n, 'us/upcall in handleBatch'); return; }
   r = bvsUp(['priority=0,actions=NORMAL']);
-  lat.bvs = await firstVsLater(async () => { dp!.flushFlows(); r.ukeys.clear(); r.flowCount = 0; });
+  lat.bvs = await firstVsLater(async () => { dp!.flushFlows(); r.udpif.ukeys.clear(); r.udpif.flowCount = 0; });
   progress('bvs latency', lat.bvs);
   tput.bvs = await throughput();
   progress('bvs throughput', tput.bvs);

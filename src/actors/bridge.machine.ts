@@ -22,13 +22,11 @@
  * actor has reported the generation it was given and no removal is pending.
  */
 import { assign, enqueueActions, fromPromise, sendParent, setup, type ActorRefFrom } from 'xstate';
-import { Datapath } from '../datapath/index.ts';
-import { removePins } from '../datapath/datapath.ts';
+import { Datapath, removePins } from '../datapath/index.ts';
 import { parseFlow } from '../ofproto/index.ts';
-import type { Services } from '../daemon/services.ts';
-import { OFPP_LOCAL, portFingerprint, type BridgeConfig, type PortConfig } from '../vswitch/config.ts';
-import { isHiddenName, removeDevice } from '../vswitch/internal-port.ts';
-import { BridgeRuntime, DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/runtime.ts';
+import { OFPP_LOCAL, portFingerprint, type BridgeConfig, type PortConfig, type Services } from '../bridge/index.ts';
+import { isHiddenName, removeDevice } from '../netdev/index.ts';
+import { BridgeRuntime, DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/index.ts';
 import { dpDevice, portMachine, type PortParentEvent } from './port.machine.ts';
 import { revalidatorMachine } from './revalidator.machine.ts';
 import { upcallMachine } from './upcall.machine.ts';
@@ -188,10 +186,10 @@ export const bridgeMachine = setup({
     }),
     /** Open_vSwitch other_config:max-idle / flow-limit apply to the live runtime at once. */
     tune: ({ context }) => {
-      const rt = context.opened?.runtime;
-      if (!rt) return;
-      rt.maxIdleMs = context.config.tuning.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
-      rt.flowLimit = context.config.tuning.flowLimit ?? DEFAULT_FLOW_LIMIT;
+      const u = context.opened?.runtime.udpif;
+      if (!u) return;
+      u.maxIdleMs = context.config.tuning.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+      u.flowLimit = context.config.tuning.flowLimit ?? DEFAULT_FLOW_LIMIT;
     },
     register: ({ context }) => { context.services.runtimes.set(context.name, context.opened!.runtime); },
     unregister: ({ context }) => {
@@ -229,7 +227,7 @@ export const bridgeMachine = setup({
       ],
       invoke: [
         { id: 'upcall', src: 'upcall', input: ({ context }) => ({ runtime: context.opened!.runtime, services: context.services }) },
-        { id: 'revalidator', src: 'revalidator', input: ({ context }) => ({ runtime: context.opened!.runtime, services: context.services }) },
+        { id: 'revalidator', src: 'revalidator', input: ({ context }) => ({ udpif: context.opened!.runtime.udpif, services: context.services }) },
       ],
       on: {
         CONFIG: { actions: [assign({ config: ({ event }) => event.config, seq: ({ event }) => event.seq }), 'tune', 'reconcilePorts', 'maybeApplied'] },

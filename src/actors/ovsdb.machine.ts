@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { assign, fromCallback, fromPromise, sendParent, setup } from 'xstate';
-import type { Logger } from '../daemon/logging.ts';
+import type { Logger } from '../bridge/index.ts';
 import { OvsdbServer, Storage, VSWITCH_SCHEMA_PATH, type DbHandle } from '../ovsdb/index.ts';
 
 export interface OvsdbInput {

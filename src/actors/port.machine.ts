@@ -25,11 +25,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assign, fromCallback, fromPromise, sendParent, setup } from 'xstate';
 import type { Datapath } from '../datapath/index.ts';
-import { netdevInfo, setLinkUp } from '../datapath/netdev.ts';
-import { backoffDelay, transactStatus, type Services } from '../daemon/services.ts';
-import { ifaceStatusOp, type PortConfig } from '../vswitch/config.ts';
-import { ensureInternalPort, hiddenName, removeInternalPort } from '../vswitch/internal-port.ts';
-import type { BridgeRuntime } from '../vswitch/runtime.ts';
+import { backoffDelay, ifaceStatusOp, transactStatus, type PortConfig, type Services } from '../bridge/index.ts';
+import { ensureInternalPort, hiddenName, linkState, netdevInfo, removeInternalPort, setLinkUp } from '../netdev/index.ts';
+import type { BridgeRuntime } from '../vswitch/index.ts';
 
 export interface PortInput {
   bridge: string;
@@ -101,16 +99,6 @@ export function detachPort(i: { config: PortConfig; datapath: Datapath; runtime:
   if (i.config.iface.type === 'internal') removeInternalPort(i.config.iface.name);
 }
 
-function readLink(name: string): { ifindex: number; up: boolean } | undefined {
-  try {
-    const ifindex = Number(fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
-    const oper = fs.readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim();
-    return { ifindex, up: oper === 'up' };
-  } catch {
-    return undefined;
-  }
-}
-
 function errorText(err: unknown, c: PortConfig): string {
   const e = err as { code?: string; message?: string };
   if (e?.code === 'NO_SUCH_INTERFACE') return `could not open network device ${c.iface.name} (No such device)`;
@@ -134,12 +122,12 @@ export const portMachine = setup({
       ({ input, sendBack }) => {
         let last: boolean | null = null;
         const tick = (): void => {
-          const d = readLink(input.dev);
+          const d = linkState(input.dev);
           if (!d || d.ifindex !== input.devIfindex) {
             sendBack({ type: 'GONE', reason: d ? 'the device was re-created' : 'the device disappeared' });
             return;
           }
-          const h = input.host === input.dev ? d : readLink(input.host);
+          const h = input.host === input.dev ? d : linkState(input.host);
           const up = h?.up ?? false;
           if (up !== last) {
             last = up;
@@ -266,7 +254,7 @@ export const portMachine = setup({
           src: 'watchLink',
           input: ({ context }) => ({
             host: context.config.iface.name, dev: context.attached!.dev, ifindex: context.attached!.ifindex,
-            devIfindex: readLink(context.attached!.dev)?.ifindex ?? -1, pollMs: context.services.linkPollMs,
+            devIfindex: linkState(context.attached!.dev)?.ifindex ?? -1, pollMs: context.services.linkPollMs,
           }),
         },
       ],

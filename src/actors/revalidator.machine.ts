@@ -6,22 +6,23 @@
  *                                                     |  REVALIDATE while dumping: one more pass
  *                                                     '--error--> failed (throws; propagates)
  *
- * A pass is src/vswitch/revalidate.ts revalidateSliced(runtime), run by the `pass` actor (a
+ * A pass is src/vswitch/revalidate.ts revalidateSliced(udpif), run by the `pass` actor (a
  * fromPromise, so a test can swap it): it yields to the event loop between dump chunks so
- * upcalls keep flowing during a long pass, and stops at the next chunk when this actor stops. REVALIDATE comes from the runtime's onRevalidate hook
- * (flow-mods, port changes, MAC moves, fdb flush): the `hook` callback actor installs it and
- * removes it in its cleanup. Requests arriving during a pass are coalesced into one more pass,
- * so a burst of flow-mods costs at most two dumps.
+ * upcalls keep flowing during a long pass, and stops at the next chunk when this actor stops.
+ * REVALIDATE comes from Udpif.requestRevalidation (flow-mods, port changes, MAC moves, fdb
+ * flush, the flow limit): the `hook` callback actor attaches to the udpif and detaches in its
+ * cleanup. Requests arriving during a pass are coalesced into one more pass, so a burst of
+ * flow-mods costs at most two dumps; the udpif settles each request when a pass that started
+ * after it ends.
  */
 import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
-import type { BridgeRuntime } from '../vswitch/runtime.ts';
-import { revalidateSliced, type PassResult } from '../vswitch/revalidate.ts';
+import { revalidateSliced, type PassResult, type Udpif } from '../vswitch/index.ts';
 import type { FastPathLog } from './upcall.machine.ts';
 
 export const DEFAULT_REVALIDATE_INTERVAL_MS = 500;
 
 export interface RevalidatorInput {
-  runtime: BridgeRuntime;
+  udpif: Udpif;
   services?: { log: FastPathLog };
   intervalMs?: number;
 }
@@ -37,22 +38,19 @@ export const revalidatorMachine = setup({
     events: {} as { type: 'REVALIDATE' },
   },
   actors: {
-    hook: fromCallback<EventObject, { runtime: BridgeRuntime }>(({ input, sendBack }) => {
-      const hook = (): void => sendBack({ type: 'REVALIDATE' });
-      input.runtime.onRevalidate = hook;
-      return () => { if (input.runtime.onRevalidate === hook) input.runtime.onRevalidate = undefined; };
-    }),
-    pass: fromPromise<PassResult, { runtime: BridgeRuntime }>(({ input, signal }) => revalidateSliced(input.runtime, signal)),
+    hook: fromCallback<EventObject, { udpif: Udpif }>(({ input, sendBack }) =>
+      input.udpif.attachRevalidator(() => sendBack({ type: 'REVALIDATE' }))),
+    pass: fromPromise<PassResult, { udpif: Udpif }>(({ input, signal }) => revalidateSliced(input.udpif, signal)),
   },
   delays: {
     // A pass shares the JS thread with the upcall handler: when passes get long (many flows),
     // wait twice the last one, so revalidation takes at most about a third of the thread.
-    interval: ({ context }) => Math.max(context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS, 2 * context.runtime.revalidator.lastDumpMs),
+    interval: ({ context }) => Math.max(context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS, 2 * context.udpif.revalidator.lastDumpMs),
   },
 }).createMachine({
   id: 'revalidator',
   context: ({ input }) => ({ ...input, again: false, error: undefined }),
-  invoke: { src: 'hook', input: ({ context }) => ({ runtime: context.runtime }) },
+  invoke: { src: 'hook', input: ({ context }) => ({ udpif: context.udpif }) },
   initial: 'dumping',
   states: {
     waiting: {
@@ -63,7 +61,7 @@ export const revalidatorMachine = setup({
       entry: assign({ again: false }),
       invoke: {
         src: 'pass',
-        input: ({ context }) => ({ runtime: context.runtime }),
+        input: ({ context }) => ({ udpif: context.udpif }),
         onDone: [
           { guard: ({ context }) => context.again, target: 'dumping', reenter: true },
           { target: 'waiting' },
@@ -75,9 +73,9 @@ export const revalidatorMachine = setup({
     failed: {
       entry: ({ context }) => {
         // An actor that errors does not stop its invoked children: remove the hook here.
-        context.runtime.onRevalidate = undefined;
-        context.services?.log.error({ component: 'revalidator', bridge: context.runtime.name, err: context.error }, 'revalidator failed');
-        throw new RevalidatorError(`revalidator of ${context.runtime.name} failed: ${(context.error as Error)?.message ?? String(context.error)}`, { cause: context.error });
+        context.udpif.detachRevalidator();
+        context.services?.log.error({ component: 'revalidator', bridge: context.udpif.name, err: context.error }, 'revalidator failed');
+        throw new RevalidatorError(`revalidator of ${context.udpif.name} failed: ${(context.error as Error)?.message ?? String(context.error)}`, { cause: context.error });
       },
     },
   },

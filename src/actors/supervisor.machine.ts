@@ -13,7 +13,7 @@
  * stay pinned and forwarding), then the ovsdb, then the supervisor reaches its final state.
  */
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
-import { backoffDelay, type Services } from '../daemon/services.ts';
+import { backoffDelay, type Services } from '../bridge/index.ts';
 import type { DbHandle } from '../ovsdb/index.ts';
 import { ovsdbMachine } from './ovsdb.machine.ts';
 import { vswitchMachine } from './vswitch.machine.ts';

@@ -7,13 +7,13 @@
  * It owns the datapath's upcall ring: the `ring` callback actor opens it on start and closes it
  * in its cleanup, so stopping this actor (the bridge leaves `running`) or a failure always
  * releases it. Batches (up to maxBatch records per call, from the addon's libuv poll) go to
- * src/vswitch/upcall.ts handleBatch on the JS thread; no event per packet crosses xstate.
+ * the bridge's Udpif (src/vswitch/udpif.ts handleBatch) on the JS thread; no event per packet
+ * crosses xstate.
  * A ring poll failure, or an exception out of handleBatch (a bug: it counts per-upcall
  * failures itself), closes the ring and fails the actor.
  */
 import { assign, fromCallback, setup, type EventObject } from 'xstate';
-import { DEFAULT_MAX_BATCH, type BridgeRuntime } from '../vswitch/runtime.ts';
-import { handleBatch } from '../vswitch/upcall.ts';
+import { DEFAULT_MAX_BATCH, type BridgeRuntime } from '../vswitch/index.ts';
 
 /** The slice of the daemon's services this actor uses (pino's Logger fits). */
 export interface FastPathLog {
@@ -53,7 +53,7 @@ export const upcallMachine = setup({
       };
       ring = runtime.datapath.openUpcalls((batch) => {
         try {
-          handleBatch(runtime, batch);
+          runtime.udpif.handleBatch(batch);
         } catch (err) {
           fail(err);
         }

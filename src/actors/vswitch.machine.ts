@@ -15,8 +15,7 @@
  */
 import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
 import { Datapath } from '../datapath/index.ts';
-import { backoffDelay, transactStatus, type Services } from '../daemon/services.ts';
-import { readConfig, type BridgeConfig, type SwitchConfig } from '../vswitch/config.ts';
+import { backoffDelay, readConfig, transactStatus, type BridgeConfig, type Services, type SwitchConfig } from '../bridge/index.ts';
 import { bridgeMachine, type BridgeParentEvent } from './bridge.machine.ts';
 
 export interface VswitchInput {

@@ -15,13 +15,12 @@ import path from 'node:path';
 import { createActor, waitFor } from 'xstate';
 import { supervisorMachine, type SupervisorActor } from '../actors/supervisor.machine.ts';
 import {
-  connectBus, hostId, removeEndpoint, startNatsServer, writeEndpoint, type Bus, type NatsServer,
+  BUS_PROTOCOL_VERSION, connectBus, hostId, removeEndpoint, startNatsServer, writeEndpoint, type Bus, type NatsServer,
 } from '../bus/index.ts';
-import { commandHandlers } from '../vswitch/commands.ts';
+import { backoffDelay, type Backoff, type Services } from '../bridge/index.ts';
+import { BVS_VERSION, commandHandlers } from '../commands/index.ts';
 import { createLogger, type Logger } from './logging.ts';
 import type { DaemonOptions } from './options.ts';
-import { backoffDelay, type Backoff, type Services } from './services.ts';
-import { vsctlHandlers } from './vsctl.ts';
 
 export class DaemonError extends Error {
   override name = 'DaemonError';
@@ -203,9 +202,9 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
   for (const end = Date.now() + 10_000; services.db.current === null && Date.now() < end;) {
     await new Promise((r) => setTimeout(r, 10));
   }
-  theBus.serveAll({ ...commandHandlers({ services, host, startedAt }), ...vsctlHandlers(services) });
+  theBus.serveAll(commandHandlers({ services, host, startedAt }));
   await theBus.flush();
-  services.publish('daemon.started', { pid: process.pid, version: '0.1.0', protocol: 1 });
+  services.publish('daemon.started', { pid: process.pid, version: BVS_VERSION, protocol: BUS_PROTOCOL_VERSION });
   log.info({ runDir: opts.runDir, db: opts.db, pinDir: opts.pinDir, host }, 'daemon started');
   return { services, supervisor, bus: theBus, host, stopped, stop };
 }

@@ -1,5 +1,7 @@
 /**
- * Public surface of src/daemon: `bvs daemon` (D3's src/cli/daemon.ts wires commander to it).
+ * Public surface of src/daemon, the composition root: it builds the services, starts NATS, the
+ * actor tree and the command handlers, and stops them; nothing below imports it. `bvs daemon`
+ * (src/cli/daemon.ts, the one entry point) wires commander to it.
  *
  *   const opts = resolveOptions({ runDir, db, pinDir, nats, natsCreds, logLevel }); // flags > env > defaults
  *   process.exitCode = await runDaemon(opts);  // returns after SIGTERM/SIGINT, once stopped
@@ -9,4 +11,3 @@
 export { DAEMON_DEFAULTS, DaemonOptionsError, DaemonOptionsSchema, LOG_LEVELS, resolveOptions, type DaemonOptions, type DaemonOptionsInput } from './options.ts';
 export { DaemonError, runDaemon, startDaemon, type Daemon, type DaemonTuning } from './daemon.ts';
 export { createLogger, silentLogger, type Logger } from './logging.ts';
-export type { Services, Backoff } from './services.ts';

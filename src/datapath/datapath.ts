@@ -33,7 +33,7 @@ import {
 } from './codec.ts';
 import { DatapathError, errnoCode } from './errors.ts';
 import { type DpAction, emptyKey, type FlowKey, type FlowMask, keysEqual, maskKey } from './flow.ts';
-import { netdevInfo } from './netdev.ts';
+import { netdevInfo } from '../netdev/index.ts';
 import { applyActions } from './packet.ts';
 
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/bvs';

@@ -11,7 +11,7 @@
 import type { OfAction } from './actions.ts';
 import { ETH, PROTO, W, type Words } from './flow.ts';
 import { formatActions } from './format.ts';
-import { FlowSyntaxError, parseUint, tokenize } from './parse.ts';
+import { FlowSyntaxError, parseUint, tokenize } from './parse-lex.ts';
 import { parseActions } from './parse-actions.ts';
 
 export interface Bucket {

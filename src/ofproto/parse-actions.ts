@@ -6,7 +6,7 @@
 import { PACKET_IN_REASON, type OfAction, type PacketInReason, type SubField } from './actions.ts';
 import { OFPP, parsePortName } from './flow.ts';
 import { fieldByName } from './fields.ts';
-import { parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse.ts';
+import { parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
 
 /** Fields whose mod_* action names map onto set_field. */
 const MOD_FIELDS: Record<string, string> = {

@@ -9,110 +9,16 @@
  * so their order does not matter. Every error is a FlowSyntaxError naming the token and its
  * 0-based position in the text.
  */
-import { AddressSyntaxError, ipv4PrefixMask, ipv6PrefixMask, parseIpv4, parseIpv6, parseMac } from '../datapath/odp/addr.ts';
 import { VLAN_CFI } from '../datapath/flow.ts';
 import type { OfAction } from './actions.ts';
 import { ETH, PROTO, W, parsePortName } from './flow.ts';
 import { fieldByName, fieldFullMask, PREREQ_TEXT, type FieldDef, type Prereq } from './fields.ts';
 import { Match } from './match.ts';
 import { parseActions } from './parse-actions.ts';
+import { FlowSyntaxError, parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
 
-export class FlowSyntaxError extends Error {
-  override name = 'FlowSyntaxError';
-  constructor(message: string, readonly position: number, readonly token: string, options?: { cause?: unknown }) {
-    super(`${message} (at position ${position}: "${token}")`, options);
-  }
-}
+export { FlowSyntaxError };
 
-export interface Token {
-  key: string;
-  value: string | undefined;
-  pos: number;      // position of the key
-  valuePos: number; // position of the value
-  text: string;
-}
-
-/** Splits `text` at commas/white space outside parentheses into key[=:]value tokens. */
-export function tokenize(text: string, base = 0, separators = ', \t\r\n'): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && separators.includes(text[i]!)) i++;
-    if (i >= text.length) break;
-    const start = i;
-    let depth = 0;
-    while (i < text.length && (depth > 0 || !separators.includes(text[i]!))) {
-      if (text[i] === '(') depth++;
-      else if (text[i] === ')') depth--;
-      i++;
-    }
-    const tok = text.slice(start, i);
-    const m = /^[^=:(]*/.exec(tok)![0];
-    let value: string | undefined;
-    let valuePos = base + start + m.length;
-    if (m.length < tok.length) {
-      if (tok[m.length] === '(') value = tok.slice(m.length);
-      else { value = tok.slice(m.length + 1); valuePos++; }
-    }
-    out.push({ key: m, value, pos: base + start, valuePos, text: tok });
-  }
-  return out;
-}
-
-export function syntaxError(tok: Token, msg: string, cause?: unknown): FlowSyntaxError {
-  return new FlowSyntaxError(msg, tok.pos, tok.text, { cause });
-}
-
-/** An unsigned integer in decimal or 0x hex, at most `max`. */
-export function parseUint(s: string, max: bigint, tok: Token, what: string): bigint {
-  if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(s)) throw syntaxError(tok, `${what}: "${s}" is not a number`);
-  const v = BigInt(s);
-  if (v > max) throw syntaxError(tok, `${what}: ${s} is out of range (max ${max})`);
-  return v;
-}
-
-/** Parses a field value with optional /mask, in the field's text format. */
-export function parseFieldValue(d: FieldDef, text: string, tok: Token): { value: bigint; mask: bigint } {
-  const full = fieldFullMask(d);
-  const slash = text.indexOf('/');
-  const vs = slash < 0 ? text : text.slice(0, slash);
-  const ms = slash < 0 ? undefined : text.slice(slash + 1);
-  try {
-    switch (d.format) {
-      case 'mac': {
-        const value = BigInt(parseMac(vs));
-        return { value, mask: ms === undefined ? full : BigInt(parseMac(ms)) };
-      }
-      case 'ipv4': {
-        const value = BigInt(parseIpv4(vs));
-        if (ms === undefined) return { value, mask: full };
-        if (/^\d+$/.test(ms)) {
-          const n = Number(ms);
-          if (n > 32) throw syntaxError(tok, `${d.name}: prefix length ${ms} is out of range (max 32)`);
-          return { value, mask: BigInt(ipv4PrefixMask(n)) };
-        }
-        return { value, mask: BigInt(parseIpv4(ms)) };
-      }
-      case 'ipv6': {
-        const value = parseIpv6(vs);
-        if (ms === undefined) return { value, mask: full };
-        if (/^\d+$/.test(ms)) {
-          const n = Number(ms);
-          if (n > 128) throw syntaxError(tok, `${d.name}: prefix length ${ms} is out of range (max 128)`);
-          return { value, mask: ipv6PrefixMask(n) };
-        }
-        return { value, mask: parseIpv6(ms) };
-      }
-      default: {
-        const value = parseUint(vs, full, tok, d.name);
-        return { value, mask: ms === undefined ? full : parseUint(ms, full, tok, `${d.name} mask`) };
-      }
-    }
-  } catch (e) {
-    if (e instanceof AddressSyntaxError) throw syntaxError(tok, `${d.name}: ${e.message}`, e);
-    throw e;
-  }
-}
 
 const SHORTHANDS: Record<string, [number, number | undefined]> = {
   ip: [ETH.IP, undefined], ipv4: [ETH.IP, undefined], ipv6: [ETH.IPV6, undefined],

@@ -31,12 +31,10 @@
  * Each flow is judged and deleted within one synchronous chunk, against one bridge state.
  * revalidate() runs the same pass without yielding (tests, callers that need it done).
  */
-import type { FlowEntry } from '../datapath/datapath.ts';
-import type { FlowStats } from '../datapath/codec.ts';
-import type { DpAction, FlowMask } from '../datapath/flow.ts';
-import { FLOW_FIELDS } from '../datapath/flow.ts';
-import { isStale, xlate } from '../ofproto/xlate.ts';
-import type { BridgeRuntime, Ukey } from './runtime.ts';
+import { FLOW_FIELDS, type DpAction, type FlowEntry, type FlowMask, type FlowStats } from '../datapath/index.ts';
+import { isStale, xlate } from '../ofproto/index.ts';
+import type { Udpif } from './udpif.ts';
+import { adoptedUkey, type Ukey } from './ukey.ts';
 
 export interface PassResult {
   flows: number;
@@ -48,11 +46,8 @@ export interface PassResult {
   durationMs: number;
 }
 
-let passNo = 0;
-const lastLimitEvent = new WeakMap<BridgeRuntime, number>();
-
-/** One pass, without yielding. */
-export function revalidate(rt: BridgeRuntime): PassResult {
+/** One pass, without yielding (tests; callers that must see it done). */
+export function revalidate(rt: Udpif): PassResult {
   const g = pass(rt);
   for (;;) {
     const r = g.next();
@@ -61,7 +56,7 @@ export function revalidate(rt: BridgeRuntime): PassResult {
 }
 
 /** One pass, yielding to the event loop between dump chunks; stops early when aborted. */
-export async function revalidateSliced(rt: BridgeRuntime, signal?: AbortSignal): Promise<PassResult> {
+export async function revalidateSliced(rt: Udpif, signal?: AbortSignal): Promise<PassResult> {
   const g = pass(rt);
   for (;;) {
     const r = g.next();
@@ -73,14 +68,13 @@ export async function revalidateSliced(rt: BridgeRuntime, signal?: AbortSignal):
 
 const CHUNK = 1024;
 
-function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
-  const t0 = performance.now();
-  const pass = ++passNo;
-  rt.passStarted = pass;
+function* pass(rt: Udpif): Generator<void, PassResult> {
+  const t0 = rt.clock.monotonicNs();
+  const pass = ++rt.passStarted;
   const installed0 = rt.handler.flowsInstalled;
   const br = rt.ofproto;
   const st = rt.revalidator;
-  const nowNs = rt.monotonicNs();
+  const nowNs = t0;
   const nowMs = br.now();
   const maxIdleNs = BigInt(Math.max(0, Math.floor(rt.maxIdleMs))) * 1_000_000n;
   const res: PassResult = { flows: 0, idle: 0, stale: 0, limit: 0, rulesExpired: 0, macsExpired: 0, durationMs: 0 };
@@ -103,8 +97,7 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
     if (!uk) {
       // Installed before this process (restart) or by someone else: adopt it with its current
       // stats as the baseline (they were credited to rules of another life, if any).
-      uk = { actions: e.flow().actions, rules: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
-        packets: e.stats.packets, bytes: e.stats.bytes, createdNs: nowNs, seen: pass };
+      uk = adoptedUkey(e.flow().actions, e.stats, nowNs, pass);
       rt.ukeys.set(e.id, uk);
     }
     uk.seen = pass;
@@ -151,9 +144,7 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
     res.limit = n; st.removedLimit += n;
     const count = live.length;
     live = live.slice(n);
-    const last = lastLimitEvent.get(rt) ?? -Infinity;
-    if (t0 - last >= 1000) {
-      lastLimitEvent.set(rt, t0);
+    if (rt.flowLimitEvents.now()) {
       st.limitEvents++;
       try {
         rt.publish('flow-limit', { datapath: `bvs@${rt.datapath.name}`, bridge: rt.name, limit: rt.flowLimit, count });
@@ -169,17 +160,18 @@ function* pass(rt: BridgeRuntime): Generator<void, PassResult> {
   res.flows = live.length;
   // Flows the handler installed while the pass was suspended may be missing from `live`.
   rt.flowCount = live.length + (rt.handler.flowsInstalled - installed0);
-  res.durationMs = performance.now() - t0;
+  res.durationMs = Number(rt.clock.monotonicNs() - t0) / 1e6;
   st.dumps++;
   st.lastDumpMs = Math.round(res.durationMs * 1000) / 1000;
   st.lastFlows = live.length;
   st.avgFlows = st.dumps === 1 ? live.length : (st.avgFlows * 7 + live.length) / 8;
   if (live.length > st.maxFlows) st.maxFlows = live.length;
+  rt.passEnded(pass);
   return res;
 }
 
 /** Credits the stats a flow gained since the last look to its rules (and MACs when used). */
-function pushStats(rt: BridgeRuntime, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: number): void {
+function pushStats(rt: Udpif, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: number): void {
   const dp = stats.packets - uk.packets;
   const db = stats.bytes - uk.bytes;
   if (dp <= 0n) return;
@@ -198,7 +190,7 @@ function pushStats(rt: BridgeRuntime, stats: FlowStats, uk: Ukey, nowNs: bigint,
  * Whether an installed flow still holds for the bridge's current state. Updates the Ukey
  * (rules, deps, generations) after a successful re-translation.
  */
-function stillValid(rt: BridgeRuntime, e: FlowEntry, uk: Ukey): boolean {
+function stillValid(rt: Udpif, e: FlowEntry, uk: Ukey): boolean {
   if (!isStale(rt.ofproto, uk)) return true;
   const f = e.flow();
   const r = xlate(rt.ofproto, f.key, { sideEffects: false });

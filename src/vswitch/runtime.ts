@@ -1,102 +1,42 @@
 /**
- * BridgeRuntime: the live state of one bridge inside the daemon (OVS: an ofproto-dpif instance
- * plus its udpif). It joins a datapath, an ofproto Bridge (ports, OpenFlow tables, MAC table)
- * and the counters of the upcall handlers and revalidators, and offers the operations the
- * bridge actor and the NATS command handlers need.
+ * BridgeRuntime: the live state of one bridge inside the daemon (OVS: an ofproto-dpif
+ * instance). It joins a datapath, an ofproto Bridge (ports, OpenFlow tables, MAC table) and the
+ * bridge's upcall path (udpif.ts: the handler, the Ukeys, the revalidator's counters), and
+ * offers the operations the bridge actor and the NATS command handlers need.
  *
- * Ports: the datapath port number IS the OpenFlow port number (D1's port actor attaches with
+ * Ports: the datapath port number IS the OpenFlow port number (the port actor attaches with
  * portNo = ofport; the bridge's own internal port is OFPP_LOCAL 65534). addPort/removePort
  * here change only the ofproto side; the port actor does the datapath attach/detach.
  *
  * Revalidation: every change that can make an installed megaflow wrong (flow-mod, port change,
- * MAC move, fdb flush) calls requestRevalidation(), which the revalidator actor hooks through
- * `onRevalidate` to run a pass at once. Until that pass ends, the old megaflows keep forwarding;
- * callers that need the change to be live before replying await `revalidateNow()`.
+ * MAC move, fdb flush) asks udpif.requestRevalidation(). Until a pass ends, the old megaflows
+ * keep forwarding; flowMod() and fdbFlush() hand back the request's promise, so a caller that
+ * must see the change live before it replies awaits it.
  *
- * Neighbours: upcall.ts (handler batches) and revalidate.ts (dump passes) work on this object;
- * the datapath is reached only through DatapathLike, so unit tests substitute a fake.
+ * Neighbours: udpif.ts (the upcall path) and, through DatapathLike, the datapath, so unit tests
+ * substitute a fake.
  */
-import type { DpAction, FlowKey, FlowMask } from '../datapath/flow.ts';
-import type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode } from '../datapath/datapath.ts';
-import type { Upcall } from '../datapath/codec.ts';
-import { revalidate, type PassResult } from './revalidate.ts';
-import type { EventInputOf } from '../bus/subjects.ts';
-import type { ReplyInputOf } from '../bus/subjects.ts';
-import { formatMac } from '../datapath/odp/addr.ts';
-import { Bridge, type BridgeOptions, type BridgePort, type PortConfig } from '../ofproto/bridge.ts';
-import { OFPP, W } from '../ofproto/flow.ts';
-import { keyFromFrame } from './frame.ts';
-import { hiddenName } from './internal-port.ts';
-import { ABI } from '../datapath/abi.ts';
-import { formatActions, formatFlowStats, formatMatch } from '../ofproto/format.ts';
-import type { MacDep, MacEntry } from '../ofproto/mac-learning.ts';
-import { FlowSyntaxError, parseFlow, type FlowMod } from '../ofproto/parse.ts';
-import { TableError, type RemovedRule, type Rule } from '../ofproto/table.ts';
-import { formatTrace, packetFromText, trace } from '../ofproto/trace.ts';
+import type { DpStats, FlowKey, Port, PortStats } from '../datapath/index.ts';
+import { ABI, formatMac, keyFromFrame, type Upcall } from '../datapath/index.ts';
+import type { ReplyInputOf } from '../bus/index.ts';
+import {
+  Bridge, formatActions, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
+  packetFromText, parseFlow, TableError, trace, W,
+  type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type Rule,
+} from '../ofproto/index.ts';
+import { hiddenName } from '../netdev/index.ts';
+import { Udpif, type Clock, type Publish, type UdpifDatapath } from './udpif.ts';
 
-/** The few Datapath methods the runtime uses (src/datapath/datapath.ts implements them). */
-export interface DatapathLike {
-  readonly name: string;
-  /** Returns the flow's id: the same string dumpFlowEntries reports for it. */
-  putFlow(key: FlowKey, mask: FlowMask, actions: readonly DpAction[], mode?: PutMode): string;
-  delFlow(key: FlowKey, mask: FlowMask): void;
-  dumpFlows(): DpFlow[];
-  /** The flows undecoded (id, stats, flow() on demand), in chunks a pass can yield between. */
-  dumpFlowEntries(batch?: number): Iterable<FlowEntry[]>;
-  execute(frame: Uint8Array, actions: readonly DpAction[]): void;
+/** The Datapath methods the runtime and its upcall path use (src/datapath's Datapath has them). */
+export interface DatapathLike extends UdpifDatapath {
   openUpcalls(onBatch: (batch: Upcall[]) => void, maxBatch?: number, onError?: (err: Error) => void): { close(): void };
   listPorts(): Port[];
   portStats(portNo: number): PortStats;
   stats(): DpStats;
-  maxFlows(): number;
 }
-
-/** Events the fast path publishes; D1 connects this to bus.publish. Must not throw or block. */
-export type FastPathEvent = 'packet-in' | 'flow-limit';
-export type Publish = <E extends FastPathEvent>(name: E, payload: EventInputOf<E>) => void;
 
 export const OFPP_LOCAL = OFPP.LOCAL;
-export const DEFAULT_MAX_IDLE_MS = 10_000;
-export const DEFAULT_FLOW_LIMIT = 200_000;
 export const DEFAULT_MAX_BATCH = 64;
-/** Packet-ins published per second and bridge at most (a token bucket of this size): a flood
- *  through a controller flow must not become a flood of NATS messages (OVS rate-limits
- *  packet-ins to controllers too). */
-export const PACKET_IN_RATE = 1000;
-
-export interface HandlerStats {
-  id: number;
-  upcalls: number;
-  misses: number;
-  actionUpcalls: number;
-  flowsInstalled: number;
-  flowExists: number;
-  masksFull: number;
-  tableFull: number;
-  overLimit: number;
-  executed: number;
-  /** Misses whose capture was truncated (pkt_len > captured bytes): installed, not executed. */
-  truncated: number;
-  packetIns: number;
-  /** Packet-ins over the rate limit (PACKET_IN_RATE per second), not published. */
-  packetInsDropped: number;
-  errors: number;
-  batches: number;
-}
-
-export interface RevalidatorStats {
-  id: number;
-  dumps: number;
-  flowsRemoved: number;
-  removedIdle: number;
-  removedStale: number;
-  removedLimit: number;
-  lastDumpMs: number;
-  lastFlows: number;
-  avgFlows: number;
-  maxFlows: number;
-  limitEvents: number;
-}
 
 export interface RuntimeOptions {
   datapath: DatapathLike;
@@ -106,8 +46,8 @@ export interface RuntimeOptions {
   publish?: Publish;
   maxIdleMs?: number;
   flowLimit?: number;
-  /** CLOCK_MONOTONIC ns, the clock of the datapath's usedNs (addon().monotonicNs()). */
-  monotonicNs?: () => bigint;
+  /** CLOCK_MONOTONIC, the clock of the datapath's usedNs (default: the process's). */
+  clock?: Clock;
 }
 
 /** A flow-mod as the ofctl commands send it (ovs-ofctl text). */
@@ -115,6 +55,13 @@ export type FlowModCommand =
   | { op: 'add'; flows: string[] }
   | { op: 'modify'; flow: string; strict?: boolean }
   | { op: 'delete'; flow?: string; strict?: boolean };
+
+/** What a change that needs revalidation returns: its count, and when the datapath follows. */
+export interface Applied {
+  count: number;
+  /** Settles when the installed megaflows reflect the change (at once when count is 0). */
+  revalidated: Promise<void>;
+}
 
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
@@ -127,36 +74,18 @@ export class BridgeRuntime {
   readonly name: string;
   readonly datapath: DatapathLike;
   readonly ofproto: Bridge;
-  publish: Publish;
-  maxIdleMs: number;
-  flowLimit: number;
-  readonly monotonicNs: () => bigint;
-  readonly handler: HandlerStats = newHandlerStats(0);
-  readonly revalidator: RevalidatorStats = newRevalidatorStats(0);
-  /** Hooked by the revalidator actor: run a pass now. */
-  onRevalidate: (() => void) | undefined;
-  /** Flows removed from OpenFlow tables by expiry, for flow-removed reporting. */
-  readonly removedRules: RemovedRule[] = [];
+  /** The upcall path: handler, Ukeys, revalidation requests and counters. */
+  readonly udpif: Udpif;
 
   constructor(opts: RuntimeOptions) {
     this.datapath = opts.datapath;
     this.name = opts.bridge?.name ?? opts.datapath.name;
-    this.publish = opts.publish ?? (() => {});
-    this.maxIdleMs = opts.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
-    this.flowLimit = opts.flowLimit ?? DEFAULT_FLOW_LIMIT;
-    this.monotonicNs = opts.monotonicNs ?? (() => process.hrtime.bigint());
-    const onMove = (_e: MacEntry): void => this.requestRevalidation();
+    const onMove = (_e: MacEntry): void => { void this.udpif.requestRevalidation(); };
     this.ofproto = opts.bridge ?? new Bridge(this.name, { ...opts.bridgeOptions, mac: { ...opts.bridgeOptions?.mac, onMove } });
-  }
-
-  /** Ask for a revalidation pass as soon as possible (flow-mod, port change, MAC move). */
-  requestRevalidation(): void {
-    this.onRevalidate?.();
-  }
-
-  /** Run a revalidation pass now, synchronously (tests; callers that must see it done). */
-  revalidateNow(): PassResult {
-    return revalidate(this);
+    this.udpif = new Udpif({
+      name: this.name, datapath: opts.datapath, ofproto: this.ofproto, publish: opts.publish,
+      clock: opts.clock, maxIdleMs: opts.maxIdleMs, flowLimit: opts.flowLimit,
+    });
   }
 
   // ---- ports (ofproto side; the port actor attaches the datapath) -------------------------
@@ -164,7 +93,7 @@ export class BridgeRuntime {
   /** Adds a port to the OpenFlow bridge. Datapath port = ofport unless c.dpPort says otherwise. */
   addPort(c: PortConfig): BridgePort {
     const p = this.ofproto.addPort({ ...c, dpPort: c.dpPort ?? c.ofport });
-    this.requestRevalidation();
+    void this.udpif.requestRevalidation();
     return p;
   }
 
@@ -173,7 +102,7 @@ export class BridgeRuntime {
     const p = this.findPort(nameOrOfport);
     if (!p) return false;
     this.ofproto.removePort(p.ofport);
-    this.requestRevalidation();
+    void this.udpif.requestRevalidation();
     return true;
   }
 
@@ -186,11 +115,11 @@ export class BridgeRuntime {
   // ---- OpenFlow -----------------------------------------------------------------------------
 
   /**
-   * Applies a flow-mod and asks for revalidation, so installed megaflows follow the new rules
-   * at once. `add` with several flows is all or none: every line is parsed and checked first.
-   * Errors are RuntimeErrors whose `field` is "flow" or "flows.N".
+   * Applies a flow-mod and asks for revalidation, so installed megaflows follow the new rules;
+   * `revalidated` settles when they do. `add` with several flows is all or none: every line is
+   * parsed and checked first. Errors are RuntimeErrors whose `field` is "flow" or "flows.N".
    */
-  flowMod(c: FlowModCommand): { count: number } {
+  flowMod(c: FlowModCommand): Applied {
     let count: number;
     if (c.op === 'add') {
       const fms = c.flows.map((text, i) => parseOr(text, 'add', c.flows.length === 1 ? 'flow' : `flows.${i}`));
@@ -210,8 +139,7 @@ export class BridgeRuntime {
       const fm = c.flow === undefined ? parseOr('', 'del', 'flow') : parseOr(c.flow, 'del', 'flow');
       count = this.ofproto.pipeline.delete(fm, c.strict ?? false).length;
     }
-    if (count > 0) this.requestRevalidation();
-    return { count };
+    return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
   }
 
   /** ofctl dump-flows: rules (optionally those matching `flow`, in `table`) with statistics. */
@@ -268,14 +196,13 @@ export class BridgeRuntime {
     return { entries };
   }
 
-  /** fdb/flush for this bridge; returns the number of entries removed. */
-  fdbFlush(): number {
+  /** fdb/flush for this bridge: the number of entries removed, and when megaflows follow. */
+  fdbFlush(): Applied {
     const n = this.ofproto.mac.size;
     for (const p of [...this.ofproto.ports.keys()]) this.ofproto.mac.flushPort(p);
     // Entries on ports since removed are flushed too.
     for (const e of [...this.ofproto.mac]) this.ofproto.mac.flushPort(e.port);
-    if (n > 0) this.requestRevalidation();
-    return n;
+    return { count: n, revalidated: n > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
   }
 
   // ---- datapath and fast-path views ---------------------------------------------------------
@@ -305,11 +232,11 @@ export class BridgeRuntime {
 
   /** upcall/show for this bridge's handler and revalidator. */
   upcallShow(): ReplyInputOf<'appctl.upcall.show'> {
-    const h = this.handler, r = this.revalidator;
+    const u = this.udpif, h = u.handler, r = u.revalidator;
     return {
-      flows: { current: r.lastFlows, average: Math.round(r.avgFlows), max: r.maxFlows, limit: this.flowLimit },
+      flows: { current: r.lastFlows, average: Math.round(r.avgFlows), max: r.maxFlows, limit: u.flowLimit },
       dump_duration_ms: r.lastDumpMs,
-      max_idle_ms: this.maxIdleMs,
+      max_idle_ms: u.maxIdleMs,
       handlers: [{ id: h.id, upcalls: h.upcalls, flows_installed: h.flowsInstalled,
         errors: h.errors + h.masksFull + h.tableFull }],
       revalidators: [{ id: r.id, dumps: r.dumps, flows_removed: r.flowsRemoved }],
@@ -341,45 +268,6 @@ export class BridgeRuntime {
     const rep = trace(this.ofproto, key);
     return { text: formatTrace(rep, this.name), datapath_actions: rep.datapathActions, megaflow: rep.megaflow };
   }
-
-  // ---- megaflow bookkeeping (used by upcall.ts and revalidate.ts) ---------------------------
-
-  /** What we know of each installed megaflow, by its datapath id (putFlow's return value). */
-  readonly ukeys = new Map<string, Ukey>();
-  /** Datapath flows: counted by the last dump, plus the handler's installs since. */
-  flowCount = 0;
-  /** Number of the latest revalidation pass started (passes are numbered from 1 upwards). */
-  passStarted = 0;
-}
-
-/**
- * The handler's memory of an installed megaflow (OVS udpif_key): the translation it came from
- * (rules to credit, MAC deps and generations to revalidate, MACs to refresh on use) and the
- * stats last seen, to push deltas.
- */
-export interface Ukey {
-  actions: DpAction[];
-  rules: Rule[];
-  macDeps: MacDep[];
-  learned: { vlan: number; mac: number; port: number }[];
-  generations: { pipeline: number; mac: number; ports: number };
-  packets: bigint;
-  bytes: bigint;
-  /** CLOCK_MONOTONIC ns when the handler installed (or the revalidator adopted) the flow. */
-  createdNs: bigint;
-  /** Number of the last revalidation pass that saw the flow in the datapath, or, for a flow
-   *  the handler installed, the latest pass started then. A pass drops the Ukeys whose number
-   *  is below its own and that it did not see: their flows are gone. */
-  seen: number;
-}
-
-/** A string identity for a megaflow: its masked key and its mask, field by field (the fake
- *  datapath of the unit tests uses it as its flow id). */
-export function flowId(k: FlowKey, m: FlowMask): string {
-  return `${k.inPort},${k.ethSrc},${k.ethDst},${k.ethType},${k.vlanTci},${k.ipProto},${k.ipTos},${k.ipTtl},${k.ipFrag},`
-    + `${k.ipv4Src},${k.ipv4Dst},${k.ipv6Src},${k.ipv6Dst},${k.arpSha},${k.arpTha},${k.tpSrc},${k.tpDst},${k.tcpFlags},${k.ipv6Label}/`
-    + `${m.inPort},${m.ethSrc},${m.ethDst},${m.ethType},${m.vlanTci},${m.ipProto},${m.ipTos},${m.ipTtl},${m.ipFrag},`
-    + `${m.ipv4Src},${m.ipv4Dst},${m.ipv6Src},${m.ipv6Dst},${m.arpSha},${m.arpTha},${m.tpSrc},${m.tpDst},${m.tcpFlags},${m.ipv6Label}`;
 }
 
 function parseOr(text: string, mode: 'add' | 'del', field: string): FlowMod {
@@ -389,18 +277,4 @@ function parseOr(text: string, mode: 'add' | 'del', field: string): FlowMod {
     if (e instanceof FlowSyntaxError || e instanceof TableError) throw new RuntimeError(e.message, field, { cause: e });
     throw e;
   }
-}
-
-export function newHandlerStats(id: number): HandlerStats {
-  return {
-    id, upcalls: 0, misses: 0, actionUpcalls: 0, flowsInstalled: 0, flowExists: 0, masksFull: 0,
-    tableFull: 0, overLimit: 0, executed: 0, truncated: 0, packetIns: 0, packetInsDropped: 0, errors: 0, batches: 0,
-  };
-}
-
-export function newRevalidatorStats(id: number): RevalidatorStats {
-  return {
-    id, dumps: 0, flowsRemoved: 0, removedIdle: 0, removedStale: 0, removedLimit: 0,
-    lastDumpMs: 0, lastFlows: 0, avgFlows: 0, maxFlows: 0, limitEvents: 0,
-  };
 }

@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import { assignOfport } from '../../src/actors/bridge.machine.ts';
 import { DaemonOptionsError, resolveOptions } from '../../src/daemon/options.ts';
 import { OvsdbCore, VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
-import { readConfig, type PortConfig } from '../../src/vswitch/config.ts';
-import { hiddenName, isHiddenName } from '../../src/vswitch/internal-port.ts';
+import { readConfig, type PortConfig } from '../../src/bridge/index.ts';
+import { hiddenName, isHiddenName } from '../../src/netdev/index.ts';
 
 const t = suite('daemon-config');
 const schema = JSON.parse(readFileSync(VSWITCH_SCHEMA_PATH, 'utf8'));

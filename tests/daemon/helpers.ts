@@ -11,24 +11,15 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { connectRunDir, type Bus } from '../../src/bus/index.ts';
-import { removeInternalPort } from '../../src/vswitch/internal-port.ts';
+import { removeInternalPort } from '../../src/netdev/index.ts';
 import { REPO } from '../helpers/netns.ts';
+import { DEFAULT_WAIT_MS, waitFor } from '../helpers/wait.ts';
 
 const execFileP = promisify(execFile);
 
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(stepMs);
-  }
+/** waitFor with the argument order these tests grew up with. */
+export function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = DEFAULT_WAIT_MS, stepMs = 50): Promise<T> {
+  return waitFor(what, fn, { timeoutMs, stepMs });
 }
 
 /** nats-server processes whose config is in `runDir`. */

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Datapath } from '../../src/datapath/index.ts';
 import { removePins } from '../../src/datapath/datapath.ts';
-import { hiddenName } from '../../src/vswitch/internal-port.ts';
+import { hiddenName } from '../../src/netdev/index.ts';
 import { startNatsServer } from '../../src/bus/index.ts';
 import { run, uniqueTag } from './util.ts';
 import { DaemonProc, natsServersOf, until } from './helpers.ts';

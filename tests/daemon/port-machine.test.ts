@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise, setup, waitFor, type AnyActorRef } from 'xstate';
 import { portMachine, type Attached, type PortInput } from '../../src/actors/port.machine.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
-import type { Services } from '../../src/daemon/services.ts';
-import type { PortConfig } from '../../src/vswitch/config.ts';
+import type { Services } from '../../src/bridge/index.ts';
+import type { PortConfig } from '../../src/bridge/index.ts';
 import { Bridge } from '../../src/ofproto/bridge.ts';
 
 const t = suite('daemon-port-machine');

@@ -10,7 +10,7 @@ import { createActor, fromPromise, sendParent, setup, waitFor } from 'xstate';
 import type { BridgeInput } from '../../src/actors/bridge.machine.ts';
 import { vswitchMachine } from '../../src/actors/vswitch.machine.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
-import type { Services } from '../../src/daemon/services.ts';
+import type { Services } from '../../src/bridge/index.ts';
 import { OvsdbCore, VSWITCH_SCHEMA_PATH, type DbHandle } from '../../src/ovsdb/index.ts';
 import { until } from './helpers.ts';
 

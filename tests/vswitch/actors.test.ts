@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { createActor } from 'xstate';
 import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
 import { upcallMachine } from '../../src/actors/upcall.machine.ts';
-import { BridgeRuntime } from '../../src/vswitch/runtime.ts';
+import { BridgeRuntime } from '../../src/vswitch/index.ts';
 import { FakeDatapath, missUpcall, udpKey } from './fake-datapath.ts';
 
 const t = suite('vswitch-actors');
@@ -16,7 +16,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 
 function runtime() {
   const dp = new FakeDatapath();
-  const rt = new BridgeRuntime({ datapath: dp, monotonicNs: () => dp.nowNs });
+  const rt = new BridgeRuntime({ datapath: dp, clock: { monotonicNs: () => dp.nowNs } });
   for (const i of [1, 2]) { dp.addPort(i, `p${i}`); rt.addPort({ name: `p${i}`, ofport: i }); }
   rt.flowMod({ op: 'add', flows: ['priority=0,actions=NORMAL'] });
   return { dp, rt };
@@ -29,7 +29,7 @@ t('upcall actor: opens the ring on start, handles batches, closes it on stop', (
   assert.is(dp.maxBatch, 64);
   dp.onBatch!([missUpcall(udpKey(1, '02:00:00:00:00:01', '02:00:00:00:00:02'))]);
   assert.is(dp.flows.size, 1);
-  assert.is(rt.handler.batches, 1);
+  assert.is(rt.udpif.handler.batches, 1);
   a.stop();
   assert.ok(dp.ringClosed);
 });
@@ -50,35 +50,35 @@ t('upcall actor: a ring failure closes the ring and fails the actor (seen by its
 
 t('revalidator actor: a pass at start, at once on REVALIDATE, and every interval; hook removed on stop', async () => {
   const { dp, rt } = runtime();
-  const a = createActor(revalidatorMachine, { input: { runtime: rt, intervalMs: 200 } }).start();
+  const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif, intervalMs: 200 } }).start();
   try {
-    await until(() => rt.revalidator.dumps >= 1);
-    assert.is(rt.revalidator.dumps, 1);
+    await until(() => rt.udpif.revalidator.dumps >= 1);
+    assert.is(rt.udpif.revalidator.dumps, 1);
     rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
     rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
-    await until(() => rt.revalidator.dumps >= 2);
-    assert.ok(rt.revalidator.dumps >= 2 && rt.revalidator.dumps <= 3, `coalesced: ${rt.revalidator.dumps}`);
-    const n = rt.revalidator.dumps;
-    await until(() => rt.revalidator.dumps > n, 2000);
-    assert.ok(rt.revalidator.dumps > n, 'interval pass');
+    await until(() => rt.udpif.revalidator.dumps >= 2);
+    assert.ok(rt.udpif.revalidator.dumps >= 2 && rt.udpif.revalidator.dumps <= 3, `coalesced: ${rt.udpif.revalidator.dumps}`);
+    const n = rt.udpif.revalidator.dumps;
+    await until(() => rt.udpif.revalidator.dumps > n, 2000);
+    assert.ok(rt.udpif.revalidator.dumps > n, 'interval pass');
   } finally {
     a.stop();
   }
-  assert.is(rt.onRevalidate, undefined);
+  assert.not.ok(rt.udpif.revalidatorAttached, 'detached on stop');
   void dp;
 });
 
 t('revalidator actor: a failing dump fails the actor', async () => {
   const { dp, rt } = runtime();
   dp.dumpFlowEntries = () => { throw new Error('map gone'); };
-  const a = createActor(revalidatorMachine, { input: { runtime: rt } });
+  const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif } });
   let err: Error | undefined;
   a.subscribe({ error: (e) => { err = e as Error; } });
   a.start();
   await until(() => err !== undefined);
   if (!err) a.stop();
   assert.is(err?.name, 'RevalidatorError');
-  assert.is(rt.onRevalidate, undefined, 'hook removed');
+  assert.not.ok(rt.udpif.revalidatorAttached, 'detached on failure');
 });
 
 t.run();

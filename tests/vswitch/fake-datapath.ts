@@ -2,15 +2,20 @@
  * A fake datapath for unit tests of src/vswitch: the DatapathLike methods over in-memory
  * megaflows, with hooks to make errors and to "hit" flows as the kernel would.
  */
-import { DatapathError } from '../../src/datapath/errors.ts';
-import { keyMatches, maskKey, emptyKey, type DpAction, type FlowKey, type FlowMask } from '../../src/datapath/flow.ts';
-import type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode } from '../../src/datapath/datapath.ts';
-import type { Upcall } from '../../src/datapath/codec.ts';
-import { flowId, type DatapathLike } from '../../src/vswitch/runtime.ts';
+import {
+  DatapathError, emptyKey, FLOW_FIELDS, keyMatches, maskKey,
+  type DpAction, type DpFlow, type DpStats, type FlowEntry, type FlowKey, type FlowMask, type Port, type PortStats, type PutMode, type Upcall,
+} from '../../src/datapath/index.ts';
+import type { DatapathLike } from '../../src/vswitch/index.ts';
+
+/** The fake's flow id: the masked key and the mask, field by field. */
+export function flowId(k: FlowKey, m: FlowMask): string {
+  return `${FLOW_FIELDS.map((f) => String(k[f])).join(',')}/${FLOW_FIELDS.map((f) => String(m[f])).join(',')}`;
+}
 
 export class FakeDatapath implements DatapathLike {
   readonly flows = new Map<string, DpFlow>();
-  readonly executed: { frame: Uint8Array; actions: readonly DpAction[] }[] = [];
+  readonly executed: { frame: Uint8Array; actions: readonly DpAction[]; inPort: number }[] = [];
   readonly ports: Port[] = [];
   nowNs = 1_000_000_000n;
   failNext: DatapathError['code'] | undefined;
@@ -62,8 +67,8 @@ export class FakeDatapath implements DatapathLike {
     }
   }
 
-  execute(frame: Uint8Array, actions: readonly DpAction[]): void {
-    this.executed.push({ frame, actions });
+  execute(frame: Uint8Array, actions: readonly DpAction[], inPort: number): void {
+    this.executed.push({ frame, actions, inPort });
   }
 
   onError: ((e: Error) => void) | undefined;

@@ -12,7 +12,7 @@ import { upcallMachine } from '../../src/actors/upcall.machine.ts';
 import { BridgeRuntime } from '../../src/vswitch/runtime.ts';
 import { Events } from '../../src/bus/subjects.ts';
 import { keysEqual } from '../../src/datapath/flow.ts';
-import { keyFromFrame } from '../../src/vswitch/frame.ts';
+import { keyFromFrame } from '../../src/datapath/frame.ts';
 import { type Host, Topology } from '../helpers/netns.ts';
 
 const t = suite('vswitch-kernel');
@@ -47,7 +47,7 @@ t.before(() => {
       }
       cb(batch);
     }, maxBatch, onError);
-    rt = new BridgeRuntime({ datapath: dp, maxIdleMs: 60_000, monotonicNs: () => addon().monotonicNs(),
+    rt = new BridgeRuntime({ datapath: dp, maxIdleMs: 60_000, clock: { monotonicNs: () => addon().monotonicNs() },
       publish: (name, payload) => { events.push({ name, payload }); } });
     for (const [i, h] of [h1, h2, h3].entries()) {
       dp.addPort(h.port, { portNo: i + 1 });
@@ -55,7 +55,7 @@ t.before(() => {
     }
     rt.flowMod({ op: 'add', flows: ['priority=0,actions=NORMAL'] });
     actors.push(createActor(upcallMachine, { input: { runtime: rt } }).start());
-    actors.push(createActor(revalidatorMachine, { input: { runtime: rt, intervalMs: 200 } }).start());
+    actors.push(createActor(revalidatorMachine, { input: { udpif: rt.udpif, intervalMs: 200 } }).start());
   } catch (err) {
     cleanup();
     throw err;
@@ -73,19 +73,16 @@ function cleanup(): void {
 t.after(cleanup);
 
 /** Resolves after the revalidator finished a pass that started after now. */
-async function nextPass(): Promise<void> {
-  const n = rt.revalidator.dumps;
-  for (let i = 0; i < 200 && rt.revalidator.dumps < n + 2; i++) await sleep(5);
-}
+const nextPass = (): Promise<void> => rt.udpif.requestRevalidation();
 
 const flowsFrom = (port: number) => dp.dumpFlows().filter((f) => f.key.inPort === port);
 
 t('first ping with an empty MAC table succeeds (the first packet is executed, not lost)', async () => {
   assert.is(rt.ofproto.mac.size, 0);
   assert.is(await topo.ping(h1, h2, 1), 1);
-  assert.ok(rt.handler.flowsInstalled >= 3, `ARP request, ARP reply, echo: ${rt.handler.flowsInstalled}`);
-  assert.ok(rt.handler.executed >= 3);
-  assert.is(rt.handler.errors, 0);
+  assert.ok(rt.udpif.handler.flowsInstalled >= 3, `ARP request, ARP reply, echo: ${rt.udpif.handler.flowsInstalled}`);
+  assert.ok(rt.udpif.handler.executed >= 3);
+  assert.is(rt.udpif.handler.errors, 0);
 });
 
 t('megaflows are installed and MACs learned; later packets take the kernel path', async () => {
@@ -114,7 +111,7 @@ t('a drop rule stops established traffic at once; deleting it restores the traff
   assert.is(await topo.ping(h1, h2, 2, 0.1), 0);
   assert.ok(flowsFrom(1).some((f) => f.key.ethType === 0x0800 && f.actions.length === 0), 'drop megaflow installed');
   assert.is(await topo.ping(h3, h2, 1), 1, 'other ports unaffected');
-  assert.equal(rt.flowMod({ op: 'delete', flow: 'priority=100,ip,in_port=1', strict: true }), { count: 1 });
+  assert.is(rt.flowMod({ op: 'delete', flow: 'priority=100,ip,in_port=1', strict: true }).count, 1);
   await nextPass();
   assert.is(await topo.ping(h1, h2, 2, 0.1), 2);
 });
@@ -126,7 +123,7 @@ t('controller action: packet-ins from the miss and from the datapath userspace a
   assert.is(await topo.ping(h3, h1, 3, 0.1), 3, 'NORMAL after the controller action still forwards');
   const pins = events.filter((e) => e.name === 'packet-in').map((e) => Events['packet-in'].payload.parse(e.payload));
   assert.is(pins.length, 3, 'one per echo request: the first from the miss, the rest from the megaflow');
-  assert.ok(rt.handler.actionUpcalls >= 2, `userspace action upcalls: ${rt.handler.actionUpcalls}`);
+  assert.ok(rt.udpif.handler.actionUpcalls >= 2, `userspace action upcalls: ${rt.udpif.handler.actionUpcalls}`);
   for (const p of pins) {
     assert.is(p.in_port, 3);
     assert.is(p.reason, 'action');
@@ -142,13 +139,13 @@ t('controller action: packet-ins from the miss and from the datapath userspace a
 
 t('idle megaflows expire after max-idle', async () => {
   assert.ok(dp.countFlows() > 0);
-  rt.maxIdleMs = 300;
+  rt.udpif.maxIdleMs = 300;
   const deadline = Date.now() + 3000;
   while (dp.countFlows() > 0 && Date.now() < deadline) await sleep(50);
   assert.is(dp.countFlows(), 0);
-  assert.ok(rt.revalidator.removedIdle > 0);
-  assert.is(rt.ukeys.size, 0);
-  rt.maxIdleMs = 60_000;
+  assert.ok(rt.udpif.revalidator.removedIdle > 0);
+  assert.is(rt.udpif.ukeys.size, 0);
+  rt.udpif.maxIdleMs = 60_000;
   assert.is(await topo.ping(h2, h1, 1), 1, 'and traffic sets them up again');
   assert.ok(dp.countFlows() > 0);
 });

@@ -1,12 +1,15 @@
 /**
- * What the daemon hands its actors: logging, event publishing, the registry of live bridge
- * runtimes (read by the NATS command handlers), the current OVSDB handle, and timing knobs.
- * A plain object of dependencies, so a test can build one with fakes.
+ * What the daemon hands its actors and the NATS command handlers: logging, event publishing,
+ * the registry of live bridge runtimes, the current OVSDB handle, and timing knobs. A plain
+ * object of dependencies, so a test can build one with fakes. The daemon (the composition
+ * root) builds the real one; nothing here imports the daemon.
  */
+import type { Logger } from 'pino';
 import type { EventInputOf, EventName } from '../bus/index.ts';
 import type { DbHandle } from '../ovsdb/index.ts';
-import type { BridgeRuntime } from '../vswitch/runtime.ts';
-import type { Logger } from './logging.ts';
+import type { BridgeRuntime } from '../vswitch/index.ts';
+
+export type { Logger };
 
 export interface Backoff {
   initialMs: number;

@@ -1,8 +1,11 @@
 /**
- * Flow key extraction from an Ethernet frame in userspace: the same key bpf/lib/parse.h builds
- * in the datapath, field for field, so `ofproto/trace BR in_port=N PACKET` traces exactly what
- * the datapath would upcall for that frame. The kernel test checks this against the keys of
- * real upcalls; keep the two in step (the choices for odd packets are listed in parse.h:
+ * Flow key extraction from an Ethernet frame in userspace: a copy of bpf/lib/parse.h, field for
+ * field, so `ofproto/trace BR in_port=N PACKET` traces exactly what the datapath would upcall
+ * for that frame. It is the only TypeScript copy of kernel logic, and it exists for trace
+ * alone: the packets themselves are parsed and executed by the BPF program. Two tests keep the
+ * copies equal: tests/datapath/frame-diff.test.ts feeds generated frames through both (the
+ * program by BPF_PROG_TEST_RUN) and compares the keys, and the kernel tests compare it with
+ * real upcalls. Keep the two in step (the choices for odd packets are listed in parse.h:
  * one VLAN tag, 802.3 length -> 0x05ff, IPv4 needs IHL >= 5 and its whole header, IPv6
  * extension headers walked up to 8, L4 only for a first or unfragmented packet, ARP only for
  * Ethernet/IPv4).
@@ -10,7 +13,7 @@
  * The one difference: a VLAN tag the NIC stripped (skb->vlan_present) is not in a frame given
  * here, so a frame is always parsed as it is written.
  */
-import { emptyKey, FRAG_FIRST, FRAG_LATER, type FlowKey } from '../datapath/flow.ts';
+import { emptyKey, FRAG_FIRST, FRAG_LATER, type FlowKey } from './flow.ts';
 
 const MAX_OFF = 0x3fff;      // BVS_PARSE_MAX_OFF: deepest header offset the datapath looks at
 const IPV6_MAX_EXT = 8;      // BVS_IPV6_MAX_EXT

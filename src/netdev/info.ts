@@ -3,9 +3,11 @@
  * is a veth whose peer lives in another network namespace (then output may use
  * bpf_redirect_peer, which the kernel only allows across namespaces), and link state.
  * Read through iproute2's JSON output: this is control-path work, done once per port.
+ * linkState() is the cheap poll (sysfs) the port actors run every second.
  */
 import { execFileSync } from 'node:child_process';
-import { DatapathError } from './errors.ts';
+import fs from 'node:fs';
+import { NetdevError } from './errors.ts';
 
 export interface NetdevInfo {
   ifindex: number;
@@ -35,11 +37,11 @@ export function netdevInfo(name: string): NetdevInfo {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
-    throw new DatapathError('NO_SUCH_INTERFACE', `no such network device: "${name}"`, { cause: err });
+    throw new NetdevError('NO_SUCH_INTERFACE', `no such network device: "${name}"`, { cause: err });
   }
   const links = JSON.parse(out) as IpLink[];
   const l = links[0];
-  if (!l) throw new DatapathError('NO_SUCH_INTERFACE', `no such network device: "${name}"`);
+  if (!l) throw new NetdevError('NO_SUCH_INTERFACE', `no such network device: "${name}"`);
   const flags = l.flags ?? [];
   const kind = l.linkinfo?.info_kind ?? '';
   return {
@@ -57,4 +59,15 @@ export function netdevInfo(name: string): NetdevInfo {
 /** Bring a device up (`ip link set dev NAME up`). */
 export function setLinkUp(name: string): void {
   execFileSync('ip', ['link', 'set', 'dev', name, 'up'], { stdio: 'ignore' });
+}
+
+/** ifindex and operational state from sysfs, or undefined when the device is gone. */
+export function linkState(name: string): { ifindex: number; up: boolean } | undefined {
+  try {
+    const ifindex = Number(fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
+    const oper = fs.readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim();
+    return { ifindex, up: oper === 'up' };
+  } catch {
+    return undefined;
+  }
 }

@@ -11,7 +11,7 @@
  */
 import { BusError, BusErrorCode, type Handlers } from '../bus/index.ts';
 import type { DbHandle } from '../ovsdb/index.ts';
-import type { Services } from './services.ts';
+import type { Services } from '../bridge/index.ts';
 
 const WAIT_MS = 4_000;
 

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emptyKey, FRAG_FIRST, FRAG_LATER, type FlowKey } from '../../src/datapath/flow.ts';
-import { keyFromFrame } from '../../src/vswitch/frame.ts';
+import { keyFromFrame } from '../../src/datapath/frame.ts';
 import { arp, eth, icmp, ipv4, ipv6, tcp, udp } from '../helpers/frames.ts';
 
 const t = suite('vswitch-frame');

@@ -6,10 +6,10 @@
  * within IFNAMSIZ). HIDDEN is the datapath port, attached at ingress like any system port:
  * - the host sends on NAME -> the frame arrives at HIDDEN's ingress -> the datapath;
  * - the datapath outputs to the port -> bpf_redirect to HIDDEN's egress -> NAME receives it;
- * - execute (first packet of a flow) -> AF_PACKET send on HIDDEN -> NAME receives it too.
+ * - execute (first packet of a flow, bpf bvs_exec) -> a clone to HIDDEN's egress -> NAME too.
  * The alternative (BVS_PORT_F_INTERNAL: attach at a single device's egress and deliver with
- * BPF_F_INGRESS) cannot serve execute, because AF_PACKET cannot inject into a device's
- * ingress, so the first packet of every flow towards the host would be lost.
+ * BPF_F_INGRESS) needs no pair, but a device the daemon made and must re-make after a crash
+ * is exactly what the pair avoids: it lives on with no daemon, like the pinned datapath.
  * The pair is made once and left in place across daemon restarts (it carries traffic while the
  * daemon is down); it is deleted when its Interface row goes. Deleting NAME deletes HIDDEN.
  * The Interface's name is NAME; the datapath port is named HIDDEN (dpctl shows it).
@@ -17,10 +17,8 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { NetdevError } from './errors.ts';
 
-export class InternalPortError extends Error {
-  override name = 'InternalPortError';
-}
 
 /** Name of the hidden datapath end of internal interface `name`. */
 export function hiddenName(name: string): string {
@@ -36,7 +34,7 @@ function ip(args: string[]): void {
     execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
-    throw new InternalPortError(`ip ${args.join(' ')}: ${stderr || (err as Error).message}`, { cause: err });
+    throw new NetdevError('INTERNAL_PORT', `ip ${args.join(' ')}: ${stderr || (err as Error).message}`, { cause: err });
   }
 }
 
@@ -69,7 +67,7 @@ export function ensureInternalPort(name: string, mac?: string): string {
   if (haveName && haveHidden && peerIfindex(name) === ifindex(hidden)) {
     // adopted as is
   } else if (haveName) {
-    throw new InternalPortError(`could not create internal interface ${name}: a device of that name exists and is not a bvs internal port`);
+    throw new NetdevError('INTERNAL_PORT', `could not create internal interface ${name}: a device of that name exists and is not a bvs internal port`);
   } else {
     if (haveHidden) ip(['link', 'del', hidden]);
     ip(['link', 'add', name, 'type', 'veth', 'peer', 'name', hidden]);
