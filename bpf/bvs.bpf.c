@@ -18,17 +18,19 @@
  *
  * Maps (lib/maps.h): flows, masks, config, mask_cache, ports, ifindex_port, port_stats, dp_stats,
  * drop_stats, upcalls; all LIBBPF_PIN_BY_NAME, so a loader with pin_root_path R pins them as
- * R/<name> and the next load reuses them (flows survive a daemon restart or program upgrade).
- * The object holds exactly one program, SEC("tc") bvs_ingress.
+ * R/<name> and the next load reuses them (flows survive a daemon restart or program upgrade);
+ * exec_scratch is per load and unpinned.
+ * The object holds two programs: SEC("tc") bvs_ingress, attached to every port, and SEC("tc")
+ * bvs_exec, the execute path, run by userspace with BPF_PROG_TEST_RUN (lib/exec.h).
  *
  * Upcall format: struct bvs_upcall in the ring buffer "upcalls"; data[] is the frame as on the
  * wire (an offloaded VLAN tag is re-inserted), see lib/upcall.h. Drop accounting: lib/stats.h.
  *
  * Verifier budget: everything is inlined except two global BPF subprograms, bvs_parse() and
  * bvs_action(), which the verifier checks once each with unknown arguments (their comments say
- * why). No map value pointer but the flow is held across the mask walk. The whole object
- * verifies in ~19k processed instructions (limit 1M). libbpf treats the two subprograms as
- * part of bvs_ingress, so the object still has exactly one program.
+ * why). No map value pointer but the flow is held across the mask walk. bvs_ingress verifies
+ * in ~19k processed instructions (limit 1M). libbpf links a copy of the two subprograms into
+ * each program that calls them, so bvs_exec runs the very same parse and action code.
  */
 #include "lib/common.h"
 #include "lib/maps.h"
@@ -37,6 +39,7 @@
 #include "lib/lookup.h"
 #include "lib/upcall.h"
 #include "lib/actions.h"
+#include "lib/exec.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -56,10 +59,12 @@ struct bvs_btf_anchor {
 	struct bvs_port port;
 	struct bvs_port_stats port_stats;
 	struct bvs_dp_stats dp_stats;
+	struct bvs_exec_req exec_req;
 	enum bvs_frag frag;
 	enum bvs_action_type action_type;
 	enum bvs_drop_reason drop_reason;
 	enum bvs_upcall_type upcall_type;
+	enum bvs_exec_error exec_error;
 };
 struct bvs_btf_anchor bvs_btf_anchor __attribute__((section(".bvs_btf_anchor"), used));
 
@@ -136,4 +141,15 @@ int bvs_ingress(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	return bvs_execute(skb, &c, flow);
+}
+
+/*
+ * The execute path: userspace runs [frame][struct bvs_exec_req] through this program with
+ * BPF_PROG_TEST_RUN, and the frame is sent by the same action code as the fast path
+ * (lib/exec.h). Never attached to a device.
+ */
+SEC("tc")
+int bvs_exec(struct __sk_buff *skb)
+{
+	return bvs_exec_frame(skb);
 }

@@ -1,9 +1,10 @@
 // object.cc: BPF object lifecycle: load (open + pin reuse + load), objGet/objPin, close, mapInfo.
 //
-// load() contract: it returns dup'ed fds (the program and every map) and closes the
-// bpf_object before returning, so the caller owns exactly the fds it is given and nothing else
-// of the object stays in this process. Maps declared with LIBBPF_PIN_BY_NAME are reused from
-// opts.pinRoot when pinned there, else created and pinned there by libbpf.
+// load() contract: it returns dup'ed fds (the chosen program, every program by name, and every
+// map) and closes the bpf_object before returning, so the caller owns exactly the fds it is
+// given and nothing else of the object stays in this process. Maps declared with
+// LIBBPF_PIN_BY_NAME are reused from opts.pinRoot when pinned there, else created and pinned
+// there by libbpf.
 //
 // max_entries: a reused pin keeps its own capacity. Before load, each pinned map's
 // max_entries is copied from the existing pin (so libbpf's reuse-compatibility check compares
@@ -211,6 +212,12 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
     maps.Set(bpf_map__name(map), Napi::Number::New(env, DupFd(env, fds, fd, bpf_map__name(map))));
   }
   result.Set("maps", maps);
+  Napi::Object progs = Napi::Object::New(env);
+  struct bpf_program* p;
+  bpf_object__for_each_program(p, obj) {
+    progs.Set(bpf_program__name(p), Napi::Number::New(env, DupFd(env, fds, bpf_program__fd(p), bpf_program__name(p))));
+  }
+  result.Set("progs", progs);
   for (int fd : fds.fds) ForgetFd(fd);
   fds.released = true;
   return result;

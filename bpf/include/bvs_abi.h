@@ -208,7 +208,15 @@ enum bvs_upcall_type {
 	BVS_UPCALL_ACTION = 2,  /* a USERSPACE action */
 };
 
-/* A ring buffer record. Userspace reads pkt_len/cap_len to bound data[]. */
+/*
+ * A ring buffer record. Userspace reads pkt_len/cap_len to bound data[].
+ *
+ * csum_start/csum_offset: the packet's L4 checksum is not finished (the sender's stack left it
+ * to the NIC: CHECKSUM_PARTIAL). The checksum over data[csum_start..pkt_len) belongs at
+ * data[csum_start + csum_offset], where only the pseudo-header sum is now. Userspace completes
+ * it before the bytes leave the datapath again (execute, packet-in), as OVS's kernel module
+ * does before an upcall. csum_start == 0: the bytes are complete as they are.
+ */
 struct bvs_upcall {
 	__u32 type;             /* 0: enum bvs_upcall_type */
 	__u32 port;             /* 4: in_port */
@@ -216,9 +224,38 @@ struct bvs_upcall {
 	__u32 cap_len;          /* 12: bytes of it in data[] */
 	__u64 cookie;           /* 16: the USERSPACE action's cookie, 0 for a miss */
 	__u32 pid;              /* 24: the USERSPACE action's pid */
-	__u32 pad;              /* 28 */
+	__u16 csum_start;       /* 28: was pad; see above */
+	__u16 csum_offset;      /* 30 */
 	struct bvs_flow_key key;/* 32 */
 	__u8 data[BVS_UPCALL_SNAPLEN]; /* 120 */
 };                              /* 2168 */
+
+/*
+ * An execute request: userspace runs a frame through an action list in the kernel (the first
+ * packet of a new flow, a packet-out, dpctl execute) by BPF_PROG_TEST_RUN of the program
+ * bvs_exec on the frame with this struct appended. bvs_exec reads the trailer, cuts it off, and
+ * runs the actions with the same code as the fast path; every output is a clone, because a
+ * test run does not perform a final redirect. The trailer rides with the frame, so concurrent
+ * callers (processes, threads) need no shared state. See bpf/lib/exec.h.
+ */
+#define BVS_EXEC_MAGIC 0x62767365  /* "bvse" */
+
+struct bvs_exec_req {
+	__u32 magic;            /* 0: BVS_EXEC_MAGIC */
+	__u32 in_port;          /* 4: the port the frame arrived on (the key's in_port) */
+	__u32 n_actions;        /* 8: <= BVS_MAX_ACTIONS */
+	__u32 pad;              /* 12 */
+	struct bvs_action actions[BVS_MAX_ACTIONS]; /* 16 */
+};                              /* 400 */
+
+/* bvs_exec's return value: a negative enum bvs_exec_error, or the outcome, packed as
+ * outputs | upcalls << 8 | BVS_EXEC_FAILED (an action failed and was counted in drop_stats). */
+#define BVS_EXEC_FAILED 0x10000
+
+enum bvs_exec_error {
+	BVS_EXEC_E_REQUEST = -1,  /* no valid trailer (bad magic, n_actions, or too short) */
+	BVS_EXEC_E_TRIM = -2,     /* the trailer could not be cut off */
+	BVS_EXEC_E_SCRATCH = -3,  /* no scratch buffer (cannot happen: a per-CPU array) */
+};
 
 #endif /* BVS_ABI_H */

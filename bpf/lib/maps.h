@@ -105,4 +105,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } upcalls SEC(".maps");
 
+/*
+ * bvs_exec's copy of the request trailer (lib/exec.h). Per CPU and not pinned: it holds one
+ * request for the length of one program run. A test run executes with bottom halves disabled,
+ * so nothing else can run bvs_exec on this CPU in between; bvs_ingress never touches it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct bvs_exec_req);
+	__uint(max_entries, 1);
+} exec_scratch SEC(".maps");
+
 #endif /* BVS_LIB_MAPS_H */

@@ -3,7 +3,8 @@
  * upcall.h: packets to userspace through the "upcalls" ring buffer (struct bvs_upcall).
  *
  * Record format (ABI, see bvs_abi.h): type, port (= key.in_port), pkt_len, cap_len, cookie,
- * pid, the flow key, then cap_len bytes of the frame. The key is the packet's key at the time
+ * pid, where an unfinished L4 checksum is (csum_start/csum_offset, lib/kern.h), the flow key,
+ * then cap_len bytes of the frame. The key is the packet's key at the time
  * of the upcall (for a USERSPACE action after set actions: the modified packet, as the bytes).
  *
  * data[] is the frame as on the wire: when the VLAN tag sits in skb metadata
@@ -19,6 +20,7 @@
 #define BVS_LIB_UPCALL_H
 
 #include "common.h"
+#include "kern.h"
 
 /* Copies min(want, room) bytes from off into dst; room is a constant. Returns bytes copied. */
 static __always_inline __u32 bvs_copy_pkt(struct __sk_buff *skb, __u32 off, __u8 *dst,
@@ -50,7 +52,7 @@ static __always_inline int bvs_upcall(struct __sk_buff *skb, const struct bvs_fl
 	up->port = key->in_port;
 	up->cookie = cookie;
 	up->pid = pid;
-	up->pad = 0;
+	bvs_csum_partial(skb, &up->csum_start, &up->csum_offset);
 	__builtin_memcpy(&up->key, key, sizeof(*key));
 
 	if (skb->vlan_present && len >= 12) {
@@ -64,6 +66,8 @@ static __always_inline int bvs_upcall(struct __sk_buff *skb, const struct bvs_fl
 		}
 		up->pkt_len = len + 4;
 		up->cap_len = n;
+		if (up->csum_start)
+			up->csum_start += 4; /* the tag we inserted moved the bytes after it */
 	} else {
 		up->pkt_len = len;
 		up->cap_len = bvs_copy_pkt(skb, 0, up->data, len, BVS_UPCALL_SNAPLEN);

@@ -61,8 +61,12 @@ export const LAYOUT = {
     size: 2168,
     members: {
       type: [0, 4], port: [4, 4], pkt_len: [8, 4], cap_len: [12, 4], cookie: [16, 8],
-      pid: [24, 4], pad: [28, 4], key: [32, 88], data: [120, 2048],
+      pid: [24, 4], csum_start: [28, 2], csum_offset: [30, 2], key: [32, 88], data: [120, 2048],
     },
+  },
+  bvs_exec_req: {
+    size: 400,
+    members: { magic: [0, 4], in_port: [4, 4], n_actions: [8, 4], pad: [12, 4], actions: [16, 384] },
   },
 } as const satisfies Record<string, StructLayout>;
 
@@ -91,7 +95,19 @@ export const ABI = {
   SET_TOS: 0x4,
   SET_TTL: 0x8,
   DROP_MAX: 8,
+  EXEC_MAGIC: 0x62767365,
+  EXEC_FAILED: 0x10000,
 } as const;
+
+/** bvs_exec's negative return values (enum bvs_exec_error), by value. */
+export const EXEC_ERRORS: Readonly<Record<number, string>> = {
+  [-1]: 'no valid execute request trailer',
+  [-2]: 'the request trailer could not be cut off',
+  [-3]: 'no scratch buffer',
+};
+
+/** Names of the programs in bvs.bpf.o, and the pin name of each under <root>/<dp>/. */
+export const PROGRAMS = { bvs_ingress: 'prog', bvs_exec: 'exec' } as const;
 
 export const ACTION_TYPE = {
   OUTPUT: 1,

@@ -47,6 +47,9 @@ export interface LoadResult {
   /** fd of each map, by its name in the object (libbpf's internal maps such as
    *  "<obj>.rodata", if any, included). The caller owns and must close every fd. */
   maps: Record<string, number>;
+  /** fd of every program, by its name in the object (its own fds, besides progFd). The caller
+   *  owns and must close every fd. */
+  progs: Record<string, number>;
 }
 
 export interface LoadOptions {
