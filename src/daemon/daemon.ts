@@ -21,6 +21,7 @@ import { backoffDelay, type Backoff, type Services } from '../bridge/index.ts';
 import { BVS_VERSION, commandHandlers } from '../commands/index.ts';
 import { createLogger, type Logger } from './logging.ts';
 import type { DaemonOptions } from './options.ts';
+import { containRejections } from './rejections.ts';
 
 export class DaemonError extends Error {
   override name = 'DaemonError';
@@ -118,6 +119,7 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     linkPollMs: tuning.linkPollMs ?? 1000,
     health: new Map(),
   };
+  const uncontain = containRejections(services);
   const supervisor = createActor(tuning.machine ?? supervisorMachine, {
     input: {
       services, dbPath: opts.db, sockPath: path.join(opts.runDir, 'db.sock'),
@@ -147,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     if (nats) await (nats as NatsServer).stop();
     else await removeEndpoint(opts.runDir).catch(() => {});
     fs.rmSync(pidFile, { force: true });
+    uncontain();
     log.info('stopped');
     resolveStopped();
   })());

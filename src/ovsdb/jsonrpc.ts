@@ -1,9 +1,11 @@
 /**
  * The wire: JSON-RPC 1.0 over a byte stream (RFC 7047 §4), for unix and TCP sockets.
  *
- * Framing: the stream is a sequence of JSON values with no delimiter, so JsonSplitter scans bytes
- * (tracking nesting depth, strings and escapes) and hands each complete top-level value to
- * JSON.parse. State survives chunk boundaries; bytes are only copied while a value is incomplete.
+ * Framing and input limits (nesting depth, value size, UTF-8, number range): json-stream.ts.
+ * Output: while the socket holds unsent bytes (the client does not read), the connection stops
+ * reading requests and the session holds monitor updates (coalesced per row), exactly as
+ * ovsdb-server does; both resume on 'drain'. So a client that never reads costs at most the
+ * rows of the database plus the replies to what it had sent, never a copy per commit.
  *
  * Messages exactly as OVS 3.1 clients expect (notes/ovsdb-clients.md): requests/notifications
  * {method, params, id}, replies {id, result, error} with the unused one null, notifications with
@@ -18,65 +20,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { OvsdbCore } from './core.ts';
 import { OvsdbError, OvsdbErrorTag } from './errors.ts';
+import { JsonRpcProtocolError, JsonSplitter } from './json-stream.ts';
 import { Session } from './session.ts';
 
-/** BVS_OVSDB_TRACE=1 logs every received message (truncated) - for debugging clients. */
+export { JsonRpcProtocolError, JsonSplitter };
+
+/** BVS_OVSDB_TRACE=1 logs every received message (size, start) - for debugging clients. */
 const TRACE = process.env.BVS_OVSDB_TRACE === '1';
-
-export class JsonRpcProtocolError extends Error {
-  override name = 'JsonRpcProtocolError';
-}
-
-/** Splits a byte stream into top-level JSON texts. */
-export class JsonSplitter {
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0;
-  private start = -1;
-  private depth = 0;
-  private inString = false;
-  private escape = false;
-
-  /** Feeds bytes; returns the complete JSON texts. Throws JsonRpcProtocolError on a bad byte. */
-  push(chunk: Buffer): string[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: string[] = [];
-    const b = this.buf;
-    for (let i = this.pos; i < b.length; i++) {
-      const c = b[i];
-      if (this.start < 0) {
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
-        if (c !== 0x7b && c !== 0x5b) throw new JsonRpcProtocolError(`unexpected byte 0x${c.toString(16)} between JSON values`);
-        this.start = i;
-        this.depth = 1;
-        continue;
-      }
-      if (this.inString) {
-        if (this.escape) this.escape = false;
-        else if (c === 0x5c) this.escape = true;
-        else if (c === 0x22) this.inString = false;
-        continue;
-      }
-      if (c === 0x22) this.inString = true;
-      else if (c === 0x7b || c === 0x5b) this.depth++;
-      else if (c === 0x7d || c === 0x5d) {
-        if (--this.depth === 0) {
-          out.push(b.toString('utf8', this.start, i + 1));
-          this.start = -1;
-        }
-      }
-    }
-    if (this.start < 0) {
-      this.buf = Buffer.alloc(0);
-      this.pos = 0;
-    } else {
-      this.buf = b.subarray(this.start);
-      this.pos = this.buf.length;
-      this.start = 0;
-      if (this.buf.length > 64 * 1024 * 1024) throw new JsonRpcProtocolError('JSON value larger than 64 MiB');
-    }
-    return out;
-  }
-}
 
 function errorJson(err: unknown): unknown {
   // ovsdb-server answers an unknown method with the bare string, other failures with an object.
@@ -96,9 +46,13 @@ export class Connection {
     private sock: net.Socket,
     private log: (m: string) => void,
   ) {
-    this.session = new Session(core, { notify: (method, params) => this.send({ id: null, method, params }) });
+    this.session = new Session(core, {
+      notify: (method, params) => this.send({ id: null, method, params }),
+      backlogged: () => this.sock.writableLength > 0,
+    });
     sock.setNoDelay?.(true);
     sock.on('data', (d: Buffer) => this.onData(d));
+    sock.on('drain', () => this.onDrain());
     sock.on('error', () => this.teardown());
     sock.on('close', () => this.teardown());
   }
@@ -108,7 +62,41 @@ export class Connection {
   private closing = false;
 
   private send(msg: Record<string, unknown>): void {
-    if (this.open && this.sock.writable) this.sock.write(JSON.stringify(msg));
+    if (!this.open || !this.sock.writable) return;
+    let text: string;
+    try {
+      text = JSON.stringify(msg);
+    } catch (err) {
+      // Inputs are depth-limited, so this means a bug; the connection must not take the
+      // process down with it. A reply becomes an error reply; a notification cannot be
+      // replaced (the client's view would silently diverge), so the connection closes.
+      this.log(`jsonrpc: cannot encode ${msg.method ?? 'reply'}: ${(err as Error).message}`);
+      if (msg.id === null || msg.id === undefined) return this.protocolError('an update could not be encoded');
+      text = JSON.stringify({ id: msg.id, error: { error: 'internal error', details: 'the reply could not be encoded' } });
+    }
+    // Backpressure: past the socket's high-water mark, stop reading requests until the client
+    // has read what we sent ('drain'). Monitor updates are held as soon as anything is unsent
+    // (Session asks backlogged()) and flushed when the last write completes.
+    if (!this.sock.write(text, this.afterWrite) && !this.paused) {
+      this.paused = true;
+      this.sock.pause();
+    }
+  }
+
+  private paused = false;
+
+  /** A write reached the kernel; when nothing is left unsent, held updates go out. */
+  private readonly afterWrite = (): void => {
+    if (this.open && this.sock.writableLength === 0) this.session.flush();
+  };
+
+  private onDrain(): void {
+    if (!this.open) return;
+    this.session.flush();
+    if (this.paused && this.sock.writableLength === 0) {
+      this.paused = false;
+      if (!this.closing) this.sock.resume();
+    }
   }
 
   private finish(): void {
@@ -122,22 +110,15 @@ export class Connection {
 
   private onData(d: Buffer): void {
     if (this.closing) return;
-    let texts: string[];
     try {
-      texts = this.splitter.push(d);
+      this.splitter.forEachValue(d, (msg, bytes) => {
+        if (!this.open || this.closing) return;
+        if (TRACE) this.log(`jsonrpc: recv ${bytes} bytes: ${JSON.stringify(msg).slice(0, 2000)}`);
+        this.dispatch(msg);
+      });
     } catch (err) {
-      return this.protocolError((err as Error).message);
-    }
-    for (const t of texts) {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(t);
-      } catch (err) {
-        return this.protocolError(`invalid JSON: ${(err as Error).message}`);
-      }
-      if (!this.open || this.closing) return;
-      if (TRACE) this.log(`jsonrpc: recv ${t.length > 2000 ? `${t.slice(0, 2000)}...(${t.length} bytes)` : t}`);
-      this.dispatch(msg);
+      if (!(err instanceof JsonRpcProtocolError)) throw err;
+      this.protocolError(err.message);
     }
   }
 

@@ -4,9 +4,16 @@
  * throws OvsdbError) and the transport frames the reply.
  * Per-session state: monitors (by JSON of their id), held/queued locks, db-change-awareness,
  * and blocked transactions (for cancel).
+ *
+ * Flow control, as ovsdb-server does it: while the transport is backlogged (the client does not
+ * read what was sent), commits are not turned into update notifications; each monitor keeps the
+ * rows that changed, coalesced (first old, last new), and flush() sends one update for all of
+ * them once the transport drains. What a slow or stuck client costs is therefore bounded by the
+ * rows of the database, not by the number of commits.
  * Neighbours: core.ts, monitor.ts, locks.ts, rpc-params.ts, errors.ts.
  */
 import type { OvsdbCore } from './core.ts';
+import type { ChangeSet, CommitEvent } from './database.ts';
 import { ZERO_UUID } from './datum.ts';
 import { OvsdbError, OvsdbErrorTag, OvsdbSyntaxError } from './errors.ts';
 import type { LockHolder } from './locks.ts';
@@ -15,10 +22,33 @@ import { isMethod, parseParams } from './rpc-params.ts';
 
 export interface Notifier {
   notify(method: string, params: unknown[]): void;
+  /** True while sent messages wait for the client to read them (then updates are held). */
+  backlogged?(): boolean;
+}
+
+interface LiveMonitor {
+  monitor: Monitor;
+  unsubscribe: () => void;
+  /** Changes held while the transport is backlogged, coalesced per row; null when none. */
+  held: { changes: ChangeSet; seq: number } | null;
+}
+
+/** Adds commit `e` to the held changes: a row keeps its first old and takes the latest new. */
+function hold(m: LiveMonitor, e: CommitEvent): void {
+  const h = (m.held ??= { changes: new Map(), seq: e.seq });
+  h.seq = e.seq;
+  for (const [table, rows] of e.changes) {
+    let t = h.changes.get(table);
+    if (!t) h.changes.set(table, (t = new Map()));
+    for (const [uuid, ch] of rows) {
+      const prev = t.get(uuid);
+      t.set(uuid, prev ? { old: prev.old, new: ch.new } : ch);
+    }
+  }
 }
 
 export class Session implements LockHolder {
-  private monitors = new Map<string, { monitor: Monitor; unsubscribe: () => void }>();
+  private monitors = new Map<string, LiveMonitor>();
   changeAware = false;
   private closed = false;
 
@@ -59,17 +89,12 @@ export class Session implements LockHolder {
         if (this.monitors.has(key)) throw new OvsdbSyntaxError('duplicate monitor ID');
         const monitor = new Monitor(entry.db, p[1], version, p[2]);
         const initial = monitor.initial();
-        const unsubscribe = entry.db.subscribe((e) => {
-          const u = monitor.update(e);
-          if (!u) return;
-          if (version === 1) this.notify('update', [p[1], u]);
-          else if (version === 2) this.notify('update2', [p[1], u]);
-          // Standalone databases keep no transaction history, so the last-txn-id stays all zeros
-          // and monitor_cond_since always answers found=false with full initial contents, exactly
-          // as a standalone ovsdb-server does.
-          else this.notify('update3', [p[1], ZERO_UUID, u]);
+        const live: LiveMonitor = { monitor, unsubscribe: () => {}, held: null };
+        live.unsubscribe = entry.db.subscribe((e) => {
+          if (live.held || this.out.backlogged?.()) hold(live, e);
+          else this.sendUpdate(live, e);
         });
-        this.monitors.set(key, { monitor, unsubscribe });
+        this.monitors.set(key, live);
         return version === 3 ? [false, ZERO_UUID, initial] : initial;
       }
       case 'monitor_cond_change': {
@@ -77,6 +102,14 @@ export class Session implements LockHolder {
         const key = JSON.stringify(oldId);
         const m = this.monitors.get(key);
         if (!m) throw new OvsdbError(OvsdbErrorTag.unknownMonitor, key);
+        // The new conditions apply to the rows as they are now: the client must first see what
+        // was held for it, or the insert/delete set below would be computed against a newer
+        // state than the one it has.
+        if (m.held) {
+          const h = m.held;
+          m.held = null;
+          this.sendUpdate(m, { db: m.monitor.db, changes: h.changes, seq: h.seq });
+        }
         const u = m.monitor.changeConditions(reqs);
         const newKey = JSON.stringify(newId);
         if (newKey !== key) {
@@ -125,6 +158,36 @@ export class Session implements LockHolder {
       case 'get_server_id':
         return ZERO_UUID;
     }
+  }
+
+  private sendUpdate(m: LiveMonitor, e: CommitEvent): void {
+    const u = m.monitor.update(e);
+    if (!u) return;
+    const id = m.monitor.id;
+    if (m.monitor.version === 1) this.notify('update', [id, u]);
+    else if (m.monitor.version === 2) this.notify('update2', [id, u]);
+    // Standalone databases keep no transaction history, so the last-txn-id stays all zeros
+    // and monitor_cond_since always answers found=false with full initial contents, exactly
+    // as a standalone ovsdb-server does.
+    else this.notify('update3', [id, ZERO_UUID, u]);
+  }
+
+  /** The transport drained: send what each monitor held, one update per monitor. */
+  flush(): void {
+    for (const m of this.monitors.values()) {
+      if (this.out.backlogged?.()) return;
+      const h = m.held;
+      if (!h) continue;
+      m.held = null;
+      this.sendUpdate(m, { db: m.monitor.db, changes: h.changes, seq: h.seq });
+    }
+  }
+
+  /** Rows held for monitors of this session (a measure of what a stuck client costs). */
+  heldRows(): number {
+    let n = 0;
+    for (const m of this.monitors.values()) for (const t of m.held?.changes.values() ?? []) n += t.size;
+    return n;
   }
 
   /** RFC 7047 §4.1.4 cancel notification: abort the blocked transact with this id. */
