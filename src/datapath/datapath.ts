@@ -8,7 +8,8 @@
  *              require (a slot is written before its first flow, freed after its last)
  *   ports.ts   ports, their tcx links, port stats and the port -> ifindex cache (PortTable)
  *   stats.ts   datapath-wide and drop counters
- * This file composes them over one set of pinned fds, and keeps execute and the upcall ring.
+ *   execute.ts running actions on a frame in the kernel (bvs_exec)
+ * This file composes them over one set of pinned fds, and keeps the upcall ring.
  *
  * One Datapath object per process and datapath: it mirrors the mask slots in memory, and the
  * daemon is the one writer of a datapath in normal operation. close() flushes deferred mask
@@ -16,11 +17,10 @@
  */
 import { addon, type UpcallRing } from './addon.ts';
 import { decodeUpcall, type Upcall } from './codec.ts';
-import { DatapathError } from './errors.ts';
+import { EXEC_SCRATCH_SIZE, executeInKernel, type ExecResult } from './execute.ts';
 import type { DpAction, FlowKey, FlowMask } from './flow.ts';
 import { type DpFlow, type FlowEntry, FlowTable, type PutMode } from './flows.ts';
 import { MaskTable } from './masks.ts';
-import { applyActions } from './packet.ts';
 import * as pins from './pins.ts';
 import { type Port, type PortStats, PortTable } from './ports.ts';
 import { type DpStats, readDpStats, readDropStats } from './stats.ts';
@@ -35,10 +35,12 @@ export class Datapath {
   private readonly flows: FlowTable;
   private readonly ports: PortTable;
   private readonly nCpus = addon().numPossibleCpus();
+  /** execute's request buffer, reused call after call (this object runs on one thread). */
+  private readonly execScratch = new Uint8Array(EXEC_SCRATCH_SIZE);
   private closed = false;
 
   private constructor(readonly name: string, readonly dir: string, private readonly fds: pins.Fds,
-    private readonly progFd: number) {
+    private readonly progFd: number, private readonly execFd: number) {
     const a = addon();
     this.masks = new MaskTable(a, fds, { name });
     this.flows = new FlowTable(a, fds.flows, this.masks, name);
@@ -68,8 +70,8 @@ export class Datapath {
 
   /** Open a pinned datapath. */
   static open(name: string): Datapath {
-    const { dir, fds, progFd } = pins.openPins(name);
-    return new Datapath(name, dir, fds, progFd);
+    const { dir, fds, progFd, execFd } = pins.openPins(name);
+    return new Datapath(name, dir, fds, progFd, execFd);
   }
 
   /** Detach every port and remove every pin of the datapath. Works on a half-made one too. */
@@ -81,7 +83,7 @@ export class Datapath {
     if (this.closed) return;
     this.masks.close();
     this.closed = true;
-    pins.closePins({ fds: this.fds, progFd: this.progFd });
+    pins.closePins({ fds: this.fds, progFd: this.progFd, execFd: this.execFd });
   }
 
   // ---- ports (ports.ts) --------------------------------------------------------------------
@@ -196,17 +198,12 @@ export class Datapath {
 
   // ---- execute and upcalls -----------------------------------------------------------------
 
-  /** Run actions on a frame in userspace and send the results out of their ports. */
-  execute(frame: Uint8Array, actions: readonly DpAction[]): void {
-    if (frame.length < 14) throw new DatapathError('BAD_PACKET', `packet too short (${frame.length} bytes)`);
-    const a = addon();
-    const { outputs } = applyActions(frame, actions);
-    const ports = this.ports.ifindexes();
-    for (const o of outputs) {
-      const ifindex = ports.get(o.port);
-      if (ifindex === undefined) continue; // like the datapath: output to a missing port drops
-      a.packetSend(ifindex, o.frame);
-    }
+  /**
+   * Runs `actions` on `frame` in the kernel, by the datapath's own action code, as if it had
+   * arrived on port `inPort` (0: no port), and sends what they output (execute.ts).
+   */
+  execute(frame: Uint8Array, actions: readonly DpAction[], inPort = 0): ExecResult {
+    return executeInKernel(this.execFd, frame, actions, inPort, this.execScratch);
   }
 
   /** Deliver upcalls in batches (at most maxBatch each) until the returned ring is closed.

@@ -7,7 +7,6 @@ export type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode, CreateOption
 export { DatapathError, type DatapathErrorCode } from './errors.ts';
 export type { Upcall, FlowStats } from './codec.ts';
 export { keyFromFrame } from './frame.ts';
-export { applyActions, fixChecksums } from './packet.ts';
 export { formatDpFlow, formatShow, formatTcpFlags, formatUsed } from './format.ts';
 export { formatMac } from './odp/addr.ts';
 export { parseFlow, formatFlow, parseActions, formatActions, OdpSyntaxError } from './odp/index.ts';

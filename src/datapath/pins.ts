@@ -3,7 +3,8 @@
  *
  * Pin layout (the root is $BVS_PIN_DIR, default /sys/fs/bpf/bvs):
  *   <root>/<dp>/<map>         every map of bvs.bpf.o, pinned by name (LIBBPF_PIN_BY_NAME)
- *   <root>/<dp>/prog          the TC program
+ *   <root>/<dp>/prog          the TC program of every port (bvs_ingress)
+ *   <root>/<dp>/exec          the execute program (bvs_exec, run by BPF_PROG_TEST_RUN)
  *   <root>/<dp>/link_<port>   the tcx link of each port (written by ports.ts)
  * Everything the datapath needs to forward is pinned, so packets keep flowing with no process,
  * and any process (the daemon, `bvs dpctl`) can open the datapath by name.
@@ -16,12 +17,18 @@
  *     bvs itself (the private build names), so list() never reports one;
  *   - open checks every map's key and value size against this build's ABI (MAP_SHAPES) and
  *     refuses pins of another layout (INCOMPATIBLE_PINS) rather than misread them;
- *   - destroy works on a half-made datapath too: it detaches what is a link, unlinks the rest.
+ *   - destroy works on a half-made datapath too: it detaches what is a link, unlinks the rest;
+ *   - a datapath pinned by a bvs without the execute program gets it at open: the object is
+ *     loaded once more over the existing pins (maps reused, nothing else replaced) and its
+ *     bvs_exec pinned, so forwarding is never interrupted by the upgrade;
+ *   - the pin root must be on bpffs: ensurePinRoot checks (and mounts /sys/fs/bpf when that is
+ *     where it lies and nothing is mounted there), else refuses with an error naming the path.
  * This module knows nothing of flows, masks or ports beyond their pins.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ABI, MAP_NAMES, MAP_SHAPES, type MapName } from './abi.ts';
+import { execFileSync } from 'node:child_process';
+import { ABI, MAP_NAMES, MAP_SHAPES, PROGRAMS, type MapName } from './abi.ts';
 import { addon, BPF_OBJECT_PATH } from './addon.ts';
 import { DatapathError } from './errors.ts';
 
@@ -56,6 +63,46 @@ export interface OpenPins {
   dir: string;
   fds: Fds;
   progFd: number;
+  execFd: number;
+}
+
+const BPF_FS_MAGIC = 0xcafe4a11;
+const BPFFS_MOUNT = '/sys/fs/bpf';
+
+/**
+ * Makes sure `root` is a directory on bpffs, creating it (mode 0700) if needed. When the nearest
+ * existing ancestor is not on bpffs and `root` lies under /sys/fs/bpf (a mount namespace where
+ * nothing is mounted there, such as `ip netns exec`'s), bpffs is mounted at /sys/fs/bpf; any
+ * other place is refused. Errors name the path (an unmounted bpffs once made the daemon spin
+ * in mkdir forever: sysfs answers mkdir with ENOENT and the parent with EEXIST).
+ */
+export function ensurePinRoot(root: string): void {
+  const abs = path.resolve(root);
+  let base = abs;
+  while (!fs.existsSync(base)) base = path.dirname(base);
+  if (fs.statfsSync(base).type !== BPF_FS_MAGIC) {
+    const under = abs === BPFFS_MOUNT || abs.startsWith(`${BPFFS_MOUNT}/`);
+    if (!under || !fs.existsSync(BPFFS_MOUNT) || fs.statfsSync(BPFFS_MOUNT).type === BPF_FS_MAGIC) {
+      throw new DatapathError('NO_BPFFS', `pin directory ${abs} is not on a BPF filesystem (bpffs): mount one there, e.g. mount -t bpf bpf ${BPFFS_MOUNT}`);
+    }
+    try {
+      execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS_MOUNT], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      throw new DatapathError('NO_BPFFS', `pin directory ${abs}: ${BPFFS_MOUNT} is not bpffs and mounting it failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`, { cause: err });
+    }
+    base = BPFFS_MOUNT;
+  }
+  // One level at a time, from the bpffs ancestor down (never fs.mkdirSync's recursive mode).
+  const rest = path.relative(base, abs).split(path.sep).filter((x) => x.length > 0);
+  let cur = base;
+  for (const part of rest) {
+    cur = path.join(cur, part);
+    try {
+      fs.mkdirSync(cur, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DatapathError('NO_BPFFS', `cannot create pin directory ${cur}: ${(err as Error).message}`, { cause: err });
+    }
+  }
 }
 
 /**
@@ -108,16 +155,17 @@ export function createPins(name: string, opts: CreateOptions = {}): void {
     throw new DatapathError('FLOW_TABLE_FULL', `invalid flow table size ${maxFlows}`);
   }
   const a = addon();
-  fs.mkdirSync(pinRoot(), { recursive: true, mode: 0o700 });
+  ensurePinRoot(pinRoot());
   const tmp = path.join(pinRoot(), `${TMP_PREFIX}${name}-${process.pid}`);
   removePins(tmp);
   fs.mkdirSync(tmp, { mode: 0o700 });
   try {
     const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: tmp, maxEntries: { flows: maxFlows } });
     try {
-      a.objPin(loaded.progFd, path.join(tmp, 'prog'));
+      for (const [prog, pin] of Object.entries(PROGRAMS)) a.objPin(programFd(loaded.progs, prog), path.join(tmp, pin));
     } finally {
       a.close(loaded.progFd);
+      for (const fd of Object.values(loaded.progs)) a.close(fd);
       for (const fd of Object.values(loaded.maps)) a.close(fd);
     }
     fs.renameSync(tmp, dir);
@@ -134,6 +182,7 @@ export function openPins(name: string): OpenPins {
   const a = addon();
   const fds: Partial<Fds> = {};
   let progFd = -1;
+  let execFd = -1;
   try {
     for (const m of MAP_NAMES) {
       fds[m] = a.objGet(path.join(dir, m));
@@ -145,20 +194,49 @@ export function openPins(name: string): OpenPins {
           `datapath ${name}: map ${m} has key/value ${info.keySize}/${info.valueSize} bytes, this bvs expects ${want.key}/${want.value}; delete and re-create the datapath`);
       }
     }
-    progFd = a.objGet(path.join(dir, 'prog'));
+    progFd = a.objGet(path.join(dir, PROGRAMS.bvs_ingress));
+    execFd = openExec(dir);
   } catch (err) {
     for (const fd of Object.values(fds)) a.close(fd);
+    if (progFd >= 0) a.close(progFd);
     if (err instanceof DatapathError) throw err;
     throw new DatapathError('INCOMPATIBLE_PINS', `datapath ${name} is incomplete: ${(err as Error).message}`, { cause: err });
   }
-  return { dir, fds: fds as Fds, progFd };
+  return { dir, fds: fds as Fds, progFd, execFd };
+}
+
+function programFd(progs: Record<string, number>, name: string): number {
+  const fd = progs[name];
+  if (fd === undefined) throw new DatapathError('INCOMPATIBLE_PINS', `${BPF_OBJECT_PATH} has no program ${name}`);
+  return fd;
+}
+
+/** The pinned execute program; pinned first if the datapath predates it (see above). */
+function openExec(dir: string): number {
+  const a = addon();
+  const pin = path.join(dir, PROGRAMS.bvs_exec);
+  if (!fs.existsSync(pin)) {
+    const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: dir });
+    try {
+      a.objPin(programFd(loaded.progs, 'bvs_exec'), pin);
+    } catch (err) {
+      // Another process pinned it first: use theirs.
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    } finally {
+      a.close(loaded.progFd);
+      for (const fd of Object.values(loaded.progs)) a.close(fd);
+      for (const fd of Object.values(loaded.maps)) a.close(fd);
+    }
+  }
+  return a.objGet(pin);
 }
 
 /** Close what openPins opened. */
-export function closePins(p: Pick<OpenPins, 'fds' | 'progFd'>): void {
+export function closePins(p: Pick<OpenPins, 'fds' | 'progFd' | 'execFd'>): void {
   const a = addon();
   for (const fd of Object.values(p.fds)) a.close(fd);
   a.close(p.progFd);
+  a.close(p.execFd);
 }
 
 /** Detach every port and remove every pin of the datapath. Works on a half-made one too. */

@@ -9,8 +9,6 @@
  *   - addPort is all or nothing: a failure undoes the map entries it wrote, in reverse order;
  *   - delPort detaches the link before it removes the map entries, so the program never runs
  *     for a device whose port entry is gone.
- * The port -> ifindex cache (for execute) is dropped by this object's addPort/delPort and read
- * again after PORT_CACHE_MS, so a port changed by another process (dpctl) is seen within that.
  */
 import fs from 'node:fs';
 import { ABI, LAYOUT } from './abi.ts';
@@ -21,8 +19,6 @@ import { BPF_ANY, BPF_NOEXIST } from './mapio.ts';
 import { netdevInfo } from '../netdev/index.ts';
 import { detachPinnedLink, linkPinPath, removePins } from './pins.ts';
 import { perCpuSize } from './stats.ts';
-
-const PORT_CACHE_MS = 1000;
 
 export interface Port extends PortEntry {
   portNo: number;
@@ -40,8 +36,6 @@ export interface PortFds {
 }
 
 export class PortTable {
-  private cache: { at: number; map: Map<number, number> } | undefined;
-
   /** `name` names the datapath in errors; `dir` is its pin directory. */
   constructor(private readonly name: string, private readonly dir: string, private readonly fds: PortFds,
     private readonly progFd: number, private readonly nCpus: number) {}
@@ -90,7 +84,6 @@ export class PortTable {
       while (used.has(portNo)) portNo++;
     }
     if (ports.length >= ABI.MAX_PORTS) throw new DatapathError('PORT_NUMBER', `${this.name} has ${ABI.MAX_PORTS} ports already`);
-    this.cache = undefined;
     const flags = (info.peerInOtherNetns && !opts.internal ? ABI.PORT_F_PEER : 0)
       | (opts.internal ? ABI.PORT_F_INTERNAL : 0);
     const k = u32(portNo);
@@ -123,7 +116,6 @@ export class PortTable {
     const a = addon();
     const port = this.find(nameOrNo);
     if (!port) throw new DatapathError('NO_SUCH_PORT', `no port ${nameOrNo} on ${this.name}`);
-    this.cache = undefined;
     const pinPath = linkPinPath(this.dir, port.portNo);
     if (fs.existsSync(pinPath)) {
       detachPinnedLink(pinPath);
@@ -144,18 +136,5 @@ export class PortTable {
       rxPackets: s.rx_packets, rxBytes: s.rx_bytes, rxDropped: s.rx_dropped,
       txPackets: s.tx_packets, txBytes: s.tx_bytes, txDropped: s.tx_dropped,
     };
-  }
-
-  /**
-   * port number -> ifindex, for execute (the daemon's upcall handler executes every first
-   * packet; reading the ports map each time cost more than the send). See the header for how
-   * fresh it is.
-   */
-  ifindexes(): Map<number, number> {
-    const now = performance.now();
-    if (!this.cache || now - this.cache.at > PORT_CACHE_MS) {
-      this.cache = { at: now, map: new Map(this.list().map((p) => [p.portNo, p.ifindex])) };
-    }
-    return this.cache.map;
   }
 }

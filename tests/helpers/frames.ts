@@ -1,5 +1,5 @@
 /** Builders of test frames with known field values (checksums filled in). */
-import { fixChecksums } from '../../src/datapath/packet.ts';
+import { fixChecksums } from './checksums.ts';
 
 export interface EthOpts { src: number; dst: number; vlan?: { vid: number; pcp: number } }
 
