@@ -1,8 +1,9 @@
 /**
  * The daemon process: `bvs daemon` (ovs-vswitchd + ovsdb-server in one process).
  *
- * Start order: run dir (mode 0700) and DIR/bvs.pid (refuses a run dir owned by a live daemon)
- * -> pin root ($BVS_PIN_DIR for src/datapath) -> NATS (own nats-server child unless --nats URL)
+ * Start order: pin root on bpffs (checked, or mounted at /sys/fs/bpf; else a named error) ->
+ * run dir (mode 0700) and DIR/bvs.pid (refuses a run dir owned by a live daemon) ->
+ * $BVS_PIN_DIR for src/datapath -> NATS (own nats-server child unless --nats URL)
  * and the bus connection -> the supervisor actor tree (ovsdb on DIR/db.sock, vswitch, bridges)
  * -> the NATS command handlers -> daemon.started.
  * Stop (SIGTERM/SIGINT, or Daemon.stop()): daemon.stopping -> the actors stop (upcall rings and
@@ -19,6 +20,7 @@ import {
 } from '../bus/index.ts';
 import { backoffDelay, type Backoff, type Services } from '../bridge/index.ts';
 import { BVS_VERSION, commandHandlers } from '../commands/index.ts';
+import { ensurePinRoot } from '../datapath/index.ts';
 import { createLogger, type Logger } from './logging.ts';
 import type { DaemonOptions } from './options.ts';
 import { containRejections } from './rejections.ts';
@@ -74,9 +76,13 @@ function claimRunDir(runDir: string): string {
 
 export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}): Promise<Daemon> {
   const log = tuning.logger ?? createLogger(opts.logLevel);
+  // First, before anything is claimed: a pin dir that is not on bpffs fails at once, naming it.
+  const { mounted } = ensurePinRoot(opts.pinDir);
+  if (mounted) {
+    log.warn({ pinDir: opts.pinDir }, 'mounted bpffs at /sys/fs/bpf (none was mounted in this mount namespace, e.g. under ip netns exec): the datapath pins, and forwarding without a daemon, last only as long as this mount namespace');
+  }
   const pidFile = claimRunDir(opts.runDir);
   process.env.BVS_PIN_DIR = opts.pinDir;
-  fs.mkdirSync(opts.pinDir, { recursive: true, mode: 0o700 });
   const host = hostId(opts.host);
   const startedAt = Date.now();
   let nats: NatsServer | null = null;

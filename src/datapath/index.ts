@@ -3,6 +3,7 @@ export * from './flow.ts';
 export { ABI, DROP_REASONS } from './abi.ts';
 export { addon, type Addon } from './addon.ts';
 export { Datapath, pinRoot, removePins, DEFAULT_PIN_ROOT } from './datapath.ts';
+export { ensurePinRoot } from './pins.ts';
 export type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode, CreateOptions } from './datapath.ts';
 export { DatapathError, type DatapathErrorCode } from './errors.ts';
 export type { Upcall, FlowStats } from './codec.ts';

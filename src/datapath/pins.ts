@@ -74,11 +74,14 @@ const BPFFS_MOUNT = '/sys/fs/bpf';
  * existing ancestor is not on bpffs and `root` lies under /sys/fs/bpf (a mount namespace where
  * nothing is mounted there, such as `ip netns exec`'s), bpffs is mounted at /sys/fs/bpf; any
  * other place is refused. Errors name the path (an unmounted bpffs once made the daemon spin
- * in mkdir forever: sysfs answers mkdir with ENOENT and the parent with EEXIST).
+ * in mkdir forever: sysfs answers mkdir with ENOENT and the parent with EEXIST). `mounted`
+ * says a bpffs was mounted here: it lives only as long as this mount namespace, and so do the
+ * pins (the caller should say so).
  */
-export function ensurePinRoot(root: string): void {
+export function ensurePinRoot(root: string): { mounted: boolean } {
   const abs = path.resolve(root);
   let base = abs;
+  let mounted = false;
   while (!fs.existsSync(base)) base = path.dirname(base);
   if (fs.statfsSync(base).type !== BPF_FS_MAGIC) {
     const under = abs === BPFFS_MOUNT || abs.startsWith(`${BPFFS_MOUNT}/`);
@@ -91,6 +94,7 @@ export function ensurePinRoot(root: string): void {
       throw new DatapathError('NO_BPFFS', `pin directory ${abs}: ${BPFFS_MOUNT} is not bpffs and mounting it failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`, { cause: err });
     }
     base = BPFFS_MOUNT;
+    mounted = true;
   }
   // One level at a time, from the bpffs ancestor down (never fs.mkdirSync's recursive mode).
   const rest = path.relative(base, abs).split(path.sep).filter((x) => x.length > 0);
@@ -103,6 +107,7 @@ export function ensurePinRoot(root: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DatapathError('NO_BPFFS', `cannot create pin directory ${cur}: ${(err as Error).message}`, { cause: err });
     }
   }
+  return { mounted };
 }
 
 /**
