@@ -5,31 +5,29 @@
  *                  |  CONFIG: diff ports (spawn / UPDATE / REMOVE)
  *                  '--STOP--> closing --> (final): the datapath stays pinned and forwarding
  *
- * Opening creates the datapath, or ADOPTS it when it is pinned already (a restart after
- * SIGKILL): its flows keep forwarding meanwhile, and the revalidator re-checks them against
- * the new tables. Datapath ports that are no longer configured are removed here; configured
- * ones are adopted by their port actors (never attached twice). The ofproto bridge always
- * starts with OVS's default flow `priority=0,actions=NORMAL` (like ovs-vswitchd in standalone
- * fail mode with no controller, on every start: OpenFlow tables are not persistent).
- *
- * ofport assignment (the bridge allocates, so there are no races between port actors): the
- * bridge's own internal interface gets OFPP_LOCAL (65534); else Interface.ofport_request if
- * free; else the ofport the interface had (in OVSDB, or the pinned datapath's port number for
- * that device, so a restart keeps numbers and megaflows valid); else the lowest free from 1.
- * The datapath port number equals the ofport.
+ * Opening creates or adopts the datapath and builds the bridge's runtime (src/bridge/
+ * bridge-io.ts: adoption after a restart, unconfigured datapath ports, the default flow).
+ * Each configured port gets a port actor with an ofport the bridge assigns (src/bridge/ports.ts
+ * assignOfport: no races between port actors). The upcall and revalidator actors run while the
+ * bridge runs.
  *
  * "Applied": after CONFIG number `seq`, the bridge sends BRIDGE_APPLIED {seq} once every port
  * actor has reported the generation it was given and no removal is pending.
+ *
+ * I/O is in the open/close/destroy actors (src/bridge/bridge-io.ts), and the port, upcall and
+ * revalidator children are declared as ChildLogic (child-logic.ts): a test swaps any of them
+ * with provide({ actors }).
  */
-import { assign, enqueueActions, fromPromise, sendParent, setup, type ActorRefFrom } from 'xstate';
-import { Datapath, removePins } from '../datapath/index.ts';
-import { parseFlow } from '../ofproto/index.ts';
-import { OFPP_LOCAL, portFingerprint, type BridgeConfig, type PortConfig, type Services } from '../bridge/index.ts';
-import { isHiddenName, removeDevice } from '../netdev/index.ts';
-import { BridgeRuntime, DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/index.ts';
-import { dpDevice, portMachine, type PortParentEvent } from './port.machine.ts';
-import { revalidatorMachine } from './revalidator.machine.ts';
-import { upcallMachine } from './upcall.machine.ts';
+import { assign, enqueueActions, sendParent, setup, type ActorRefFrom } from 'xstate';
+import {
+  assignOfport, closeBridgeLogic, destroyBridgeLogic, openBridgeLogic, portFingerprint, portIdentity,
+  type BridgeConfig, type OpenedBridge, type Services,
+} from '../bridge/index.ts';
+import { DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/index.ts';
+import type { ChildLogic } from './child-logic.ts';
+import { portMachine, type PortInput, type PortParentEvent } from './port.machine.ts';
+import { revalidatorMachine, type RevalidatorInput } from './revalidator.machine.ts';
+import { upcallMachine, type UpcallInput } from './upcall.machine.ts';
 
 export interface BridgeInput {
   config: BridgeConfig;
@@ -48,13 +46,7 @@ interface PortSlot {
   removing: boolean;
 }
 
-interface Opened {
-  datapath: Datapath;
-  runtime: BridgeRuntime;
-  created: boolean;
-}
-
-type BridgeEvent =
+export type BridgeEvent =
   | { type: 'CONFIG'; config: BridgeConfig; seq: number }
   | { type: 'DELETE' }
   | { type: 'STOP' }
@@ -64,84 +56,40 @@ export type BridgeParentEvent =
   | { type: 'BRIDGE_APPLIED'; bridge: string; seq: number }
   | { type: 'BRIDGE_GONE'; bridge: string };
 
-/** Identity of a port's attachment: a change means detach and attach anew. */
-function identity(p: PortConfig): string {
-  return JSON.stringify([p.iface.name, p.iface.type, p.iface.ofportRequest, p.invalid]);
-}
-
-/** Creates or adopts the datapath and builds the runtime; removes unconfigured dp ports. */
-export function openBridge(input: { config: BridgeConfig; services: Services }): Opened {
-  const { config, services } = input;
-  const created = !Datapath.exists(config.name);
-  // A half-made datapath dir (a crash inside destroy) would make create fail: clear it.
-  if (created) removePins(Datapath.dirOf(config.name));
-  const datapath = created ? Datapath.create(config.name) : Datapath.open(config.name);
-  try {
-    if (!created) datapath.repairMasks();
-    const wanted = new Set(config.ports.map(dpDevice));
-    for (const p of datapath.listPorts()) {
-      if (wanted.has(p.name)) continue;
-      datapath.delPort(p.portNo);
-      // The hidden end of an internal port whose Interface row went while we were down: the
-      // pair is ours (only bvs makes bvi<hash> devices and attaches them), delete it.
-      if (isHiddenName(p.name)) removeDevice(p.name);
-      services.log.info({ component: 'bridge', bridge: config.name, port: p.name, portNo: p.portNo }, 'removed unconfigured datapath port');
-    }
-    const runtime = new BridgeRuntime({
-      datapath,
-      publish: (name, payload) => services.publish(name, payload),
-      maxIdleMs: config.tuning.maxIdleMs,
-      flowLimit: config.tuning.flowLimit,
-    });
-    runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
-    return { datapath, runtime, created };
-  } catch (err) {
-    datapath.close();
-    throw err;
-  }
-}
-
-/** Picks the ofport of a new port (see the design note). */
-export function assignOfport(bridge: string, p: PortConfig, used: Set<number>, dpPorts: Map<string, number>): number {
-  if (p.iface.type === 'internal' && p.iface.name === bridge) return OFPP_LOCAL;
-  const free = (n: number | undefined): n is number => n !== undefined && n >= 1 && n < 0xff00 && !used.has(n);
-  if (free(p.iface.ofportRequest)) return p.iface.ofportRequest;
-  if (free(p.iface.ofport)) return p.iface.ofport;
-  const dp = dpPorts.get(dpDevice(p));
-  if (free(dp)) return dp;
-  let n = 1;
-  while (used.has(n)) n++;
-  return n;
-}
+const port: ChildLogic<PortInput> = portMachine;
+const upcall: ChildLogic<UpcallInput> = upcallMachine;
+const revalidator: ChildLogic<RevalidatorInput> = revalidatorMachine;
 
 export const bridgeMachine = setup({
   types: {
     input: {} as BridgeInput,
     context: {} as BridgeInput & {
       name: string;
-      opened: Opened | null;
+      opened: OpenedBridge | null;
       ports: Record<string, PortSlot>;
       reportedSeq: number;
     },
     events: {} as BridgeEvent,
   },
   actors: {
-    open: fromPromise<Opened, { config: BridgeConfig; services: Services }>(async ({ input }) => openBridge(input)),
-    close: fromPromise<void, { opened: Opened | null }>(async ({ input }) => { input.opened?.datapath.close(); }),
-    destroy: fromPromise<void, { name: string; opened: Opened | null }>(async ({ input }) => {
-      input.opened?.datapath.close();
-      if (Datapath.exists(input.name)) Datapath.destroy(input.name);
-      else removePins(Datapath.dirOf(input.name));
-    }),
-    port: portMachine,
-    upcall: upcallMachine,
-    revalidator: revalidatorMachine,
+    open: openBridgeLogic,
+    close: closeBridgeLogic,
+    destroy: destroyBridgeLogic,
+    port,
+    upcall,
+    revalidator,
   },
   guards: {
     deleteOnOpen: ({ context }) => context.deleteOnOpen === true,
     noPorts: ({ context }) => Object.keys(context.ports).length === 0,
   },
   actions: {
+    takeConfig: assign(({ event }) => (event.type === 'CONFIG' ? { config: event.config, seq: event.seq } : {})),
+    forgetPort: assign({ ports: ({ context, event }) => {
+      if (event.type !== 'PORT_GONE') return context.ports;
+      const { [event.port]: _gone, ...rest } = context.ports;
+      return rest;
+    } }),
     /** Diffs the configured ports against the port actors. */
     reconcilePorts: enqueueActions(({ context, enqueue }) => {
       const { opened, config } = context;
@@ -151,7 +99,7 @@ export const bridgeMachine = setup({
       for (const [name, slot] of Object.entries(ports)) {
         const p = want.get(name);
         if (slot.removing) continue;
-        if (!p || identity(p) !== slot.identity) {
+        if (!p || portIdentity(p) !== slot.identity) {
           ports[name] = { ...slot, removing: true };
           enqueue.sendTo(`port:${name}`, { type: 'REMOVE' });
         }
@@ -164,7 +112,7 @@ export const bridgeMachine = setup({
         if (!slot) {
           const ofport = assignOfport(config.name, p, used, dpPorts);
           used.add(ofport);
-          ports[p.name] = { ofport, fp: portFingerprint(p), identity: identity(p), gen: 1, appliedGen: 0, removing: false };
+          ports[p.name] = { ofport, fp: portFingerprint(p), identity: portIdentity(p), gen: 1, appliedGen: 0, removing: false };
           enqueue.spawnChild('port', {
             id: `port:${p.name}`,
             input: { bridge: config.name, config: p, ofport, gen: 1, runtime: opened.runtime, datapath: opened.datapath, services: context.services },
@@ -217,7 +165,7 @@ export const bridgeMachine = setup({
         ],
         // No onError: the failure propagates to the vswitch actor, which restarts the bridge.
       },
-      on: { CONFIG: { actions: assign({ config: ({ event }) => event.config, seq: ({ event }) => event.seq }) }, STOP: 'stopped', DELETE: 'destroying' },
+      on: { CONFIG: { actions: 'takeConfig' }, STOP: 'stopped', DELETE: 'destroying' },
     },
     running: {
       entry: [
@@ -230,7 +178,7 @@ export const bridgeMachine = setup({
         { id: 'revalidator', src: 'revalidator', input: ({ context }) => ({ udpif: context.opened!.runtime.udpif, services: context.services }) },
       ],
       on: {
-        CONFIG: { actions: [assign({ config: ({ event }) => event.config, seq: ({ event }) => event.seq }), 'tune', 'reconcilePorts', 'maybeApplied'] },
+        CONFIG: { actions: ['takeConfig', 'tune', 'reconcilePorts', 'maybeApplied'] },
         PORT_APPLIED: {
           actions: [
             assign({ ports: ({ context, event }) => {
@@ -242,10 +190,7 @@ export const bridgeMachine = setup({
         },
         PORT_GONE: {
           actions: [
-            assign({ ports: ({ context, event }) => {
-              const { [event.port]: _gone, ...rest } = context.ports;
-              return rest;
-            } }),
+            'forgetPort',
             'reconcilePorts',
             'maybeApplied',
           ],
@@ -261,10 +206,7 @@ export const bridgeMachine = setup({
       }),
       always: { guard: 'noPorts', target: 'destroying' },
       on: {
-        PORT_GONE: { actions: assign({ ports: ({ context, event }) => {
-          const { [event.port]: _gone, ...rest } = context.ports;
-          return rest;
-        } }) },
+        PORT_GONE: { actions: 'forgetPort' },
         STOP: 'closing',
       },
     },

@@ -6,17 +6,18 @@
  *                                                     |  REVALIDATE while dumping: one more pass
  *                                                     '--error--> failed (throws; propagates)
  *
- * A pass is src/vswitch/revalidate.ts revalidateSliced(udpif), run by the `pass` actor (a
- * fromPromise, so a test can swap it): it yields to the event loop between dump chunks so
- * upcalls keep flowing during a long pass, and stops at the next chunk when this actor stops.
- * REVALIDATE comes from Udpif.requestRevalidation (flow-mods, port changes, MAC moves, fdb
- * flush, the flow limit): the `hook` callback actor attaches to the udpif and detaches in its
+ * A pass is src/vswitch/revalidate.ts revalidateSliced(udpif), run by the `pass` actor
+ * (src/bridge/fastpath-io.ts, swappable in tests): it yields to the event loop between dump
+ * chunks so upcalls keep flowing during a long pass, and stops at the next chunk when this
+ * actor stops. REVALIDATE comes from Udpif.requestRevalidation (flow-mods, port changes, MAC
+ * moves, fdb flush, the flow limit): the `hook` actor attaches to the udpif and detaches in its
  * cleanup. Requests arriving during a pass are coalesced into one more pass, so a burst of
  * flow-mods costs at most two dumps; the udpif settles each request when a pass that started
- * after it ends.
+ * after it ends. The interval is a machine delay: it runs on the actor system's clock.
  */
-import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
-import { revalidateSliced, type PassResult, type Udpif } from '../vswitch/index.ts';
+import { assign, setup } from 'xstate';
+import { revalidatorHookLogic, revalidatorPassLogic } from '../bridge/index.ts';
+import type { Udpif } from '../vswitch/index.ts';
 import type { FastPathLog } from './upcall.machine.ts';
 
 export const DEFAULT_REVALIDATE_INTERVAL_MS = 500;
@@ -38,14 +39,24 @@ export const revalidatorMachine = setup({
     events: {} as { type: 'REVALIDATE' },
   },
   actors: {
-    hook: fromCallback<EventObject, { udpif: Udpif }>(({ input, sendBack }) =>
-      input.udpif.attachRevalidator(() => sendBack({ type: 'REVALIDATE' }))),
-    pass: fromPromise<PassResult, { udpif: Udpif }>(({ input, signal }) => revalidateSliced(input.udpif, signal)),
+    hook: revalidatorHookLogic,
+    pass: revalidatorPassLogic,
   },
   delays: {
     // A pass shares the JS thread with the upcall handler: when passes get long (many flows),
     // wait twice the last one, so revalidation takes at most about a third of the thread.
     interval: ({ context }) => Math.max(context.intervalMs ?? DEFAULT_REVALIDATE_INTERVAL_MS, 2 * context.udpif.revalidator.lastDumpMs),
+  },
+  guards: {
+    requestedAgain: ({ context }) => context.again,
+  },
+  actions: {
+    fail: ({ context }) => {
+      // An actor that errors does not stop its invoked children: remove the hook here.
+      context.udpif.detachRevalidator();
+      context.services?.log.error({ component: 'revalidator', bridge: context.udpif.name, err: context.error }, 'revalidator failed');
+      throw new RevalidatorError(`revalidator of ${context.udpif.name} failed: ${(context.error as Error)?.message ?? String(context.error)}`, { cause: context.error });
+    },
   },
 }).createMachine({
   id: 'revalidator',
@@ -63,20 +74,13 @@ export const revalidatorMachine = setup({
         src: 'pass',
         input: ({ context }) => ({ udpif: context.udpif }),
         onDone: [
-          { guard: ({ context }) => context.again, target: 'dumping', reenter: true },
+          { guard: 'requestedAgain', target: 'dumping', reenter: true },
           { target: 'waiting' },
         ],
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
       on: { REVALIDATE: { actions: assign({ again: true }) } },
     },
-    failed: {
-      entry: ({ context }) => {
-        // An actor that errors does not stop its invoked children: remove the hook here.
-        context.udpif.detachRevalidator();
-        context.services?.log.error({ component: 'revalidator', bridge: context.udpif.name, err: context.error }, 'revalidator failed');
-        throw new RevalidatorError(`revalidator of ${context.udpif.name} failed: ${(context.error as Error)?.message ?? String(context.error)}`, { cause: context.error });
-      },
-    },
+    failed: { entry: 'fail' },
   },
 });

@@ -7,16 +7,19 @@
  *       └── bridge:NAME ── port:NAME, upcall, revalidator
  *
  * A child that fails (its actor errors) is logged, counted (services.health: restarts, status,
- * last error; daemon.health shows it) and spawned again after an exponential backoff. When the
+ * last error; daemon.health shows it) and spawned again after an exponential backoff (a delayed
+ * RESTART on the actor system's clock, so a SimulatedClock drives it in tests). When the
  * ovsdb actor comes back, the vswitch actor gets the new handle through services.db and a
  * CONFIG_CHANGED. STOP stops the vswitch first (bridges close their rings and fds; datapaths
  * stay pinned and forwarding), then the ovsdb, then the supervisor reaches its final state.
+ * The children are declared as ChildLogic (child-logic.ts), so a test swaps them for stand-ins.
  */
-import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { assertEvent, assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import { backoffDelay, type Services } from '../bridge/index.ts';
 import type { DbHandle } from '../ovsdb/index.ts';
-import { ovsdbMachine } from './ovsdb.machine.ts';
-import { vswitchMachine } from './vswitch.machine.ts';
+import type { ChildLogic } from './child-logic.ts';
+import { ovsdbMachine, type OvsdbInput } from './ovsdb.machine.ts';
+import { vswitchMachine, type VswitchInput } from './vswitch.machine.ts';
 
 export interface SupervisorInput {
   services: Services;
@@ -29,7 +32,7 @@ export interface SupervisorInput {
 export const CHILDREN = ['ovsdb', 'vswitch'] as const;
 type ChildId = (typeof CHILDREN)[number];
 
-type SupervisorEvent =
+export type SupervisorEvent =
   | { type: 'OVSDB_READY'; db: DbHandle }
   | { type: 'CONFIG_CHANGED'; nextCfg: number }
   | { type: 'RESTART'; child: ChildId }
@@ -46,14 +49,23 @@ function childOf(type: string): ChildId | undefined {
   return m?.[1] as ChildId | undefined;
 }
 
+const ovsdb: ChildLogic<OvsdbInput> = ovsdbMachine;
+const vswitch: ChildLogic<VswitchInput> = vswitchMachine;
+
 export const supervisorMachine = setup({
   types: {
     input: {} as SupervisorInput,
     context: {} as SupervisorInput & { running: Record<ChildId, boolean>; restarts: Record<ChildId, number> },
     events: {} as SupervisorEvent,
   },
-  actors: { ovsdb: ovsdbMachine, vswitch: vswitchMachine },
+  actors: { ovsdb, vswitch },
   actions: {
+    /** The serving database: the vswitch actor and the command handlers read services.db. */
+    setDb: ({ context, event }) => {
+      assertEvent(event, 'OVSDB_READY');
+      context.services.db.current = event.db;
+    },
+    configChanged: enqueueActions(({ enqueue }) => enqueue.sendTo('vswitch', { type: 'CONFIG_CHANGED' })),
     spawnOvsdb: enqueueActions(({ context, enqueue }) => {
       enqueue.spawnChild('ovsdb', {
         id: 'ovsdb',
@@ -90,6 +102,9 @@ export const supervisorMachine = setup({
     vswitchRunning: ({ context }) => context.running.vswitch,
     ovsdbRunning: ({ context }) => context.running.ovsdb,
     allStopped: ({ context }) => !context.running.ovsdb && !context.running.vswitch,
+    vswitchStopped: ({ context }) => !context.running.vswitch,
+    restartOvsdb: ({ event }) => event.type === 'RESTART' && event.child === 'ovsdb',
+    haveDb: ({ context }) => context.services.db.current !== null,
   },
 }).createMachine({
   id: 'supervisor',
@@ -100,22 +115,15 @@ export const supervisorMachine = setup({
       entry: ['spawnOvsdb', { type: 'markOk', params: { child: 'ovsdb' } }],
       on: {
         OVSDB_READY: [
-          {
-            guard: 'vswitchRunning',
-            actions: [({ context, event }) => { context.services.db.current = event.db; }, { type: 'markOk', params: { child: 'ovsdb' } },
-              enqueueActions(({ enqueue }) => enqueue.sendTo('vswitch', { type: 'CONFIG_CHANGED' }))],
-          },
-          {
-            actions: [({ context, event }) => { context.services.db.current = event.db; }, { type: 'markOk', params: { child: 'ovsdb' } },
-              'spawnVswitch', { type: 'markOk', params: { child: 'vswitch' } }],
-          },
+          { guard: 'vswitchRunning', actions: ['setDb', { type: 'markOk', params: { child: 'ovsdb' } }, 'configChanged'] },
+          { actions: ['setDb', { type: 'markOk', params: { child: 'ovsdb' } }, 'spawnVswitch', { type: 'markOk', params: { child: 'vswitch' } }] },
         ],
-        CONFIG_CHANGED: { guard: 'vswitchRunning', actions: enqueueActions(({ enqueue }) => enqueue.sendTo('vswitch', { type: 'CONFIG_CHANGED' })) },
+        CONFIG_CHANGED: { guard: 'vswitchRunning', actions: 'configChanged' },
         'xstate.error.actor.*': { actions: 'childFailed' },
         'xstate.done.actor.*': { actions: 'childDone' },
         RESTART: [
-          { guard: ({ event }) => event.child === 'ovsdb', actions: 'spawnOvsdb' },
-          { guard: ({ context }) => context.services.db.current !== null, actions: ['spawnVswitch', { type: 'markOk', params: { child: 'vswitch' } }] },
+          { guard: 'restartOvsdb', actions: 'spawnOvsdb' },
+          { guard: 'haveDb', actions: ['spawnVswitch', { type: 'markOk', params: { child: 'vswitch' } }] },
           // vswitch without a database: it is spawned when the ovsdb actor is ready again.
         ],
         STOP: 'stoppingVswitch',
@@ -125,7 +133,7 @@ export const supervisorMachine = setup({
       entry: enqueueActions(({ context, enqueue }) => {
         if (context.running.vswitch) enqueue.sendTo('vswitch', { type: 'STOP' });
       }),
-      always: { guard: ({ context }) => !context.running.vswitch, target: 'stoppingOvsdb' },
+      always: { guard: 'vswitchStopped', target: 'stoppingOvsdb' },
       on: { 'xstate.done.actor.*': { actions: 'childDone' }, 'xstate.error.actor.*': { actions: 'childDone' } },
     },
     stoppingOvsdb: {

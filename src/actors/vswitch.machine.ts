@@ -1,9 +1,10 @@
 /**
  * The vswitch actor: the reconciler (OVS bridge_reconfigure). On start and after every OVSDB
- * change it reads the desired configuration (src/vswitch/config.ts), spawns a bridge actor for
+ * change it reads the desired configuration (src/bridge/config.ts), spawns a bridge actor for
  * each new Bridge row, sends CONFIG to the existing ones and DELETE to those whose row is gone.
  * Pinned datapaths with no Bridge row (configured before a restart, deleted while the daemon
- * was down) are adopted and destroyed.
+ * was down) are adopted and destroyed: the `scanning` state lists them before the first
+ * reconciliation.
  *
  * cur_cfg: each reconciliation gets a sequence number and remembers the Open_vSwitch.next_cfg
  * it read. When every bridge has reported BRIDGE_APPLIED for the latest sequence and no bridge
@@ -11,12 +12,19 @@
  * --no-wait returns once the change is live, and config.applied is published.
  *
  * Supervision of bridges: a bridge actor that fails is logged, counted in services.health and
- * re-spawned after a backoff; the next reconciliation gives it the current configuration.
+ * re-spawned after a backoff (a delayed event, on the actor system's clock); the next
+ * reconciliation gives it the current configuration.
+ *
+ * I/O (listing datapaths, writing cur_cfg, closing a failed bridge's fds) is in actors from
+ * src/bridge/vswitch-io.ts and bridge-io.ts, so a test swaps it with provide({ actors }).
  */
-import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
-import { Datapath } from '../datapath/index.ts';
-import { backoffDelay, readConfig, transactStatus, type BridgeConfig, type Services, type SwitchConfig } from '../bridge/index.ts';
-import { bridgeMachine, type BridgeParentEvent } from './bridge.machine.ts';
+import { assign, enqueueActions, raise, setup } from 'xstate';
+import {
+  backoffDelay, commitCurCfgLogic, listDatapathsLogic, readConfig, releaseRuntimeLogic,
+  type BridgeConfig, type Services, type SwitchConfig,
+} from '../bridge/index.ts';
+import { bridgeMachine, type BridgeInput, type BridgeParentEvent } from './bridge.machine.ts';
+import type { ChildLogic } from './child-logic.ts';
 
 export interface VswitchInput {
   services: Services;
@@ -45,6 +53,8 @@ function bridgeOf(event: { type: string }): string | undefined {
   return m?.[1] ?? (e.actorId?.startsWith('bridge:') ? e.actorId.slice(7) : undefined);
 }
 
+const bridge: ChildLogic<BridgeInput> = bridgeMachine;
+
 const emptyBridge = (name: string): BridgeConfig => ({ uuid: '', name, ports: [], otherConfig: {}, tuning: {} });
 
 export const vswitchMachine = setup({
@@ -58,16 +68,16 @@ export const vswitchMachine = setup({
       bridges: Record<string, BridgeSlot>;
       restarts: Record<string, number>;
       first: boolean;
+      /** Datapaths pinned when this actor started (orphans are found among them). */
+      pinned: string[];
     },
     events: {} as VswitchEvent,
   },
   actors: {
-    bridge: bridgeMachine,
-    commitCurCfg: fromPromise<number, { services: Services; nextCfg: number }>(async ({ input }) => {
-      const ok = await transactStatus(input.services, [{ op: 'update', table: 'Open_vSwitch', where: [], row: { cur_cfg: input.nextCfg } }], 'cur_cfg');
-      if (!ok) throw new Error('cannot write cur_cfg');
-      return input.nextCfg;
-    }),
+    bridge,
+    listDatapaths: listDatapathsLogic,
+    commitCurCfg: commitCurCfgLogic,
+    releaseRuntime: releaseRuntimeLogic,
   },
   guards: {
     allApplied: ({ context }) => {
@@ -93,12 +103,13 @@ export const vswitchMachine = setup({
       }
       const n = (context.restarts[name] ?? 0) + 1;
       context.services.log.error({ component: 'vswitch', bridge: name, err, restarts: n }, 'bridge actor failed; restarting');
-      // The failed actor's children are stopped (its upcall ring closed); its datapath fds and
-      // registry entry are released here. The datapath stays pinned: the restart adopts it.
+      // The failed actor's children are stopped (its upcall ring closed); its registry entry
+      // goes now and its datapath fds are closed by a child (long before the respawn's backoff
+      // ends). The datapath stays pinned: the restart adopts it.
       const rt = context.services.runtimes.get(name);
       if (rt) {
         context.services.runtimes.delete(name);
-        try { (rt.datapath as { close?: () => void }).close?.(); } catch { /* closed */ }
+        enqueue.spawnChild('releaseRuntime', { input: { runtime: rt } });
       }
       context.services.health.set(`bridge:${name}`, { restarts: n, status: 'degraded', detail: String((err as Error)?.message ?? err) });
       const slot = context.bridges[name];
@@ -142,7 +153,7 @@ export const vswitchMachine = setup({
       }
       if (context.first) {
         // Orphan datapaths: pinned by an earlier run, no Bridge row now.
-        for (const name of Datapath.list()) {
+        for (const name of context.pinned) {
           if (want.has(name) || bridges[name]) continue;
           s.log.info({ component: 'vswitch', bridge: name }, 'destroying unconfigured datapath');
           bridges[name] = { applied: 0, deleting: true, failed: false };
@@ -155,12 +166,24 @@ export const vswitchMachine = setup({
   },
 }).createMachine({
   id: 'vswitch',
-  context: ({ input }) => ({ ...input, seq: 0, target: 0, written: -1, config: null, bridges: {}, restarts: {}, first: true }),
-  initial: 'running',
+  context: ({ input }) => ({ ...input, seq: 0, target: 0, written: -1, config: null, bridges: {}, restarts: {}, first: true, pinned: [] }),
+  initial: 'scanning',
   on: {
     'xstate.done.actor.*': { actions: 'forgetBridge' },
   },
   states: {
+    scanning: {
+      invoke: {
+        src: 'listDatapaths',
+        onDone: { target: 'running', actions: assign({ pinned: ({ event }) => event.output }) },
+        onError: {
+          target: 'running',
+          actions: ({ context, event }) => context.services.log.error({ component: 'vswitch', err: event.error }, 'cannot list the pinned datapaths'),
+        },
+      },
+      // The first reconciliation (on entering running) reads the configuration as it is then.
+      on: { STOP: 'stopped' },
+    },
     running: {
       entry: 'reconcile',
       on: {

@@ -37,8 +37,11 @@ export function backoffDelay(b: Backoff, n: number): number {
   return Math.min(b.maxMs, b.initialMs * 2 ** Math.min(n, 20));
 }
 
+/** What a status write needs: the current OVSDB handle and a log for its failures. */
+export type StatusServices = Pick<Services, 'db' | 'log'>;
+
 /** Runs OVSDB ops on the current handle; resolves false (logged) when it cannot. */
-export async function transactStatus(s: Services, ops: unknown[], what: string): Promise<boolean> {
+export async function transactStatus(s: StatusServices, ops: unknown[], what: string): Promise<boolean> {
   const db = s.db.current;
   if (!db) return false;
   try {

@@ -2,10 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assignOfport } from '../../src/actors/bridge.machine.ts';
 import { DaemonOptionsError, resolveOptions } from '../../src/daemon/options.ts';
 import { OvsdbCore, VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
-import { readConfig, type PortConfig } from '../../src/bridge/index.ts';
+import { assignOfport, readConfig, type PortConfig } from '../../src/bridge/index.ts';
 import { hiddenName, isHiddenName } from '../../src/netdev/index.ts';
 
 const t = suite('daemon-config');

@@ -11,12 +11,13 @@ import { pino } from 'pino';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromPromise } from 'xstate';
-import { bridgeMachine, openBridge } from '../../src/actors/bridge.machine.ts';
-import { openOvsdb, ovsdbMachine } from '../../src/actors/ovsdb.machine.ts';
+import { bridgeMachine } from '../../src/actors/bridge.machine.ts';
+import { ovsdbMachine } from '../../src/actors/ovsdb.machine.ts';
 import { supervisorMachine } from '../../src/actors/supervisor.machine.ts';
 import { vswitchMachine } from '../../src/actors/vswitch.machine.ts';
+import { openBridge, openOvsdb, type OpenBridgeInput, type OpenOvsdbInput } from '../../src/bridge/index.ts';
 import { connectRunDir, type Bus, type EventOf } from '../../src/bus/index.ts';
-import { removePins } from '../../src/datapath/datapath.ts';
+import { removePins } from '../../src/datapath/index.ts';
 import { resolveOptions, startDaemon, type Daemon } from '../../src/daemon/index.ts';
 import { natsServersOf, run, until } from './helpers.ts';
 import { uniqueTag } from './util.ts';
@@ -42,11 +43,11 @@ const vsctl = async (...args: string[]) => {
 
 t.before(async () => {
   // The first open of the database and of the bridge fail; the retries run the real code.
-  const ovsdb = ovsdbMachine.provide({ actors: { open: fromPromise(async ({ input }: { input: Parameters<typeof openOvsdb>[0] }) => {
+  const ovsdb = ovsdbMachine.provide({ actors: { open: fromPromise(async ({ input }: { input: OpenOvsdbInput }) => {
     if (ovsdbFailures++ === 0) throw new Error('injected: ovsdb open failed');
     return openOvsdb(input);
   }) } });
-  const bridge = bridgeMachine.provide({ actors: { open: fromPromise(async ({ input }: { input: Parameters<typeof openBridge>[0] }) => {
+  const bridge = bridgeMachine.provide({ actors: { open: fromPromise(async ({ input }: { input: OpenBridgeInput }) => {
     if (bridgeFailures++ === 0) throw new Error('injected: datapath open failed');
     return openBridge(input);
   }) } });

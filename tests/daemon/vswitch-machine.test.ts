@@ -1,21 +1,24 @@
 /**
- * The vswitch reconciler alone, on an in-memory OVSDB, with bridge actors swapped through
- * provide(): cur_cfg follows next_cfg once every bridge reports the change applied; a failing
- * bridge is restarted with backoff; STOP completes even while a restart is pending.
+ * The vswitch reconciler alone, on an in-memory OVSDB, with bridge actors and the datapath
+ * listing swapped through provide() and time driven by xstate's SimulatedClock: cur_cfg
+ * follows next_cfg once every bridge reports the change applied; a failing bridge is restarted
+ * with backoff; STOP completes even while a restart is pending; pinned datapaths without a
+ * Bridge row are handed to a bridge actor to destroy.
  */
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createActor, fromPromise, sendParent, setup, waitFor } from 'xstate';
-import type { BridgeInput } from '../../src/actors/bridge.machine.ts';
+import { createActor, fromPromise, sendParent, setup, SimulatedClock, waitFor } from 'xstate';
+import type { BridgeEvent, BridgeInput } from '../../src/actors/bridge.machine.ts';
 import { vswitchMachine } from '../../src/actors/vswitch.machine.ts';
+import { readConfig, type Services } from '../../src/bridge/index.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
-import type { Services } from '../../src/bridge/index.ts';
 import { OvsdbCore, VSWITCH_SCHEMA_PATH, type DbHandle } from '../../src/ovsdb/index.ts';
-import { until } from './helpers.ts';
+import { waitFor as until } from '../helpers/wait.ts';
 
 const t = suite('daemon-vswitch-machine');
-process.env.BVS_PIN_DIR = '/sys/fs/bpf/bvs-test-none-vswitch-machine'; // no orphan datapaths
+/** xstate's waitFor: event-driven, the deadline only guards against a hang. */
+const WAIT = { timeout: 20_000 };
 
 async function services(): Promise<{ s: Services; db: DbHandle }> {
   const db = new OvsdbCore().addMemory(JSON.parse(readFileSync(VSWITCH_SCHEMA_PATH, 'utf8')));
@@ -36,16 +39,16 @@ async function addBridge(db: DbHandle, name: string): Promise<void> {
   ]);
 }
 
-const cfg = (db: DbHandle) => db.rows('Open_vSwitch')[0] as { next_cfg: number; cur_cfg: number };
+const curCfg = (db: DbHandle): number => readConfig(db)!.curCfg;
 
-/** A bridge that applies every CONFIG at once, unless `hold` says not yet. */
-function instantBridge(hold: { on: boolean }) {
-  return setup({ types: { input: {} as BridgeInput, context: {} as { name: string; seq: number } } }).createMachine({
-    context: ({ input }) => ({ name: input.config.name, seq: input.seq }),
+/** A bridge that applies every CONFIG at once, unless `hold` says not yet; records its input. */
+function instantBridge(hold: { on: boolean }, inputs: BridgeInput[] = []) {
+  return setup({ types: { input: {} as BridgeInput, context: {} as { name: string; seq: number }, events: {} as BridgeEvent } }).createMachine({
+    context: ({ input }) => { inputs.push(input); return { name: input.config.name, seq: input.seq }; },
     entry: sendParent(({ context }) => ({ type: 'BRIDGE_APPLIED', bridge: context.name, seq: context.seq })),
     on: {
       CONFIG: {
-        actions: sendParent(({ context, event }) => ({ type: 'BRIDGE_APPLIED', bridge: context.name, seq: hold.on ? 0 : (event as unknown as { seq: number }).seq })),
+        actions: sendParent(({ context, event }) => ({ type: 'BRIDGE_APPLIED', bridge: context.name, seq: hold.on ? 0 : event.seq })),
       },
       STOP: '.done',
     },
@@ -54,42 +57,80 @@ function instantBridge(hold: { on: boolean }) {
   });
 }
 
+/** No datapaths pinned: the listing is swapped, the machine never reads bpffs. */
+const nonePinned = fromPromise(async (): Promise<string[]> => []);
+
 t('cur_cfg = next_cfg once every bridge has applied the change', async () => {
   const { s, db } = await services();
   const hold = { on: false };
-  const vs = createActor(vswitchMachine.provide({ actors: { bridge: instantBridge(hold) as never } }), { input: { services: s } }).start();
+  const vs = createActor(vswitchMachine.provide({ actors: { bridge: instantBridge(hold), listDatapaths: nonePinned } }),
+    { input: { services: s }, clock: new SimulatedClock() }).start();
   const changed = db.subscribe(() => setImmediate(() => vs.send({ type: 'CONFIG_CHANGED' })));
   try {
     await addBridge(db, 'br1');
-    await until('cur_cfg 1', () => cfg(db).cur_cfg === 1, 2000, 10);
+    await until('cur_cfg 1', () => curCfg(db) === 1);
     hold.on = true; // br1 now does not confirm
     await addBridge(db, 'br2');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.is(cfg(db).cur_cfg, 1, 'not before br1 applied');
+    // The positive signal: the change was reconciled and br2 (new) applied it; only br1 is
+    // missing. Had the vswitch committed anyway, it would be writing cur_cfg by now.
+    const snap = await waitFor(vs, (x) => x.context.target === 2 && x.context.bridges.br2?.applied === x.context.seq, WAIT);
+    assert.ok(snap.context.bridges.br1!.applied < snap.context.seq, 'br1 has not applied it');
+    assert.ok(snap.matches({ running: 'idle' }), 'not writing cur_cfg');
+    assert.is(snap.context.written, 1);
+    assert.is(curCfg(db), 1, 'not before br1 applied');
     hold.on = false;
     vs.send({ type: 'CONFIG_CHANGED' });
-    await until('cur_cfg 2', () => cfg(db).cur_cfg === 2, 2000, 10);
+    await until('cur_cfg 2', () => curCfg(db) === 2);
     vs.send({ type: 'STOP' });
-    await waitFor(vs, (x) => x.status === 'done', { timeout: 1000 });
+    await waitFor(vs, (x) => x.status === 'done', WAIT);
   } finally {
     changed();
     vs.stop();
   }
 });
 
-t('a failing bridge is restarted with backoff and counted; STOP completes while a restart is pending', async () => {
+t('a failing bridge is restarted after 20, 40, 80 ms and counted; STOP completes while a restart is pending', async () => {
   const { s, db } = await services();
+  const clock = new SimulatedClock();
   let starts = 0;
   const failing = fromPromise(async () => { starts++; throw new Error('injected'); });
-  const vs = createActor(vswitchMachine.provide({ actors: { bridge: failing as never } }), { input: { services: s } }).start();
+  const vs = createActor(vswitchMachine.provide({ actors: { bridge: failing, listDatapaths: nonePinned } }),
+    { input: { services: s }, clock }).start();
+  const restarts = (): number => s.health.get('bridge:brx')?.restarts ?? 0;
   try {
+    await waitFor(vs, (x) => x.matches('running'), WAIT);
     await addBridge(db, 'brx');
     vs.send({ type: 'CONFIG_CHANGED' });
-    await until('two restarts', () => (s.health.get('bridge:brx')?.restarts ?? 0) >= 2, 2000, 10);
-    assert.ok(starts >= 2, `spawned again (${starts})`);
+    await until('the first failure', () => restarts() === 1);
+    for (const [i, delay] of [20, 40, 80].entries()) {
+      // At rest on simulated time: only the backoff timer can respawn the bridge.
+      clock.increment(delay - 1);
+      assert.is(starts, i + 1, `not respawned ${delay - 1} ms into a ${delay} ms backoff`);
+      clock.increment(1);
+      assert.is(starts, i + 2, `respawned after ${delay} ms`);
+      await until(`failure ${i + 2}`, () => restarts() === i + 2);
+    }
     assert.is(s.health.get('bridge:brx')?.status, 'degraded');
     vs.send({ type: 'STOP' });
-    await waitFor(vs, (x) => x.status === 'done', { timeout: 1000 });
+    await waitFor(vs, (x) => x.status === 'done', WAIT);
+    clock.increment(1000);
+    assert.is(starts, 4, 'no respawn after STOP');
+  } finally {
+    vs.stop();
+  }
+});
+
+t('a pinned datapath without a Bridge row is given to a bridge actor to destroy', async () => {
+  const { s, db } = await services();
+  await addBridge(db, 'br1');
+  const inputs: BridgeInput[] = [];
+  const pinned = fromPromise(async (): Promise<string[]> => ['br1', 'orphan']);
+  const vs = createActor(vswitchMachine.provide({ actors: { bridge: instantBridge({ on: false }, inputs), listDatapaths: pinned } }),
+    { input: { services: s }, clock: new SimulatedClock() }).start();
+  try {
+    await waitFor(vs, (x) => x.context.bridges.orphan !== undefined, WAIT);
+    assert.equal(inputs.map((i) => [i.config.name, i.deleteOnOpen ?? false]), [['br1', false], ['orphan', true]]);
+    assert.ok(vs.getSnapshot().context.bridges.orphan!.deleting, 'counted as being deleted');
   } finally {
     vs.stop();
   }

@@ -1,18 +1,19 @@
+/**
+ * The fast-path actors on a BridgeRuntime over the fake datapath: the upcall actor owns the
+ * ring; the revalidator runs a pass at start, at once on a request (coalescing a burst), and
+ * every interval on the actor system's clock (a SimulatedClock here, so no real time counts).
+ */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createActor } from 'xstate';
+import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
 import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
 import { upcallMachine } from '../../src/actors/upcall.machine.ts';
-import { BridgeRuntime } from '../../src/vswitch/index.ts';
+import { revalidateSliced, BridgeRuntime, type PassResult } from '../../src/vswitch/index.ts';
 import { FakeDatapath, missUpcall, udpKey } from './fake-datapath.ts';
 
 const t = suite('vswitch-actors');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Wait until cond() holds, at most `ms` (a loaded CI machine may take a while to run a pass). */
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await sleep(2);
-}
+/** xstate's waitFor: event-driven, the deadline only guards against a hang. */
+const WAIT = { timeout: 20_000 };
 
 function runtime() {
   const dp = new FakeDatapath();
@@ -20,6 +21,13 @@ function runtime() {
   for (const i of [1, 2]) { dp.addPort(i, `p${i}`); rt.addPort({ name: `p${i}`, ofport: i }); }
   rt.flowMod({ op: 'add', flows: ['priority=0,actions=NORMAL'] });
   return { dp, rt };
+}
+
+/** Errors an actor reports to its subscribers. */
+function errorsOf(a: { subscribe(o: { error: (e: unknown) => void }): unknown }): Error[] {
+  const got: Error[] = [];
+  a.subscribe({ error: (e) => { got.push(e instanceof Error ? e : new Error(String(e))); } });
+  return got;
 }
 
 t('upcall actor: opens the ring on start, handles batches, closes it on stop', () => {
@@ -37,47 +45,78 @@ t('upcall actor: opens the ring on start, handles batches, closes it on stop', (
 t('upcall actor: a ring failure closes the ring and fails the actor (seen by its parent)', async () => {
   const { dp, rt } = runtime();
   const a = createActor(upcallMachine, { input: { runtime: rt } });
-  let err: Error | undefined;
-  a.subscribe({ error: (e) => { err = e as Error; } });
+  const errors = errorsOf(a);
   a.start();
   dp.onError!(Object.assign(new Error('poll failed'), { code: 'EBADF' }));
-  await until(() => err !== undefined);
+  await waitFor(a, (s) => s.status === 'error', WAIT).catch(() => {});
   assert.ok(dp.ringClosed);
   assert.is(a.getSnapshot().status, 'error');
-  assert.is(err?.name, 'UpcallRingError');
-  assert.match(err!.message, /poll failed/);
+  assert.is(errors[0]?.name, 'UpcallRingError');
+  assert.match(errors[0]!.message, /poll failed/);
 });
 
-t('revalidator actor: a pass at start, at once on REVALIDATE, and every interval; hook removed on stop', async () => {
-  const { dp, rt } = runtime();
-  const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif, intervalMs: 200 } }).start();
+t('revalidator actor: a pass at start, at once on REVALIDATE (a burst coalesced), and every interval; hook removed on stop', async () => {
+  const { rt } = runtime();
+  const clock = new SimulatedClock();
+  const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif, intervalMs: 200 }, clock }).start();
+  const st = rt.udpif.revalidator;
   try {
-    await until(() => rt.udpif.revalidator.dumps >= 1);
-    assert.is(rt.udpif.revalidator.dumps, 1);
-    rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
-    rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
-    await until(() => rt.udpif.revalidator.dumps >= 2);
-    assert.ok(rt.udpif.revalidator.dumps >= 2 && rt.udpif.revalidator.dumps <= 3, `coalesced: ${rt.udpif.revalidator.dumps}`);
-    const n = rt.udpif.revalidator.dumps;
-    await until(() => rt.udpif.revalidator.dumps > n, 2000);
-    assert.ok(rt.udpif.revalidator.dumps > n, 'interval pass');
+    await waitFor(a, (s) => s.matches('waiting'), WAIT);
+    assert.is(st.dumps, 1, 'a pass at start');
+    // Two flow-mods in one tick: the first starts a pass, the second is folded into one more.
+    const first = rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
+    const second = rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
+    await Promise.all([first.revalidated, second.revalidated]);
+    await waitFor(a, (s) => s.matches('waiting'), WAIT);
+    assert.ok(st.dumps >= 2 && st.dumps <= 3, `coalesced: ${st.dumps}`);
+    // At rest in `waiting` on simulated time: only the interval timer starts a pass.
+    const before = st.dumps;
+    for (let n = before + 1; n <= before + 3; n++) {
+      clock.increment(199);
+      assert.ok(a.getSnapshot().matches('waiting'), 'no pass before 200 ms');
+      clock.increment(1);
+      assert.ok(a.getSnapshot().matches('dumping'), 'a pass after 200 ms');
+      await waitFor(a, (s) => s.matches('waiting'), WAIT);
+      assert.is(st.dumps, n);
+    }
   } finally {
     a.stop();
   }
   assert.not.ok(rt.udpif.revalidatorAttached, 'detached on stop');
-  void dp;
+});
+
+t('revalidator actor: the interval is twice the last pass when that is longer', async () => {
+  const { rt } = runtime();
+  const clock = new SimulatedClock();
+  let passes = 0;
+  // The pass is swapped: it runs the real one, then reports it took 300 ms.
+  const slow = fromPromise(async ({ input }: { input: { udpif: typeof rt.udpif } }): Promise<PassResult> => {
+    passes++;
+    const r = await revalidateSliced(input.udpif);
+    input.udpif.revalidator.lastDumpMs = 300;
+    return r;
+  });
+  const a = createActor(revalidatorMachine.provide({ actors: { pass: slow } }), { input: { udpif: rt.udpif, intervalMs: 200 }, clock }).start();
+  try {
+    await waitFor(a, (s) => s.matches('waiting'), WAIT);
+    clock.increment(599);
+    assert.is(passes, 1, 'no pass before 600 ms');
+    clock.increment(1);
+    assert.is(passes, 2, 'a pass after 2 x 300 ms');
+  } finally {
+    a.stop();
+  }
 });
 
 t('revalidator actor: a failing dump fails the actor', async () => {
   const { dp, rt } = runtime();
   dp.dumpFlowEntries = () => { throw new Error('map gone'); };
-  const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif } });
-  let err: Error | undefined;
-  a.subscribe({ error: (e) => { err = e as Error; } });
+  const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif }, clock: new SimulatedClock() });
+  const errors = errorsOf(a);
   a.start();
-  await until(() => err !== undefined);
-  if (!err) a.stop();
-  assert.is(err?.name, 'RevalidatorError');
+  await waitFor(a, (s) => s.status === 'error', WAIT).catch(() => {});
+  if (a.getSnapshot().status !== 'error') a.stop();
+  assert.is(errors[0]?.name, 'RevalidatorError');
   assert.not.ok(rt.udpif.revalidatorAttached, 'detached on failure');
 });
 

@@ -1,0 +1,95 @@
+/**
+ * The bridge actor's I/O (src/actors/bridge.machine.ts decides when; this does it): open the
+ * datapath and build the bridge's runtime, close it, destroy it; and release the runtime of a
+ * bridge actor that failed (for the vswitch actor). Each is actor logic the machines name in
+ * setup({ actors }), so a test swaps it with machine.provide({ actors }).
+ *
+ * Opening creates the datapath, or ADOPTS it when it is pinned already (a restart after
+ * SIGKILL): its flows keep forwarding meanwhile, and the revalidator re-checks them against
+ * the new tables. Datapath ports that are no longer configured are removed here; configured
+ * ones are adopted by their port actors (never attached twice). The ofproto bridge always
+ * starts with OVS's default flow `priority=0,actions=NORMAL` (like ovs-vswitchd in standalone
+ * fail mode with no controller, on every start: OpenFlow tables are not persistent).
+ */
+import { fromPromise } from 'xstate';
+import { Datapath, removePins } from '../datapath/index.ts';
+import { isHiddenName, removeDevice } from '../netdev/index.ts';
+import { parseFlow } from '../ofproto/index.ts';
+import { BridgeRuntime } from '../vswitch/index.ts';
+import type { BridgeConfig } from './config.ts';
+import type { PortDatapath } from './port-io.ts';
+import { dpDevice } from './ports.ts';
+import type { Services } from './services.ts';
+
+/** The datapath of an open bridge, as the bridge actor and its port actors use it. */
+export interface BridgeDatapath extends PortDatapath {
+  close(): void;
+}
+
+export interface OpenedBridge {
+  datapath: BridgeDatapath;
+  runtime: BridgeRuntime;
+  /** False when an existing (pinned) datapath was adopted. */
+  created: boolean;
+}
+
+export interface OpenBridgeInput {
+  config: BridgeConfig;
+  services: Pick<Services, 'log' | 'publish'>;
+}
+
+/** Creates or adopts the datapath and builds the runtime; removes unconfigured dp ports. */
+export function openBridge(input: OpenBridgeInput): OpenedBridge {
+  const { config, services } = input;
+  const created = !Datapath.exists(config.name);
+  // A half-made datapath dir (a crash inside destroy) would make create fail: clear it.
+  if (created) removePins(Datapath.dirOf(config.name));
+  const datapath = created ? Datapath.create(config.name) : Datapath.open(config.name);
+  try {
+    if (!created) datapath.repairMasks();
+    const wanted = new Set(config.ports.map(dpDevice));
+    for (const p of datapath.listPorts()) {
+      if (wanted.has(p.name)) continue;
+      datapath.delPort(p.portNo);
+      // The hidden end of an internal port whose Interface row went while we were down: the
+      // pair is ours (only bvs makes bvi<hash> devices and attaches them), delete it.
+      if (isHiddenName(p.name)) removeDevice(p.name);
+      services.log.info({ component: 'bridge', bridge: config.name, port: p.name, portNo: p.portNo }, 'removed unconfigured datapath port');
+    }
+    const runtime = new BridgeRuntime({
+      datapath,
+      publish: (name, payload) => services.publish(name, payload),
+      maxIdleMs: config.tuning.maxIdleMs,
+      flowLimit: config.tuning.flowLimit,
+    });
+    runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
+    return { datapath, runtime, created };
+  } catch (err) {
+    datapath.close();
+    throw err;
+  }
+}
+
+/** Destroys the bridge's datapath (pins included), closing the open one first. */
+export function destroyBridge(input: { name: string; opened: OpenedBridge | null }): void {
+  input.opened?.datapath.close();
+  if (Datapath.exists(input.name)) Datapath.destroy(input.name);
+  else removePins(Datapath.dirOf(input.name));
+}
+
+/**
+ * Closes the datapath fds of a runtime whose bridge actor failed (an actor that errors runs no
+ * cleanup of its own). The datapath stays pinned: the restarted bridge adopts it.
+ */
+export function releaseRuntime(runtime: BridgeRuntime): void {
+  const dp = runtime.datapath;
+  try {
+    if ('close' in dp && typeof dp.close === 'function') dp.close();
+  } catch { /* closed already */ }
+}
+
+export const openBridgeLogic = fromPromise<OpenedBridge, OpenBridgeInput>(async ({ input }) => openBridge(input));
+/** Closes the fds only: the datapath stays pinned and forwarding (a daemon stop). */
+export const closeBridgeLogic = fromPromise<void, { opened: OpenedBridge | null }>(async ({ input }) => { input.opened?.datapath.close(); });
+export const destroyBridgeLogic = fromPromise<void, { name: string; opened: OpenedBridge | null }>(async ({ input }) => destroyBridge(input));
+export const releaseRuntimeLogic = fromPromise<void, { runtime: BridgeRuntime }>(async ({ input }) => releaseRuntime(input.runtime));
