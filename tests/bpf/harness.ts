@@ -18,8 +18,8 @@
  * assert exactly which upcalls its runs made (none included) without sleeping.
  *
  * Everything it makes (fds, ring, pins, veth, netns) is removed by destroy(), which callers run
- * in `after` even when a test fails; it is safe after a partial start. Names carry the pid and a
- * random suffix.
+ * in `after` even when a test fails; it is safe after a partial start and runs again at process
+ * exit as a last resort. Names carry the pid and a random suffix.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -77,8 +77,10 @@ export class ProgHarness {
   private inHand: Upcall[] = [];
   private marks = 0;
   private readonly nCpus = A.numPossibleCpus();
+  private readonly atExit = () => this.destroy();
 
   start(): void {
+    process.once('exit', this.atExit);
     try { sh('mountpoint', ['-q', '/sys/fs/bpf']); } catch { sh('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']); }
     fs.mkdirSync(this.root);
     sh('ip', ['netns', 'add', this.ns]);
@@ -95,6 +97,7 @@ export class ProgHarness {
   }
 
   destroy(): void {
+    process.off('exit', this.atExit);
     this.ring?.close();
     this.ring = undefined;
     for (const fd of [this.progFd, ...Object.values(this.maps)]) {
