@@ -96,8 +96,9 @@ t('megaflows are installed and MACs learned; later packets take the kernel path'
   assert.is(f!.mask.ethDst, 0xffffffffffff);
   assert.is(f!.mask.ipv4Dst, 0, 'NORMAL leaves L3 wildcarded');
   assert.ok(dp.stats().missed - missed <= 2n, 'at most the stale flood flows missed again');
+  // At most two of the six packets missed, so at least one echo request took the megaflow.
+  assert.ok(f!.stats.packets >= 1n, `h1 -> h2 megaflow hits: ${f!.stats.packets}`);
   await nextPass();
-  assert.ok(f!.stats.packets >= 0n);
   const rule = rt.dumpFlows().flows[0]!;
   assert.ok(BigInt(rule.n_packets) >= 3n, `NORMAL rule credited: ${rule.n_packets}`);
 });
