@@ -136,6 +136,14 @@ export function decodeMask(b: Uint8Array): MaskSlot {
   };
 }
 
+/** The config map's value: the number of mask slots the kernel walks; the rest zero. */
+export function encodeConfig(nMaskSlots: number): Uint8Array {
+  const L = LAYOUT.bvs_config;
+  const b = new Uint8Array(L.size);
+  view(b).setUint32(L.members.n_mask_slots[0], nMaskSlots, true);
+  return b;
+}
+
 export interface FlowStats {
   packets: bigint;
   bytes: bigint;

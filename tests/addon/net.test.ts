@@ -2,16 +2,23 @@
  * addon on a real veth: tcx attach/info/detach, ring buffer records delivered on the event
  * loop, AF_PACKET sends seen by the peer, and the netif helpers. The veth's host end stays in
  * this netns (tcx and packet sockets use this netns's ifindexes); its peer is in a fresh netns.
+ *
+ * A witness (the fixture's fx_next, first in the host end's tcx ingress chain for the whole
+ * file) counts every packet that reaches the hook, so "nothing counted after detach" is asserted
+ * only once the witness proves the packets got there.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { A, closeLoad, fixtureObject, makePinDir, removePinDir, throws, VethNs } from './env.ts';
 import type { LoadResult, UpcallRing } from '../../src/datapath/addon.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const t = suite('addon-net');
 const net = new VethNs();
 let pins: string;
 let r: LoadResult | undefined;
+let w: LoadResult | undefined;  // the witness program fx_next, same maps
+let witnessLink: number | undefined;
 const links: number[] = [];
 const rings: UpcallRing[] = [];
 
@@ -24,44 +31,60 @@ const parse = (b: Buffer): Rec => ({
   ifindex: b.readUInt32LE(0), len: b.readUInt32LE(4), ts: b.readBigUInt64LE(8), data: b.subarray(16, 48),
 });
 
-/** Open a ring on fx_ring and resolve with the records once `until` says so, or on timeout. */
-function collect(maxBatch: number, until: (recs: Rec[]) => boolean, ms: number, act: () => void) {
+/** Opens a ring on fx_ring, runs act(), and waits until `until` accepts the records. */
+async function collect(maxBatch: number, what: string, until: (recs: Rec[]) => boolean, act: () => void) {
   const recs: Rec[] = [];
   const batches: number[] = [];
-  return new Promise<{ recs: Rec[]; batches: number[] }>((resolve) => {
-    let ring: UpcallRing | undefined;
-    const finish = () => { clearTimeout(timer); ring?.close(); resolve({ recs, batches }); };
-    const timer = setTimeout(finish, ms);
-    ring = A.ringOpen(r!.maps.fx_ring, maxBatch, (batch) => {
-      batches.push(batch.length);
-      for (const b of batch) recs.push(parse(b));
-      if (until(recs)) finish();
-    });
-    rings.push(ring);
-    act();
+  const ring = A.ringOpen(r!.maps.fx_ring, maxBatch, (batch) => {
+    batches.push(batch.length);
+    for (const b of batch) recs.push(parse(b));
   });
+  rings.push(ring);
+  try {
+    act();
+    await waitFor(what, () => until(recs));
+  } finally {
+    ring.close();
+  }
+  return { recs, batches };
 }
 
-const pcpuTotal = (): bigint => {
+/** Sum over CPUs of fx_pcpu slot `slot` (0: fx_tc's count, 1: the witness's). */
+const pcpuSlot = (slot: number): bigint => {
   const n = A.numPossibleCpus();
   const v = Buffer.alloc(8 * n);
-  A.mapLookup(r!.maps.fx_pcpu, Buffer.alloc(4), v);
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(slot);
+  A.mapLookup(r!.maps.fx_pcpu, key, v);
   let s = 0n;
   for (let i = 0; i < n; i++) s += v.readBigUInt64LE(8 * i);
   return s;
 };
+const pcpuTotal = () => pcpuSlot(0);
+const witnessed = () => pcpuSlot(1);
+
+/** Pings n times from the peer and waits until the witness has seen n more packets at the
+ *  host end's ingress: whatever else is attached there has run on them. */
+async function pingWitnessed(n: number): Promise<void> {
+  const seen = witnessed();
+  await net.ping(n);
+  await waitFor(`the witness counting ${n} pings`, () => witnessed() - seen >= BigInt(n));
+}
 
 t.before(() => {
   pins = makePinDir('net');
   net.create();
   r = A.load(fixtureObject('fixture'), { pinRoot: pins });
+  w = A.load(fixtureObject('fixture'), { pinRoot: pins, program: 'fx_next' });
+  witnessLink = A.tcxAttach(w.progFd, net.hostIndex, false);
 });
 
 t.after(() => {
   for (const ring of rings) ring.close();
-  for (const fd of links) { try { A.close(fd); } catch { /* closed */ } }
+  for (const fd of [...links, witnessLink ?? -1]) { try { A.close(fd); } catch { /* closed */ } }
   A.packetCloseAll();
   closeLoad(r);
+  closeLoad(w);
   net.destroy();
   removePinDir(pins);
 });
@@ -90,7 +113,7 @@ t('tcx ingress: attach, linkInfo, pings reach the ring on the loop', async () =>
   const before = pcpuTotal();
   const t0 = A.monotonicNs();
   const N = 20;
-  const { recs, batches } = await collect(4, (rs) => rs.filter((x) => x.ifindex === net.hostIndex).length >= N, 8000,
+  const { recs, batches } = await collect(4, `${N} records of pings`, (rs) => rs.filter((x) => x.ifindex === net.hostIndex).length >= N,
     () => { void net.ping(N); });
   const mine = recs.filter((x) => x.ifindex === net.hostIndex);
   assert.ok(mine.length >= N, `got ${mine.length} records`);
@@ -106,7 +129,7 @@ t('tcx ingress: attach, linkInfo, pings reach the ring on the loop', async () =>
   A.linkDetach(link);
   assert.is(A.linkInfo(link).ifindex, 0, 'detached link has no device');
   const after = pcpuTotal();
-  await net.ping(3);
+  await pingWitnessed(3);
   assert.is(pcpuTotal(), after, 'no packets counted after detach');
   A.close(links.pop()!);
 });
@@ -122,15 +145,14 @@ t('packetSend: frames leave the host end and arrive at the peer; tcx egress sees
   frame.write('bvs-addon-test', 14);
   const rx0 = net.peerRxPackets();
   const N = 10;
-  const { recs } = await collect(64, (rs) => rs.length >= N, 8000, () => {
+  const { recs } = await collect(64, `${N} records of sent frames`, (rs) => rs.length >= N, () => {
     for (let i = 0; i < N; i++) { frame[30] = i; A.packetSend(net.hostIndex, frame); }
   });
   const mine = recs.filter((x) => x.data.readUInt16BE(12) === 0x88b5);
   assert.is(mine.length, N);
   assert.equal(mine.map((x) => x.data[30]), [...Array(N).keys()]);
   assert.ok(mine.every((x) => x.len === 60 && x.ifindex === net.hostIndex));
-  let rx = net.peerRxPackets() - rx0;
-  for (let i = 0; i < 50 && rx < N; i++) { await new Promise((res) => setTimeout(res, 20)); rx = net.peerRxPackets() - rx0; }
+  const rx = await waitFor(`the peer receiving ${N} frames`, () => { const n = net.peerRxPackets() - rx0; return n >= N && n; });
   assert.is(rx, N, 'peer rx_packets');
   A.linkDetach(link);
   A.close(links.pop()!);
@@ -144,14 +166,14 @@ t('a pinned tcx link outlives its fd; objGet + linkDetach removes it', async () 
   A.close(fd);
   const c0 = pcpuTotal();
   await net.ping(3);
-  assert.ok(pcpuTotal() - c0 >= 3n, 'still attached through the pin');
+  await waitFor('3 pings counted: still attached through the pin', () => pcpuTotal() - c0 >= 3n);
   const again = A.objGet(pin);
   links.push(again);
   assert.is(A.linkInfo(again).id, id);
   assert.is(A.linkInfo(again).ifindex, net.hostIndex);
   A.linkDetach(again);
   const c1 = pcpuTotal();
-  await net.ping(3);
+  await pingWitnessed(3);
   assert.is(pcpuTotal(), c1, 'detached although the pin remains');
   A.close(links.pop()!);
 });
@@ -185,23 +207,30 @@ t('tcx and packet errors', () => {
 
 t('ring close is idempotent, also from inside its callback', async () => {
   let calls = 0;
-  let ring: UpcallRing | undefined;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5000);
-    ring = A.ringOpen(r!.maps.fx_ring, 1, () => {
-      calls++;
-      ring!.close();
-      ring!.close();
-      clearTimeout(timer);
-      setTimeout(resolve, 100);  // later records must not be delivered
-    });
-    rings.push(ring);
-    const link = A.tcxAttach(r!.progFd, net.hostIndex, true);
-    links.push(link);
-    const f = Buffer.alloc(60);
-    for (let i = 0; i < 5; i++) A.packetSend(net.hostIndex, f);
-    A.linkDetach(link);
+  const ring: UpcallRing = A.ringOpen(r!.maps.fx_ring, 1, () => {
+    calls++;
+    ring.close();
+    ring.close();
   });
+  rings.push(ring);
+  const link = A.tcxAttach(r!.progFd, net.hostIndex, true);
+  links.push(link);
+  const f = Buffer.alloc(60);
+  for (let i = 0; i < 5; i++) A.packetSend(net.hostIndex, f);
+  A.linkDetach(link);
+  A.close(links.pop()!);
+  await waitFor('the first record delivered', () => calls >= 1);
+  // A marker record written now reaches a second ring on the same map: had the first ring
+  // still been polling, it would have been called by then (or taken the marker itself).
+  const marker = Buffer.alloc(64);
+  marker.writeUInt16BE(0x88b6, 12);
+  marker.write('ring-close-marker', 14);
+  const seen: Rec[] = [];
+  const ring2 = A.ringOpen(r!.maps.fx_ring, 64, (batch) => { for (const b of batch) seen.push(parse(b)); });
+  rings.push(ring2);
+  A.progTestRun(r!.progFd, marker);
+  await waitFor('the marker on a second ring', () => seen.some((x) => x.data.equals(marker.subarray(0, 32))));
+  ring2.close();
   assert.is(calls, 1);
 });
 

@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { A, closeLoad, fixtureObject, makePinDir, removePinDir, throws } from './env.ts';
 import type { LoadResult, UpcallRing } from '../../src/datapath/addon.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const t = suite('addon-prog');
 let pins: string;
@@ -39,12 +40,8 @@ t('runs the program on a frame, repeat times, with ring records on the loop', as
   const lo = A.ifNameToIndex('lo');
   const c0 = counter();
   const recs: Buffer[] = [];
-  const all = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5000);
-    ring = A.ringOpen(r!.maps.fx_ring, 64, (batch) => {
-      for (const b of batch) if (b.readUInt16BE(16 + 12) === 0x88b5) recs.push(b);
-      if (recs.length >= 101) { clearTimeout(timer); resolve(); }
-    });
+  ring = A.ringOpen(r!.maps.fx_ring, 64, (batch) => {
+    for (const b of batch) if (b.readUInt16BE(16 + 12) === 0x88b5) recs.push(b);
   });
   const out = Buffer.alloc(128);
   const res = A.progTestRun(r!.progFd, frame, { repeat: 100, dataOut: out });
@@ -53,7 +50,7 @@ t('runs the program on a frame, repeat times, with ring records on the loop', as
   assert.equal(out.subarray(0, 64), frame, 'frame unchanged');
   assert.type(res.durationNs, 'number');
   A.progTestRun(r!.progFd, frame, { ifindex: lo });
-  await all;
+  await waitFor('101 ring records', () => recs.length >= 101);
   ring!.close();
   assert.is(counter() - c0, 101n);
   assert.is(recs.length, 101);
@@ -69,19 +66,17 @@ t('ring callbacks run in a callback scope; a throw becomes an uncaughtException'
   let ring2: UpcallRing | undefined;
   try {
     let calls = 0;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      ring2 = A.ringOpen(r!.maps.fx_ring, 1, () => {
-        calls++;
-        order.push('cb');
-        queueMicrotask(() => order.push('micro'));
-        if (calls === 3) { clearTimeout(timer); setTimeout(resolve, 20); }
-        if (calls === 1) throw new Error('boom from onRecords');
-      });
-      // Three records arrive in one wakeup: without a callback scope per batch, the three
-      // microtasks would only run after the third callback.
-      A.progTestRun(r!.progFd, Buffer.alloc(64), { repeat: 3 });
+    ring2 = A.ringOpen(r!.maps.fx_ring, 1, () => {
+      calls++;
+      order.push('cb');
+      queueMicrotask(() => order.push('micro'));
+      if (calls === 1) throw new Error('boom from onRecords');
     });
+    // Three records arrive in one wakeup: without a callback scope per batch, the three
+    // microtasks would only run after the third callback.
+    A.progTestRun(r!.progFd, Buffer.alloc(64), { repeat: 3 });
+    await waitFor('three callbacks and their microtasks', () => order.length >= 6);
+    assert.is(calls, 3);
   } finally {
     ring2?.close();
     process.off('uncaughtException', onUncaught);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bvs, type Host, Topology } from '../helpers/netns.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const t = suite('datapath-dpctl');
 const topo = new Topology();
@@ -82,6 +83,8 @@ t('get-flow, mod-flow (stats kept, --clear resets), del-flow', async () => {
   await ok(['dpctl', 'mod-flow', DP, f, 'drop']);
   assert.match(await ok(['dpctl', 'get-flow', DP, f]), /packets:2, bytes:196, .*actions:drop/);
   assert.is(await topo.ping(h1, h2, 1), 0);
+  // The echo request got as far as the flow, and the flow dropped it.
+  await waitFor('the dropped echo request counted', async () => /packets:3, bytes:294, .*actions:drop/.test(await ok(['dpctl', 'get-flow', DP, f])));
   await ok(['dpctl', 'mod-flow', '--clear', DP, f, '7']);
   assert.match(await ok(['dpctl', 'get-flow', DP, f]), /packets:0, bytes:0, used:never, actions:7/);
   await ok(['dpctl', 'del-flow', DP, f]);
@@ -134,7 +137,10 @@ t('del-dp leaves no pins, links or filters', async () => {
     assert.is(tc.trim(), '', `no tc filter on ${p}`);
   }
   assert.not.ok((await ok(['dpctl', 'dump-dps'])).includes(DP));
+  const rx = () => Number(fs.readFileSync(`/sys/class/net/${h1.port}/statistics/rx_packets`, 'utf8'));
+  const rx0 = rx();
   assert.is(await topo.ping(h1, h2, 1), 0, 'no forwarding after del-dp');
+  await waitFor('the echo request reaching the former port', () => rx() > rx0);
 });
 
 t.run();

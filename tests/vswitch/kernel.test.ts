@@ -14,6 +14,7 @@ import { Events } from '../../src/bus/subjects.ts';
 import { keysEqual } from '../../src/datapath/flow.ts';
 import { keyFromFrame } from '../../src/datapath/frame.ts';
 import { type Host, Topology } from '../helpers/netns.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const t = suite('vswitch-kernel');
 const topo = new Topology();
@@ -26,7 +27,6 @@ const events: { name: string; payload: unknown }[] = [];
 let keysChecked = 0;
 const keyMismatches: string[] = [];
 const big = (_: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.before(() => {
   process.env.BVS_PIN_DIR = topo.pinRoot;
@@ -96,8 +96,9 @@ t('megaflows are installed and MACs learned; later packets take the kernel path'
   assert.is(f!.mask.ethDst, 0xffffffffffff);
   assert.is(f!.mask.ipv4Dst, 0, 'NORMAL leaves L3 wildcarded');
   assert.ok(dp.stats().missed - missed <= 2n, 'at most the stale flood flows missed again');
+  // At most two of the six packets missed, so at least one echo request took the megaflow.
+  assert.ok(f!.stats.packets >= 1n, `h1 -> h2 megaflow hits: ${f!.stats.packets}`);
   await nextPass();
-  assert.ok(f!.stats.packets >= 0n);
   const rule = rt.dumpFlows().flows[0]!;
   assert.ok(BigInt(rule.n_packets) >= 3n, `NORMAL rule credited: ${rule.n_packets}`);
 });
@@ -109,7 +110,8 @@ t('a drop rule stops established traffic at once; deleting it restores the traff
   await nextPass();
   assert.not.ok(flowsFrom(1).some((f) => f.key.ethType === 0x0800 && f.actions.length > 0), 'old forwarding megaflows gone');
   assert.is(await topo.ping(h1, h2, 2, 0.1), 0);
-  assert.ok(flowsFrom(1).some((f) => f.key.ethType === 0x0800 && f.actions.length === 0), 'drop megaflow installed');
+  // The echo requests got as far as the datapath: their miss installed the rule's drop megaflow.
+  await waitFor('the drop megaflow installed', () => flowsFrom(1).some((f) => f.key.ethType === 0x0800 && f.actions.length === 0));
   assert.is(await topo.ping(h3, h2, 1), 1, 'other ports unaffected');
   assert.is(rt.flowMod({ op: 'delete', flow: 'priority=100,ip,in_port=1', strict: true }).count, 1);
   await nextPass();
@@ -121,7 +123,11 @@ t('controller action: packet-ins from the miss and from the datapath userspace a
   await nextPass();
   events.length = 0;
   assert.is(await topo.ping(h3, h1, 3, 0.1), 3, 'NORMAL after the controller action still forwards');
-  const pins = events.filter((e) => e.name === 'packet-in').map((e) => Events['packet-in'].payload.parse(e.payload));
+  // A packet-in from the datapath's userspace action is handled while the copy is forwarded:
+  // the reply can arrive first.
+  const packetIns = () => events.filter((e) => e.name === 'packet-in');
+  await waitFor('three packet-ins', () => packetIns().length >= 3);
+  const pins = packetIns().map((e) => Events['packet-in'].payload.parse(e.payload));
   assert.is(pins.length, 3, 'one per echo request: the first from the miss, the rest from the megaflow');
   assert.ok(rt.udpif.handler.actionUpcalls >= 2, `userspace action upcalls: ${rt.udpif.handler.actionUpcalls}`);
   for (const p of pins) {
@@ -140,9 +146,7 @@ t('controller action: packet-ins from the miss and from the datapath userspace a
 t('idle megaflows expire after max-idle', async () => {
   assert.ok(dp.countFlows() > 0);
   rt.udpif.maxIdleMs = 300;
-  const deadline = Date.now() + 3000;
-  while (dp.countFlows() > 0 && Date.now() < deadline) await sleep(50);
-  assert.is(dp.countFlows(), 0);
+  await waitFor('every idle megaflow removed', () => dp.countFlows() === 0);
   assert.ok(rt.udpif.revalidator.removedIdle > 0);
   assert.is(rt.udpif.ukeys.size, 0);
   rt.udpif.maxIdleMs = 60_000;
