@@ -33,7 +33,7 @@
  * leaves, and repair() closes that gap from the flows themselves.
  */
 import { ABI, LAYOUT } from './abi.ts';
-import { decodeMask, encodeMask, type MaskSlot, u32 } from './codec.ts';
+import { decodeMask, encodeConfig, encodeMask, type MaskSlot, u32 } from './codec.ts';
 import { DatapathError } from './errors.ts';
 import { emptyKey, type FlowMask, keysEqual } from './flow.ts';
 import { BPF_ANY, type MapIO } from './mapio.ts';
@@ -219,8 +219,6 @@ export class MaskTable {
     // lost its last flow.
     if (n === this.nSlotsWritten) return;
     this.nSlotsWritten = n;
-    const cfg = new Uint8Array(LAYOUT.bvs_config.size);
-    new DataView(cfg.buffer).setUint32(LAYOUT.bvs_config.members.n_mask_slots[0], n, true);
-    this.io.mapUpdate(this.fds.config, u32(0), cfg, BPF_ANY);
+    this.io.mapUpdate(this.fds.config, u32(0), encodeConfig(n), BPF_ANY);
   }
 }
