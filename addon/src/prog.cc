@@ -3,8 +3,9 @@
 // For a SEC("tc") program the kernel builds an skb from `data` (at least an Ethernet header),
 // runs the program `repeat` times and reports the last return value and the mean duration.
 // Side effects are real: map updates and ring buffer records happen once per repetition, which
-// makes this the way to feed exact frames to the datapath in tests and benchmarks. Redirects
-// are not performed. `ifindex` (> 1) makes skb->dev that device (ingress_ifindex too).
+// makes this the way to feed exact frames to the datapath in tests and benchmarks, and the
+// datapath's execute path (bvs_exec): a final redirect is not performed, but the copies
+// bpf_clone_redirect makes are transmitted at once. `ifindex` (> 1) makes skb->dev that device.
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
