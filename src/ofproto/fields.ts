@@ -20,17 +20,21 @@ export interface FieldDef {
   readonly bits: number;
   readonly format: FieldFormat;
   readonly prereq: Prereq;
-  /** The name OVS prints inside load/move (NXM or OXM). */
+  /**
+   * The name printed inside load/move (NXM or OXM, as OVS). It reads back as this field, or
+   * (dl_vlan) as a wider field at the same place, in whose bits the range is then printed.
+   */
   readonly nxm: string;
   readonly writable: boolean;
 }
 
+/** Frozen: the definitions are shared by every parsed flow and action, so nothing may edit one. */
 function f(name: string, aliases: string[], nxm: string, word: number, nWords: number, bits: number,
   format: FieldFormat, prereq: Prereq, shift = 0, writable = true): FieldDef {
-  return { name, aliases, nxm, word, nWords, bits, shift, format, prereq, writable };
+  return Object.freeze({ name, aliases: Object.freeze(aliases), nxm, word, nWords, bits, shift, format, prereq, writable });
 }
 
-const DEFS: FieldDef[] = [
+const DEFS: readonly FieldDef[] = Object.freeze([
   f('in_port', ['NXM_OF_IN_PORT'], 'NXM_OF_IN_PORT', W.IN_PORT, 1, 16, 'dec', 'none'),
   f('metadata', ['OXM_OF_METADATA'], 'OXM_OF_METADATA', W.METADATA, 2, 64, 'hex', 'none'),
   ...Array.from({ length: 8 }, (_, i) =>
@@ -53,10 +57,12 @@ const DEFS: FieldDef[] = [
   f('nw_ttl', ['NXM_NX_IP_TTL'], 'NXM_NX_IP_TTL', W.NW_TTL, 1, 8, 'dec', 'ip'),
   f('tp_src', ['NXM_OF_TCP_SRC', 'NXM_OF_UDP_SRC'], 'NXM_OF_TCP_SRC', W.TP_SRC, 1, 16, 'dec', 'l4'),
   f('tp_dst', ['NXM_OF_TCP_DST', 'NXM_OF_UDP_DST'], 'NXM_OF_TCP_DST', W.TP_DST, 1, 16, 'dec', 'l4'),
-  f('tcp_src', ['OXM_OF_TCP_SRC'], 'NXM_OF_TCP_SRC', W.TP_SRC, 1, 16, 'dec', 'tcp'),
-  f('tcp_dst', ['OXM_OF_TCP_DST'], 'NXM_OF_TCP_DST', W.TP_DST, 1, 16, 'dec', 'tcp'),
-  f('udp_src', ['OXM_OF_UDP_SRC'], 'NXM_OF_UDP_SRC', W.TP_SRC, 1, 16, 'dec', 'udp'),
-  f('udp_dst', ['OXM_OF_UDP_DST'], 'NXM_OF_UDP_DST', W.TP_DST, 1, 16, 'dec', 'udp'),
+  // The NXM_OF_{TCP,UDP}_* names belong to tp_src/tp_dst above, so these print by their OXM
+  // names: the name a field prints must read back as that field (prerequisites differ).
+  f('tcp_src', ['OXM_OF_TCP_SRC'], 'OXM_OF_TCP_SRC', W.TP_SRC, 1, 16, 'dec', 'tcp'),
+  f('tcp_dst', ['OXM_OF_TCP_DST'], 'OXM_OF_TCP_DST', W.TP_DST, 1, 16, 'dec', 'tcp'),
+  f('udp_src', ['OXM_OF_UDP_SRC'], 'OXM_OF_UDP_SRC', W.TP_SRC, 1, 16, 'dec', 'udp'),
+  f('udp_dst', ['OXM_OF_UDP_DST'], 'OXM_OF_UDP_DST', W.TP_DST, 1, 16, 'dec', 'udp'),
   f('icmp_type', ['icmpv4_type', 'icmpv6_type', 'NXM_OF_ICMP_TYPE'], 'NXM_OF_ICMP_TYPE', W.TP_SRC, 1, 8, 'dec', 'icmp'),
   f('icmp_code', ['icmpv4_code', 'icmpv6_code', 'NXM_OF_ICMP_CODE'], 'NXM_OF_ICMP_CODE', W.TP_DST, 1, 8, 'dec', 'icmp'),
   f('arp_op', ['NXM_OF_ARP_OP'], 'NXM_OF_ARP_OP', W.NW_PROTO, 1, 8, 'dec', 'arp'),
@@ -66,7 +72,7 @@ const DEFS: FieldDef[] = [
   f('arp_tha', ['NXM_NX_ARP_THA'], 'NXM_NX_ARP_THA', W.ARP_THA, 2, 48, 'mac', 'arp'),
   f('ipv6_src', ['NXM_NX_IPV6_SRC'], 'NXM_NX_IPV6_SRC', W.IPV6_SRC, 4, 128, 'ipv6', 'ipv6'),
   f('ipv6_dst', ['NXM_NX_IPV6_DST'], 'NXM_NX_IPV6_DST', W.IPV6_DST, 4, 128, 'ipv6', 'ipv6'),
-];
+]);
 // nw_tos (8 bits, DSCP mask 0xfc) and nw_ecn need their in-word masks: see fieldMaskWords.
 
 const BY_NAME = new Map<string, FieldDef>();
@@ -77,6 +83,11 @@ for (const d of DEFS) {
 
 export function fieldByName(name: string): FieldDef | undefined {
   return BY_NAME.get(name.toLowerCase());
+}
+
+/** Every field definition, once each, in table order. */
+export function allFields(): readonly FieldDef[] {
+  return DEFS;
 }
 
 /** The bits a field may hold, as a bigint mask (nw_tos is DSCP-only, as in OVS). */

@@ -165,20 +165,22 @@ export const OFPP = {
   NONE: 0xffff,
 } as const;
 
-const PORT_NAMES: Record<number, string> = {
-  [OFPP.IN_PORT]: 'IN_PORT', [OFPP.TABLE]: 'TABLE', [OFPP.NORMAL]: 'NORMAL',
-  [OFPP.FLOOD]: 'FLOOD', [OFPP.ALL]: 'ALL', [OFPP.CONTROLLER]: 'CONTROLLER',
-  [OFPP.LOCAL]: 'LOCAL', [OFPP.NONE]: 'NONE',
-};
+const PORT_NAMES = new Map<number, string>([
+  [OFPP.IN_PORT, 'IN_PORT'], [OFPP.TABLE, 'TABLE'], [OFPP.NORMAL, 'NORMAL'],
+  [OFPP.FLOOD, 'FLOOD'], [OFPP.ALL, 'ALL'], [OFPP.CONTROLLER, 'CONTROLLER'],
+  [OFPP.LOCAL, 'LOCAL'], [OFPP.NONE, 'NONE'],
+]);
+/** Name -> number: a Map, so a user's "constructor" or "__proto__" is no port name. */
+const PORT_NUMBERS = new Map<string, number>([...PORT_NAMES].map(([n, name]) => [name, n]));
 
 export function formatPort(p: number): string {
-  return PORT_NAMES[p] ?? String(p);
+  return PORT_NAMES.get(p) ?? String(p);
 }
 
 /** A port number or reserved name (case-insensitive); undefined when not one. */
 export function parsePortName(s: string): number | undefined {
-  const up = s.toUpperCase();
-  for (const [n, name] of Object.entries(PORT_NAMES)) if (name === up) return Number(n);
+  const named = PORT_NUMBERS.get(s.toUpperCase());
+  if (named !== undefined) return named;
   if (/^\d+$/.test(s)) {
     const n = Number(s);
     if (n <= 0xffffffff) return n;

@@ -119,10 +119,17 @@ export function formatFieldValue(d: FieldDef, value: bigint, mask?: bigint): str
   return `${one(value)}/${d.format === 'dec' ? hex(mask) : one(mask)}`;
 }
 
+/**
+ * NAME[range] in the bits of the field NAME reads back as. That is the field itself, or a wider
+ * one at the same place: dl_vlan prints as NXM_OF_VLAN_TCI[0..11], not as NXM_OF_VLAN_TCI[],
+ * which would be all 16 bits of the TCI.
+ */
 function subField(s: SubField): string {
-  const whole = s.ofs === 0 && s.nBits === s.field.bits;
-  if (whole) return `${s.field.nxm}[]`;
-  return s.nBits === 1 ? `${s.field.nxm}[${s.ofs}]` : `${s.field.nxm}[${s.ofs}..${s.ofs + s.nBits - 1}]`;
+  const name = s.field.nxm;
+  const as = fieldByName(name) ?? s.field;
+  const ofs = s.ofs + s.field.shift - as.shift;
+  if (ofs === 0 && s.nBits === as.bits) return `${name}[]`;
+  return s.nBits === 1 ? `${name}[${ofs}]` : `${name}[${ofs}..${ofs + s.nBits - 1}]`;
 }
 
 export function formatAction(a: OfAction): string {

@@ -26,6 +26,10 @@ export interface Group {
   buckets: Bucket[];
 }
 
+/** OpenFlow 1.1+ ofp_bucket.weight is 16 bits; OpenFlow 1.5 bucket ids stop at OFPG15_BUCKET_MAX. */
+const MAX_WEIGHT = 0xffff;
+const MAX_BUCKET_ID = 0xffffff00;
+
 export function parseGroup(text: string): Group {
   const bi = text.search(/(^|[\s,])bucket\s*=/);
   const head = bi < 0 ? text : text.slice(0, bi);
@@ -46,20 +50,32 @@ export function parseGroup(text: string): Group {
     const starts: [number, number][] = [];
     for (let m = re.exec(text); m; m = re.exec(text)) starts.push([m.index + m[1]!.length, m.index + m[0].length]);
     starts.forEach(([, body], i) => {
-      const end = i + 1 < starts.length ? starts[i + 1]![0] : text.length;
-      let s = text.slice(body, end).replace(/[\s,]+$/, '');
-      let off = body;
+      let end = i + 1 < starts.length ? starts[i + 1]![0] : text.length;
+      // Trailing separators end no action. A loop: /[\s,]+$/ backtracks quadratically on a
+      // long run of commas that is not at the end.
+      while (end > body && /[\s,]/.test(text[end - 1]!)) end--;
+      const s = text.slice(body, end);
       const b: Bucket = { id: i, weight: 1, actions: [] };
-      for (;;) {
-        const m = /^\s*(weight|bucket_id)[:=](\d+)\s*,?/.exec(s);
-        if (!m) break;
-        if (m[1] === 'weight') b.weight = Number(m[2]); else b.id = Number(m[2]);
-        s = s.slice(m[0].length);
-        off += m[0].length;
+      // Sticky regexes walk the bucket without re-slicing it for each option.
+      const option = /(\s*)((weight|bucket_id)[:=](\d+))\s*,?/y;
+      let at = 0;
+      for (let m = option.exec(s); m; option.lastIndex = at, m = option.exec(s)) {
+        const [all, space, token, name, digits] = m as unknown as [string, string, string, string, string];
+        const pos = body + at + space.length;
+        if (name === 'weight' && type !== 'select') {
+          // As ovs-ofctl: a weight means nothing in an `all` group, and would not print back.
+          throw new FlowSyntaxError('only select groups can have bucket weights', pos, token);
+        }
+        const max = name === 'weight' ? MAX_WEIGHT : MAX_BUCKET_ID;
+        if (BigInt(digits) > BigInt(max)) throw new FlowSyntaxError(`${name}: ${digits} is out of range (max ${max})`, pos, token);
+        if (name === 'weight') b.weight = Number(digits); else b.id = Number(digits);
+        at += all.length;
       }
-      const a = /^\s*actions?\s*[=:]/.exec(s);
-      if (a) { s = s.slice(a[0].length); off += a[0].length; }
-      b.actions = parseActions(s, off);
+      const actions = /\s*actions?\s*[=:]/y;
+      actions.lastIndex = at;
+      const a = actions.exec(s);
+      if (a) at += a[0].length;
+      b.actions = parseActions(s.slice(at), body + at);
       buckets.push(b);
     });
   }

@@ -8,15 +8,21 @@ import { OFPP, parsePortName } from './flow.ts';
 import { fieldByName } from './fields.ts';
 import { parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
 
-/** Fields whose mod_* action names map onto set_field. */
-const MOD_FIELDS: Record<string, string> = {
-  mod_dl_src: 'dl_src', mod_dl_dst: 'dl_dst', mod_nw_src: 'nw_src', mod_nw_dst: 'nw_dst',
-  mod_nw_tos: 'nw_tos', mod_nw_ecn: 'nw_ecn', mod_nw_ttl: 'nw_ttl', mod_tp_src: 'tp_src', mod_tp_dst: 'tp_dst',
-};
+/*
+ * The tables below are Maps because user tokens index them: a plain object would also answer
+ * for inherited names, so "constructor" would be an action and "__proto__" a mod_* field.
+ */
 
-const BARE_PORTS: Record<string, number> = {
-  normal: OFPP.NORMAL, flood: OFPP.FLOOD, all: OFPP.ALL, local: OFPP.LOCAL, in_port: OFPP.IN_PORT,
-};
+/** Fields whose mod_* action names map onto set_field. */
+const MOD_FIELDS = new Map<string, string>([
+  ['mod_dl_src', 'dl_src'], ['mod_dl_dst', 'dl_dst'], ['mod_nw_src', 'nw_src'], ['mod_nw_dst', 'nw_dst'],
+  ['mod_nw_tos', 'nw_tos'], ['mod_nw_ecn', 'nw_ecn'], ['mod_nw_ttl', 'nw_ttl'], ['mod_tp_src', 'tp_src'], ['mod_tp_dst', 'tp_dst'],
+]);
+
+const BARE_PORTS = new Map<string, number>([
+  ['normal', OFPP.NORMAL], ['flood', OFPP.FLOOD], ['all', OFPP.ALL], ['local', OFPP.LOCAL], ['in_port', OFPP.IN_PORT],
+  ['table', OFPP.TABLE],
+]);
 
 export function parseActions(text: string, base = 0): OfAction[] {
   const toks = tokenize(text, base, ',');
@@ -48,6 +54,19 @@ function port(tok: Token, s: string): number {
   return p;
 }
 
+/**
+ * An output action to port `s`, checked as OVS's ofpact_check_output_port does: a physical
+ * port below OFPP_MAX or a reserved port that can be output to; NONE and the unnamed numbers
+ * between OFPP_MAX and IN_PORT are refused. Output to CONTROLLER is the controller action with
+ * its defaults (xlate treats both alike), so that it has one form and prints back as it parses.
+ */
+function output(tok: Token, s: string): OfAction {
+  const p = port(tok, s);
+  if (p === OFPP.NONE || (p >= OFPP.MAX && p < OFPP.IN_PORT)) throw syntaxError(tok, `"${s}" is not a valid output port (NONE and unnamed reserved numbers are not)`);
+  if (p === OFPP.CONTROLLER) return { type: 'controller', maxLen: 0xffff, reason: 'action', id: 0, spelling: 'short' };
+  return { type: 'output', port: p };
+}
+
 function int(tok: Token, s: string, max: number, what: string): number {
   return Number(parseUint(s, BigInt(max), tok, what));
 }
@@ -70,10 +89,12 @@ export function parseSubField(tok: Token, s: string): SubField {
 function parseAction(tok: Token): OfAction {
   const name = tok.key.toLowerCase();
   const v = tok.value;
-  if (v === undefined && name in BARE_PORTS) return { type: 'output', port: BARE_PORTS[name]! };
-  if (v === undefined && /^\d+$/.test(name)) return { type: 'output', port: port(tok, name) };
-  if (name in MOD_FIELDS) {
-    const field = fieldByName(MOD_FIELDS[name]!)!;
+  const bare = v === undefined ? BARE_PORTS.get(name) : undefined;
+  if (bare !== undefined) return { type: 'output', port: bare };
+  if (v === undefined && /^\d+$/.test(name)) return output(tok, name);
+  const modField = MOD_FIELDS.get(name);
+  if (modField !== undefined) {
+    const field = fieldByName(modField)!;
     const { value, mask } = parseFieldValue(field, need(tok), tok);
     if (mask !== (1n << BigInt(field.bits)) - 1n && field.name !== 'nw_tos') throw syntaxError(tok, `${name} takes no mask`);
     if (field.name === 'nw_tos' && (value & 3n) !== 0n) throw syntaxError(tok, `${name}: ${value} has ECN bits set`);
@@ -83,7 +104,7 @@ function parseAction(tok: Token): OfAction {
     case 'output': {
       const s = need(tok);
       if (s.includes('[')) throw syntaxError(tok, 'output to a field is not supported');
-      return { type: 'output', port: port(tok, s) };
+      return output(tok, s);
     }
     case 'controller': return parseController(tok);
     case 'set_field': {
@@ -161,7 +182,8 @@ function parseController(tok: Token): OfAction {
     if (k === 'max_len') a.maxLen = int(kv, val, 0xffff, 'max_len');
     else if (k === 'id') a.id = int(kv, val, 0xffff, 'controller id');
     else if (k === 'reason') {
-      if (!(val in PACKET_IN_REASON)) throw syntaxError(kv, `controller: unknown reason "${val}"`);
+      // PACKET_IN_REASON is a plain object: only its own keys are reasons, not "constructor".
+      if (!Object.hasOwn(PACKET_IN_REASON, val)) throw syntaxError(kv, `controller: unknown reason "${val}"`);
       a.reason = val as PacketInReason;
     } else throw syntaxError(kv, `controller: unknown option "${k}"`);
   }

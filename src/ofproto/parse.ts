@@ -20,12 +20,17 @@ import { FlowSyntaxError, parseFieldValue, parseUint, syntaxError, tokenize, typ
 export { FlowSyntaxError };
 
 
-const SHORTHANDS: Record<string, [number, number | undefined]> = {
-  ip: [ETH.IP, undefined], ipv4: [ETH.IP, undefined], ipv6: [ETH.IPV6, undefined],
-  arp: [ETH.ARP, undefined], rarp: [ETH.RARP, undefined],
-  tcp: [ETH.IP, PROTO.TCP], udp: [ETH.IP, PROTO.UDP], sctp: [ETH.IP, PROTO.SCTP], icmp: [ETH.IP, PROTO.ICMP],
-  tcp6: [ETH.IPV6, PROTO.TCP], udp6: [ETH.IPV6, PROTO.UDP], sctp6: [ETH.IPV6, PROTO.SCTP], icmp6: [ETH.IPV6, PROTO.ICMPV6],
-};
+/**
+ * Bare keywords that fix dl_type (and nw_proto). A Map, as is every table here that a user
+ * token indexes: a plain object would also answer for inherited names ("constructor",
+ * "__proto__", "toString") and let them through as keywords.
+ */
+const SHORTHANDS = new Map<string, readonly [number, number | undefined]>([
+  ['ip', [ETH.IP, undefined]], ['ipv4', [ETH.IP, undefined]], ['ipv6', [ETH.IPV6, undefined]],
+  ['arp', [ETH.ARP, undefined]], ['rarp', [ETH.RARP, undefined]],
+  ['tcp', [ETH.IP, PROTO.TCP]], ['udp', [ETH.IP, PROTO.UDP]], ['sctp', [ETH.IP, PROTO.SCTP]], ['icmp', [ETH.IP, PROTO.ICMP]],
+  ['tcp6', [ETH.IPV6, PROTO.TCP]], ['udp6', [ETH.IPV6, PROTO.UDP]], ['sctp6', [ETH.IPV6, PROTO.SCTP]], ['icmp6', [ETH.IPV6, PROTO.ICMPV6]],
+]);
 
 /** Keys that dump-flows prints and add-flow ignores. */
 const STATS_KEYS = new Set(['duration', 'n_packets', 'n_bytes', 'idle_age', 'hard_age', 'importance']);
@@ -126,10 +131,15 @@ function num(tok: Token, max: number, what: string): number {
 
 function applyToken(fm: FlowMod, tok: Token, mode: ParseMode, prereqs: [Prereq, Token, string][]): void {
   const key = tok.key.toLowerCase();
-  const sh = SHORTHANDS[key];
+  const sh = SHORTHANDS.get(key);
   if (sh && tok.value === undefined) {
     setExact(fm, tok, W.DL_TYPE, sh[0], 0xffff, key);
-    if (sh[1] !== undefined) setExact(fm, tok, W.NW_PROTO, sh[1], 0xff, key);
+    if (sh[1] !== undefined) {
+      setExact(fm, tok, W.NW_PROTO, sh[1], 0xff, key);
+      // A later dl_type may replace this one (the last value wins, as in ovs-ofctl): the
+      // nw_proto set here still needs an IP dl_type when the whole match is read.
+      prereqs.push(['ip', tok, `nw_proto=${sh[1]} (from "${key}")`]);
+    }
     return;
   }
   const noPacket = (): void => {

@@ -2,7 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { FlowSyntaxError, formatFlow, formatMatch, parseFlow, Pipeline } from '../../src/ofproto/index.ts';
+import {
+  FlowSyntaxError, formatActions, formatFlow, formatGroup, formatMatch, parseActions, parseFlow, parseGroup, Pipeline,
+} from '../../src/ofproto/index.ts';
 import { pick, prng } from './gen.ts';
 
 const t = suite('ofproto-parse');
@@ -117,6 +119,78 @@ t('errors name the bad token and its position', () => {
   e = err('ip,actions=goto_table:3,output:1');
   assert.match(e.message, 'goto_table must be the last action');
   assert.is(e.token, 'output:1');
+});
+
+// Issue 9, D5: lookup tables indexed by user tokens answered for inherited names.
+t('D5: JavaScript prototype names are not actions, fields, keywords or reasons', () => {
+  // Was accepted, and dump-flows printed the action as "function Object() { [native code] }".
+  let e = err('table=3,actions=constructor');
+  assert.match(e.message, 'unknown action "constructor"');
+  assert.is(e.token, 'constructor');
+  assert.is(e.position, 16);
+  // Was accepted as a keyword that matched dl_type=0.
+  e = err('constructor,actions=drop');
+  assert.match(e.message, 'unknown field "constructor"');
+  assert.is(e.token, 'constructor');
+  assert.match(err('__proto__,actions=drop').message, 'unknown field "__proto__"');
+  // Was a TypeError: "name.toLowerCase is not a function".
+  e = err('actions=__proto__(1)');
+  assert.match(e.message, 'unknown action "__proto__"');
+  assert.is(e.token, '__proto__(1)');
+  // Was accepted, and the reason printed back as "constructor".
+  e = err('actions=controller(reason=constructor)');
+  assert.match(e.message, 'unknown reason "constructor"');
+  assert.is(e.token, 'reason=constructor');
+  assert.match(err('actions=output:1,toString').message, 'unknown action "toString"');
+  assert.match(err('hasOwnProperty=1,actions=drop').message, 'unknown field "hasOwnProperty"');
+});
+
+t('output to NONE or an unnamed reserved number is refused; output:CONTROLLER is the controller action', () => {
+  // Found by the fuzzer: output:65535 was accepted and printed as "NONE", which does not parse.
+  let e = err('ip,actions=output:65535');
+  assert.match(e.message, '"65535" is not a valid output port');
+  assert.is(e.token, 'output:65535');
+  e = err('ip,actions=output:NONE');
+  assert.match(e.message, '"NONE" is not a valid output port');
+  assert.match(err('ip,actions=65280').message, 'not a valid output port');
+  assert.is(show('ip,actions=output:65279'), 'ip actions=output:65279');
+  assert.is(show('ip,actions=output:CONTROLLER'), 'ip actions=CONTROLLER:65535');
+  assert.is(show('ip,actions=output:TABLE'), 'ip actions=TABLE');
+  assert.is(show(show('ip,actions=TABLE')), 'ip actions=TABLE');
+});
+
+// Found by tests/fuzz: each printed a flow that did not parse back, or meant something else.
+t('printed flows, actions and groups parse back to the same thing', () => {
+  const acts = (s: string): string => formatActions(parseActions(s));
+  // dl_vlan is bits 0..11 of the TCI; NXM_OF_VLAN_TCI[] would be all 16 (load cleared the PCP).
+  assert.is(acts('load:1->dl_vlan[]'), 'load:0x1->NXM_OF_VLAN_TCI[0..11]');
+  assert.is(acts(acts('move:dl_vlan[]->NXM_NX_REG0[0..11]')), 'move:NXM_OF_VLAN_TCI[0..11]->NXM_NX_REG0[0..11]');
+  // udp_dst printed as NXM_OF_UDP_DST, which reads back as tp_dst (another prerequisite).
+  assert.is(acts('move:udp_dst[]->reg0[0..15]'), 'move:OXM_OF_UDP_DST[]->NXM_NX_REG0[0..15]');
+  const mv = parseActions(acts('move:udp_dst[]->reg0[0..15]'))[0];
+  assert.is(mv?.type === 'move' ? mv.src.field.name : undefined, 'udp_dst');
+  // icmp then dl_type=0x1234 left nw_proto=1 without IP, printed as "dl_type=0x1234,nw_proto=1".
+  const e = err('icmp,dl_type=0x1234,actions=drop');
+  assert.match(e.message, 'nw_proto=1 (from "icmp") requires ip or ipv6');
+  assert.is(e.token, 'icmp');
+  assert.is(show('icmp,dl_type=0x86dd,actions=drop'), 'ipv6,nw_proto=1 actions=drop');
+  // A weight in an `all` group was dropped when printed (ovs-ofctl refuses it).
+  let g: FlowSyntaxError | undefined;
+  try { parseGroup('group_id=5,type=all,bucket=weight:3,actions=output:1'); } catch (x) { g = x as FlowSyntaxError; }
+  assert.is(g?.name, 'FlowSyntaxError');
+  assert.match(g!.message, 'only select groups can have bucket weights');
+  assert.is(g!.token, 'weight:3');
+  assert.is(formatGroup(parseGroup('group_id=5,type=select,bucket=weight:3,actions=output:1')),
+    'group_id=5,type=select,bucket=bucket_id:0,weight:3,actions=output:1');
+});
+
+t('a group with a long run of separators parses in linear time', () => {
+  // /[\s,]+$/ on the bucket text backtracked quadratically: 60k commas took over 10 s.
+  const text = `group_id=1,type=all,bucket=output:1,bucket=output:2${','.repeat(200_000)}output:3`;
+  const t0 = performance.now();
+  assert.is(formatGroup(parseGroup(text)), 'group_id=1,type=all,bucket=bucket_id:0,actions=output:1,bucket=bucket_id:1,actions=output:2,output:3');
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000, `${ms} ms`);
 });
 
 t.run();

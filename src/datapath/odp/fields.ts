@@ -20,9 +20,10 @@ export const TCP_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
 ];
 export const TCP_FLAGS_MEANINGFUL = 0x0fff;
 
-export const FRAG_NAMES: Readonly<Record<string, number>> = { no: FRAG_NO, first: FRAG_FIRST, later: FRAG_LATER };
+/** frag= names. A Map: user text indexes it, and an object would also answer for "constructor". */
+export const FRAG_NAMES: ReadonlyMap<string, number> = new Map([['no', FRAG_NO], ['first', FRAG_FIRST], ['later', FRAG_LATER]]);
 export const fragName = (v: number): string =>
-  Object.entries(FRAG_NAMES).find(([, n]) => n === v)?.[0] ?? String(v);
+  [...FRAG_NAMES].find(([, n]) => n === v)?.[0] ?? String(v);
 
 /** L3 attribute for each ethertype the key can describe. */
 export const L3_BY_ETHTYPE: Readonly<Record<number, 'ipv4' | 'ipv6' | 'arp'>> = {

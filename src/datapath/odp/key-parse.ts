@@ -56,7 +56,9 @@ class FlowParser {
     const where = `${n.name}(...)`;
     const seen = new Set<string>();
     for (const it of splitItems(n.body ?? '', n.bodyPos)) {
-      const h = handlers[it.name];
+      // Own names only: `handlers` is an object literal, and "constructor" or "__proto__" must
+      // be unknown fields, not Object's members.
+      const h = Object.hasOwn(handlers, it.name) ? handlers[it.name] : undefined;
       if (!h) throw new OdpSyntaxError(it.pos, it.name, `unknown field "${it.name}" in ${where}`);
       if (seen.has(it.name)) throw new OdpSyntaxError(it.pos, it.name, `duplicate field "${it.name}" in ${where}`);
       seen.add(it.name);
@@ -200,6 +202,13 @@ class FlowParser {
       if (key.ethType !== want) {
         throw new OdpSyntaxError(this.l3.pos, this.l3.name, `${this.l3.name}(...) contradicts eth_type(0x${key.ethType.toString(16).padStart(4, '0')})`);
       }
+    }
+    // L4 fields (and tcp_flags, which implies tcp) exist only under IPv4 or IPv6: with an exact
+    // eth_type of another protocol they contradict it, and would print as ipv4(...) besides.
+    const l4 = this.l4 ?? this.flags;
+    if (l4 && mask.ethType === U16 && key.ethType !== ETH_TYPE.IPV4 && key.ethType !== ETH_TYPE.IPV6 && this.l3?.name !== 'arp') {
+      const name = l4 === this.flags ? 'tcp_flags' : l4.name;
+      throw new OdpSyntaxError(l4.pos, name, `${name}(...) contradicts eth_type(0x${key.ethType.toString(16).padStart(4, '0')}): L4 fields need IPv4 or IPv6`);
     }
     if (this.l4 && this.l3?.name === 'arp') {
       throw new OdpSyntaxError(this.l4.pos, this.l4.name, `${this.l4.name}(...) cannot follow arp(...)`);

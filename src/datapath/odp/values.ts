@@ -65,7 +65,7 @@ function parseUintRange(s: string, pos: number, what: string, max: number): numb
 /** frag=no|first|later (or a number), with an optional /mask (a bvs extension). */
 export function fragVM(text: string, pos: number): VM {
   const { v, vPos, m, mPos } = splitMask(text, pos);
-  const named = FRAG_NAMES[v.toLowerCase()];
+  const named = FRAG_NAMES.get(v.toLowerCase());
   const value = named ?? (/^[0-9]/.test(v) ? parseUintBits(v, vPos, 'frag', 8) : undefined);
   if (value === undefined) throw new OdpSyntaxError(vPos, v, `bad frag "${v}" (expected no, first or later)`);
   return { v: value, m: m === undefined ? 0xff : parseUintBits(m, mPos, 'frag mask', 8) };
