@@ -66,7 +66,8 @@ export const bridgeMachine = setup({
     context: {} as BridgeInput & {
       name: string;
       opened: OpenedBridge | null;
-      ports: Record<string, PortSlot>;
+      /** By port name (OVSDB names: a Map, so "constructor" is just a name). */
+      ports: ReadonlyMap<string, PortSlot>;
       reportedSeq: number;
     },
     events: {} as BridgeEvent,
@@ -81,45 +82,46 @@ export const bridgeMachine = setup({
   },
   guards: {
     deleteOnOpen: ({ context }) => context.deleteOnOpen === true,
-    noPorts: ({ context }) => Object.keys(context.ports).length === 0,
+    noPorts: ({ context }) => context.ports.size === 0,
   },
   actions: {
     takeConfig: assign(({ event }) => (event.type === 'CONFIG' ? { config: event.config, seq: event.seq } : {})),
     forgetPort: assign({ ports: ({ context, event }) => {
       if (event.type !== 'PORT_GONE') return context.ports;
-      const { [event.port]: _gone, ...rest } = context.ports;
+      const rest = new Map(context.ports);
+      rest.delete(event.port);
       return rest;
     } }),
     /** Diffs the configured ports against the port actors. */
     reconcilePorts: enqueueActions(({ context, enqueue }) => {
       const { opened, config } = context;
       if (!opened) return;
-      const ports = { ...context.ports };
+      const ports = new Map(context.ports);
       const want = new Map(config.ports.map((p) => [p.name, p]));
-      for (const [name, slot] of Object.entries(ports)) {
+      for (const [name, slot] of ports) {
         const p = want.get(name);
         if (slot.removing) continue;
         if (!p || portIdentity(p) !== slot.identity) {
-          ports[name] = { ...slot, removing: true };
+          ports.set(name, { ...slot, removing: true });
           enqueue.sendTo(`port:${name}`, { type: 'REMOVE' });
         }
       }
-      const used = new Set(Object.values(ports).map((s) => s.ofport));
+      const used = new Set([...ports.values()].map((s) => s.ofport));
       const dpPorts = new Map(opened.datapath.listPorts().map((p) => [p.name, p.portNo]));
       for (const p of config.ports) {
-        const slot = ports[p.name];
+        const slot = ports.get(p.name);
         if (slot?.removing) continue; // re-spawned once the old actor is gone
         if (!slot) {
           const ofport = assignOfport(config.name, p, used, dpPorts);
           used.add(ofport);
-          ports[p.name] = { ofport, fp: portFingerprint(p), identity: portIdentity(p), gen: 1, appliedGen: 0, removing: false };
+          ports.set(p.name, { ofport, fp: portFingerprint(p), identity: portIdentity(p), gen: 1, appliedGen: 0, removing: false });
           enqueue.spawnChild('port', {
             id: `port:${p.name}`,
             input: { bridge: config.name, config: p, ofport, gen: 1, runtime: opened.runtime, datapath: opened.datapath, services: context.services },
           });
         } else if (slot.fp !== portFingerprint(p)) {
           const gen = slot.gen + 1;
-          ports[p.name] = { ...slot, fp: portFingerprint(p), gen };
+          ports.set(p.name, { ...slot, fp: portFingerprint(p), gen });
           enqueue.sendTo(`port:${p.name}`, { type: 'UPDATE', config: p, gen });
         }
       }
@@ -127,7 +129,7 @@ export const bridgeMachine = setup({
     }),
     maybeApplied: enqueueActions(({ context, enqueue }) => {
       if (context.reportedSeq >= context.seq) return;
-      const slots = Object.values(context.ports);
+      const slots = [...context.ports.values()];
       if (slots.some((s) => s.removing || s.appliedGen < s.gen)) return;
       enqueue.assign({ reportedSeq: context.seq });
       enqueue.sendParent({ type: 'BRIDGE_APPLIED', bridge: context.name, seq: context.seq });
@@ -146,7 +148,7 @@ export const bridgeMachine = setup({
   },
 }).createMachine({
   id: 'bridge',
-  context: ({ input }) => ({ ...input, name: input.config.name, opened: null, ports: {}, reportedSeq: 0 }),
+  context: ({ input }) => ({ ...input, name: input.config.name, opened: null, ports: new Map(), reportedSeq: 0 }),
   initial: 'opening',
   states: {
     opening: {
@@ -182,8 +184,8 @@ export const bridgeMachine = setup({
         PORT_APPLIED: {
           actions: [
             assign({ ports: ({ context, event }) => {
-              const s = context.ports[event.port];
-              return s ? { ...context.ports, [event.port]: { ...s, appliedGen: Math.max(s.appliedGen, event.gen) } } : context.ports;
+              const s = context.ports.get(event.port);
+              return s ? new Map(context.ports).set(event.port, { ...s, appliedGen: Math.max(s.appliedGen, event.gen) }) : context.ports;
             } }),
             'maybeApplied',
           ],
@@ -201,8 +203,8 @@ export const bridgeMachine = setup({
     },
     draining: {
       entry: enqueueActions(({ context, enqueue }) => {
-        for (const [name, s] of Object.entries(context.ports)) if (!s.removing) enqueue.sendTo(`port:${name}`, { type: 'REMOVE' });
-        enqueue.assign({ ports: Object.fromEntries(Object.entries(context.ports).map(([n, s]) => [n, { ...s, removing: true }])) });
+        for (const [name, s] of context.ports) if (!s.removing) enqueue.sendTo(`port:${name}`, { type: 'REMOVE' });
+        enqueue.assign({ ports: new Map([...context.ports].map(([n, s]) => [n, { ...s, removing: true }])) });
       }),
       always: { guard: 'noPorts', target: 'destroying' },
       on: {
@@ -228,7 +230,7 @@ export const bridgeMachine = setup({
     },
     closing: {
       entry: ['unregister', enqueueActions(({ context, enqueue }) => {
-        for (const name of Object.keys(context.ports)) enqueue.sendTo(`port:${name}`, { type: 'STOP' });
+        for (const name of context.ports.keys()) enqueue.sendTo(`port:${name}`, { type: 'STOP' });
       })],
       invoke: { src: 'close', input: ({ context }) => ({ opened: context.opened }), onDone: 'stopped', onError: 'stopped' },
     },

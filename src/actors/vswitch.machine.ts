@@ -65,8 +65,9 @@ export const vswitchMachine = setup({
       target: number;
       written: number;
       config: SwitchConfig | null;
-      bridges: Record<string, BridgeSlot>;
-      restarts: Record<string, number>;
+      /** By bridge name (OVSDB names: Maps, so "constructor" is just a name). */
+      bridges: ReadonlyMap<string, BridgeSlot>;
+      restarts: ReadonlyMap<string, number>;
       first: boolean;
       /** Datapaths pinned when this actor started (orphans are found among them). */
       pinned: string[];
@@ -82,16 +83,17 @@ export const vswitchMachine = setup({
   guards: {
     allApplied: ({ context }) => {
       if (context.config === null || context.written >= context.target) return false;
-      return Object.values(context.bridges).every((b) => !b.deleting && (b.failed || b.applied >= context.seq));
+      return [...context.bridges.values()].every((b) => !b.deleting && (b.failed || b.applied >= context.seq));
     },
-    stoppedAll: ({ context }) => Object.keys(context.bridges).length === 0,
+    stoppedAll: ({ context }) => context.bridges.size === 0,
   },
   actions: {
     /** Drops the slot of a bridge actor that ended (done, gone, failed, or about to respawn). */
     forgetBridge: assign({ bridges: ({ context, event }) => {
       const name = bridgeOf(event);
-      if (name === undefined || !context.bridges[name]) return context.bridges;
-      const { [name]: _gone, ...rest } = context.bridges;
+      if (name === undefined || !context.bridges.has(name)) return context.bridges;
+      const rest = new Map(context.bridges);
+      rest.delete(name);
       return rest;
     } }),
     bridgeFailed: enqueueActions(({ context, event, enqueue }) => {
@@ -101,7 +103,7 @@ export const vswitchMachine = setup({
         context.services.log.error({ component: 'vswitch', event: event.type, err }, 'child failed');
         return;
       }
-      const n = (context.restarts[name] ?? 0) + 1;
+      const n = (context.restarts.get(name) ?? 0) + 1;
       context.services.log.error({ component: 'vswitch', bridge: name, err, restarts: n }, 'bridge actor failed; restarting');
       // The failed actor's children are stopped (its upcall ring closed); its registry entry
       // goes now and its datapath fds are closed by a child (long before the respawn's backoff
@@ -112,10 +114,10 @@ export const vswitchMachine = setup({
         enqueue.spawnChild('releaseRuntime', { input: { runtime: rt } });
       }
       context.services.health.set(`bridge:${name}`, { restarts: n, status: 'degraded', detail: String((err as Error)?.message ?? err) });
-      const slot = context.bridges[name];
+      const slot = context.bridges.get(name);
       enqueue.assign({
-        restarts: { ...context.restarts, [name]: n },
-        bridges: slot ? { ...context.bridges, [name]: { ...slot, failed: true } } : context.bridges,
+        restarts: new Map(context.restarts).set(name, n),
+        bridges: slot ? new Map(context.bridges).set(name, { ...slot, failed: true }) : context.bridges,
       });
       enqueue.raise({ type: 'RESPAWN', bridge: name }, { delay: backoffDelay(context.services.backoff, n - 1) });
     }),
@@ -133,19 +135,19 @@ export const vswitchMachine = setup({
       if (!cfg) return;
       for (const p of cfg.problems) s.log.warn({ component: 'vswitch' }, p);
       const seq = context.seq + 1;
-      const bridges = { ...context.bridges };
+      const bridges = new Map(context.bridges);
       const want = new Map(cfg.bridges.map((b) => [b.name, b]));
-      for (const [name, slot] of Object.entries(bridges)) {
+      for (const [name, slot] of bridges) {
         if (!want.has(name) && !slot.deleting && !slot.failed) {
-          bridges[name] = { ...slot, deleting: true };
+          bridges.set(name, { ...slot, deleting: true });
           enqueue.sendTo(`bridge:${name}`, { type: 'DELETE' });
         }
       }
       for (const b of cfg.bridges) {
-        const slot = bridges[b.name];
+        const slot = bridges.get(b.name);
         if (slot?.deleting || slot?.failed) continue; // re-spawned once gone
         if (!slot) {
-          bridges[b.name] = { applied: 0, deleting: false, failed: false };
+          bridges.set(b.name, { applied: 0, deleting: false, failed: false });
           enqueue.spawnChild('bridge', { id: `bridge:${b.name}`, input: { config: b, seq, services: s } });
         } else {
           enqueue.sendTo(`bridge:${b.name}`, { type: 'CONFIG', config: b, seq });
@@ -154,9 +156,9 @@ export const vswitchMachine = setup({
       if (context.first) {
         // Orphan datapaths: pinned by an earlier run, no Bridge row now.
         for (const name of context.pinned) {
-          if (want.has(name) || bridges[name]) continue;
+          if (want.has(name) || bridges.has(name)) continue;
           s.log.info({ component: 'vswitch', bridge: name }, 'destroying unconfigured datapath');
-          bridges[name] = { applied: 0, deleting: true, failed: false };
+          bridges.set(name, { applied: 0, deleting: true, failed: false });
           enqueue.spawnChild('bridge', { id: `bridge:${name}`, input: { config: emptyBridge(name), seq, services: s, deleteOnOpen: true } });
         }
       }
@@ -166,7 +168,7 @@ export const vswitchMachine = setup({
   },
 }).createMachine({
   id: 'vswitch',
-  context: ({ input }) => ({ ...input, seq: 0, target: 0, written: -1, config: null, bridges: {}, restarts: {}, first: true, pinned: [] }),
+  context: ({ input }) => ({ ...input, seq: 0, target: 0, written: -1, config: null, bridges: new Map(), restarts: new Map(), first: true, pinned: [] }),
   initial: 'scanning',
   on: {
     'xstate.done.actor.*': { actions: 'forgetBridge' },
@@ -191,8 +193,8 @@ export const vswitchMachine = setup({
         BRIDGE_APPLIED: {
           actions: [
             assign({ bridges: ({ context, event }) => {
-              const b = context.bridges[event.bridge];
-              return b ? { ...context.bridges, [event.bridge]: { ...b, applied: Math.max(b.applied, event.seq) } } : context.bridges;
+              const b = context.bridges.get(event.bridge);
+              return b ? new Map(context.bridges).set(event.bridge, { ...b, applied: Math.max(b.applied, event.seq) }) : context.bridges;
             } }),
             raise({ type: 'CHECK' }),
           ],
@@ -228,8 +230,8 @@ export const vswitchMachine = setup({
     stopping: {
       entry: enqueueActions(({ context, enqueue }) => {
         // A failed bridge waiting for its respawn has no actor to stop.
-        const live = Object.fromEntries(Object.entries(context.bridges).filter(([, b]) => !b.failed));
-        for (const name of Object.keys(live)) enqueue.sendTo(`bridge:${name}`, { type: 'STOP' });
+        const live = new Map([...context.bridges].filter(([, b]) => !b.failed));
+        for (const name of live.keys()) enqueue.sendTo(`bridge:${name}`, { type: 'STOP' });
         enqueue.assign({ bridges: live });
       }),
       always: { guard: 'stoppedAll', target: 'stopped' },

@@ -165,7 +165,8 @@ export function registerAppctl(program: Command): void {
     .action(async (name: string, args: string[], o: BusCliOptions) => {
       const opt = [name, ...args].find((a) => a.startsWith('-') && a !== '-generate');
       if (opt !== undefined) throw new CliError(`unknown option '${opt}'`);
-      const c = APPCTL_COMMANDS[name];
+      // Own names only: a command named like an Object.prototype member is still unknown.
+      const c = Object.hasOwn(APPCTL_COMMANDS, name) ? APPCTL_COMMANDS[name] : undefined;
       if (c === undefined) throw new CliError(`"${name}" is not a valid command (use list-commands to see a list of valid commands)`);
       if (args.length < c.min || args.length > c.max) {
         throw new CliError(`"${name}" command takes at ${args.length < c.min ? 'least' : 'most'} ${args.length < c.min ? c.min : c.max} arguments (usage: ${name} ${c.args})`);

@@ -73,8 +73,8 @@ t('cur_cfg = next_cfg once every bridge has applied the change', async () => {
     await addBridge(db, 'br2');
     // The positive signal: the change was reconciled and br2 (new) applied it; only br1 is
     // missing. Had the vswitch committed anyway, it would be writing cur_cfg by now.
-    const snap = await waitFor(vs, (x) => x.context.target === 2 && x.context.bridges.br2?.applied === x.context.seq, WAIT);
-    assert.ok(snap.context.bridges.br1!.applied < snap.context.seq, 'br1 has not applied it');
+    const snap = await waitFor(vs, (x) => x.context.target === 2 && x.context.bridges.get('br2')?.applied === x.context.seq, WAIT);
+    assert.ok(snap.context.bridges.get('br1')!.applied < snap.context.seq, 'br1 has not applied it');
     assert.ok(snap.matches({ running: 'idle' }), 'not writing cur_cfg');
     assert.is(snap.context.written, 1);
     assert.is(curCfg(db), 1, 'not before br1 applied');
@@ -128,10 +128,28 @@ t('a pinned datapath without a Bridge row is given to a bridge actor to destroy'
   const vs = createActor(vswitchMachine.provide({ actors: { bridge: instantBridge({ on: false }, inputs), listDatapaths: pinned } }),
     { input: { services: s }, clock: new SimulatedClock() }).start();
   try {
-    await waitFor(vs, (x) => x.context.bridges.orphan !== undefined, WAIT);
+    await waitFor(vs, (x) => x.context.bridges.has('orphan'), WAIT);
     assert.equal(inputs.map((i) => [i.config.name, i.deleteOnOpen ?? false]), [['br1', false], ['orphan', true]]);
-    assert.ok(vs.getSnapshot().context.bridges.orphan!.deleting, 'counted as being deleted');
+    assert.ok(vs.getSnapshot().context.bridges.get('orphan')!.deleting, 'counted as being deleted');
   } finally {
+    vs.stop();
+  }
+});
+
+t('bridges named like Object.prototype members are bridges like any other', async () => {
+  const { s, db } = await services();
+  const vs = createActor(vswitchMachine.provide({ actors: { bridge: instantBridge({ on: false }), listDatapaths: nonePinned } }),
+    { input: { services: s }, clock: new SimulatedClock() }).start();
+  const changed = db.subscribe(() => setImmediate(() => vs.send({ type: 'CONFIG_CHANGED' })));
+  try {
+    // ("__proto__" never gets here: a bridge name must start with a letter or digit.)
+    for (const name of ['constructor', 'toString', 'valueOf']) await addBridge(db, name);
+    await until('cur_cfg 3', () => curCfg(db) === 3);
+    const b = vs.getSnapshot().context.bridges;
+    assert.equal([...b.keys()].sort(), ['constructor', 'toString', 'valueOf']);
+    assert.ok([...b.values()].every((x) => x.applied > 0 && !x.deleting));
+  } finally {
+    changed();
     vs.stop();
   }
 });

@@ -9,6 +9,10 @@ import * as assert from 'uvu/assert';
 import { BusValidationError, Commands } from '../../src/bus/index.ts';
 import { OdpSyntaxError, parseActions as odpActions, parseFlow as odpFlow } from '../../src/datapath/odp/index.ts';
 import { FlowSyntaxError, parseActions, parseFlow, parseGroup } from '../../src/ofproto/index.ts';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { decodeJson } from '../../src/bus/index.ts';
 import { INHERITED_NAMES } from './mutate.ts';
 
 const t = suite('fuzz-inherited-names');
@@ -63,6 +67,24 @@ t('NATS requests: an inherited name is an unknown field, named', () => {
       assert.ok(r.error!.issues.some((i) => i.code === 'unrecognized_keys' && i.keys.includes(n)), `${cmd}: "${n}" is not named: ${e.message}`);
     }
   }
+});
+
+t('bvs appctl: an inherited name is an unknown command (no daemon needed to say so)', async () => {
+  const bvs = path.resolve(import.meta.dirname, '../../bin/bvs');
+  for (const n of ['constructor', '__proto__', 'toString']) {
+    const r = await promisify(execFile)(bvs, ['appctl', '--run-dir', '/nonexistent', n]).then(() => undefined, (e: { code?: number; stderr?: string }) => e);
+    assert.ok(r, `appctl ${n} succeeded`);
+    assert.is(r!.code, 1);
+    assert.match(r!.stderr ?? '', new RegExp(`"${n.replace(/_/g, '_')}" is not a valid command`));
+  }
+});
+
+t('NATS payloads nest at most 1000 deep, as OVSDB messages', () => {
+  const deep = (d: number) => new TextEncoder().encode(`{"a":${'['.repeat(d)}${']'.repeat(d)}}`);
+  assert.ok(decodeJson(deep(999)));
+  assert.throws(() => decodeJson(deep(100_000)), (e: Error & { code?: string }) => e.name === 'BusError' && /deeper than 1000/.test(e.message));
+  // Brackets inside strings are not nesting.
+  assert.ok(decodeJson(new TextEncoder().encode(JSON.stringify({ s: '['.repeat(5000) }))));
 });
 
 t.run();
