@@ -23,6 +23,7 @@ const execFileP = promisify(execFile);
  */
 const START_WAIT_MS = 60_000;
 const STOP_WAIT_MS = 30_000;
+const REQUEST_WAIT_MS = 30_000;
 
 /** waitFor with the argument order these tests grew up with. */
 export function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = DEFAULT_WAIT_MS, stepMs = 50): Promise<T> {
@@ -89,8 +90,16 @@ export class DaemonProc {
     return r.stdout.trim();
   }
 
-  bus(): Promise<Bus> {
-    return connectRunDir(this.runDir);
+  /**
+   * A bus client of this daemon whose requests wait up to REQUEST_WAIT_MS unless told otherwise:
+   * the default 5 s is a CLI's patience, and a command that waits for the daemon to apply a
+   * change can take longer on a loaded host. What the tests check is the reply, not its speed.
+   */
+  async bus(): Promise<Bus> {
+    const b = await connectRunDir(this.runDir);
+    const request = b.request.bind(b);
+    b.request = ((name, payload, opts = {}) => request(name, payload, { timeoutMs: REQUEST_WAIT_MS, ...opts })) as Bus['request'];
+    return b;
   }
 
   /** SIGTERM and wait; returns the exit code. */

@@ -115,7 +115,7 @@ t('malformed NATS commands get error replies naming the field; the daemon keeps 
     throw new Error('expected an error reply');
   };
   const raw = async (subject: string, data: string): Promise<{ ok: boolean; error?: { code: string; field?: string } }> => {
-    const m = await bus.nc.request(`bvs.${bus.host}.cmd.${subject}`, new TextEncoder().encode(data), { timeout: 5000 });
+    const m = await bus.nc.request(`bvs.${bus.host}.cmd.${subject}`, new TextEncoder().encode(data), { timeout: 30_000 });
     return JSON.parse(new TextDecoder().decode(m.data));
   };
   let r = await raw('ofctl.add-flow', JSON.stringify({ brdige: br, flow: 'actions=drop' }));
