@@ -1,6 +1,6 @@
 /**
  * OVSDB benchmark: bvs ovsdb-server vs Debian's ovsdb-server (OVS 3.1), same machine, same run,
- * each in its own temp dir, same client code, same schemas.
+ * each in its own temp dir, same client (the product's OvsdbClient, as the tests use), same schemas.
  *
  * Durability: ovsdb-server (standalone) fsyncs its log only for transactions that carry
  * {"op":"commit","durable":true} (checked with strace: fdatasync before the reply; without it no
@@ -15,7 +15,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
-import { BenchClient } from './client.ts';
+import { OvsdbClient } from '../../src/vsctl/index.ts';
+import { connectWhenUp } from '../../tests/helpers/ovsdb.ts';
 
 const QUICK = process.argv.includes('--quick');
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -40,16 +41,15 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 async function waitSock(sock: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await BenchClient.connect(sock)).close();
-      return;
-    } catch {
-      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`server on ${sock} did not start`);
+  (await connectWhenUp(sock, child)).close();
+}
+
+const connect = (sock: string): Promise<OvsdbClient> => OvsdbClient.connect(`unix:${sock}`);
+
+/** A transaction whose every operation must succeed (a failed one would make a figure meaningless). */
+async function transactOk(c: OvsdbClient, ops: unknown[]): Promise<void> {
+  const r = await c.transact('Bench', ops);
+  for (const x of r) if ('error' in x) throw new Error(`transact: ${JSON.stringify(x)}`);
 }
 
 async function startOvs(schema: string, tag: string): Promise<Server> {
@@ -81,18 +81,18 @@ async function stop(s: Server): Promise<void> {
   if (s.child.exitCode === null) await new Promise((r) => s.child.once('exit', r));
 }
 
-const insertOps = (name: string, n: number): unknown[] => ['Bench', { op: 'insert', table: 'T', row: { name, n, external_ids: ['map', [['k', String(n)]]] } }, { op: 'commit', durable: true }];
+const insertOps = (name: string, n: number): unknown[] => [{ op: 'insert', table: 'T', row: { name, n, external_ids: ['map', [['k', String(n)]]] } }, { op: 'commit', durable: true }];
 
 /** Transactions/second for `clients` clients, each committing inserts back to back for SECONDS. */
 async function insertRate(sock: string, clients: number): Promise<number> {
-  const cs = await Promise.all(Array.from({ length: clients }, () => BenchClient.connect(sock)));
+  const cs = await Promise.all(Array.from({ length: clients }, () => connect(sock)));
   const end = Date.now() + SECONDS * 1000;
   let done = 0;
   const t0 = process.hrtime.bigint();
   await Promise.all(
     cs.map(async (c, i) => {
       for (let n = 0; Date.now() < end; n++) {
-        await c.call('transact', insertOps(`c${i}`, n));
+        await transactOk(c, insertOps(`c${i}`, n));
         done++;
       }
     }),
@@ -104,22 +104,24 @@ async function insertRate(sock: string, clients: number): Promise<number> {
 
 /** Median and p99 (ms) from sending an insert to the monitor's notification arriving. */
 async function monitorLatency(sock: string): Promise<{ samples: number[] }> {
-  const watcher = await BenchClient.connect(sock);
-  const writer = await BenchClient.connect(sock);
+  const watcher = await connect(sock);
+  const writer = await connect(sock);
   let pending: ((t: bigint) => void) | null = null;
-  watcher.onNote = (m) => {
-    if (m.method === 'update2' && pending) pending(process.hrtime.bigint());
-  };
-  await watcher.call('monitor_cond', ['Bench', 'lat', { T: [{ columns: ['name', 'n'], select: { initial: false } }] }]);
+  watcher.onNotify((method) => {
+    if (method === 'update2' && pending) pending(process.hrtime.bigint());
+  });
+  await watcher.request('monitor_cond', ['Bench', 'lat', { T: [{ columns: ['name', 'n'], select: { initial: false } }] }]);
   const samples: number[] = [];
+  const writes: Promise<void>[] = []; // not awaited per sample (the figure ends at the notification), only before closing
   for (let i = 0; i < MON_SAMPLES; i++) {
     const got = new Promise<bigint>((r) => (pending = r));
     const t0 = process.hrtime.bigint();
-    void writer.call('transact', insertOps('lat', i));
+    writes.push(transactOk(writer, insertOps('lat', i)));
     const t1 = await got;
     pending = null;
     samples.push(Number(t1 - t0) / 1e6);
   }
+  await Promise.all(writes);
   watcher.close();
   writer.close();
   return { samples };

@@ -1,11 +1,18 @@
 /**
- * A minimal OVSDB JSON-RPC 1.0 client (RFC 7047 §4) over a unix or TCP stream, for `bvs vsctl`.
+ * The OVSDB JSON-RPC 1.0 client (RFC 7047 §4) over a unix or TCP stream: `bvs vsctl` uses it, and
+ * so do the tests and the OVSDB benchmark (one client for all, so what they measure and check is
+ * what the product speaks).
  *
  * Framing is the server's: a stream of JSON values with no delimiter, split with src/ovsdb's
- * JsonSplitter. Requests carry increasing integer ids; each reply settles its request. The
- * server's `echo` requests are answered (RFC 7047 §4.1.11); notifications (`update`, `update2`,
- * `update3`) go to the listeners registered with onNotify(). Only JSON-RPC 1.0 members are sent
- * (notes/ovsdb-clients.md: an extra member such as "jsonrpc" is a protocol error for OVS).
+ * JsonSplitter. Requests carry increasing integer ids (the first is 1); each reply settles its
+ * request, in whatever order replies come, so requests may be pipelined. The server's `echo`
+ * requests are answered (RFC 7047 §4.1.11); notifications (`update`, `update2`, `update3`,
+ * `locked`, `stolen`) go to the listeners registered with onNotify(). Only JSON-RPC 1.0 members
+ * are sent (notes/ovsdb-clients.md: an extra member such as "jsonrpc" is a protocol error for OVS).
+ *
+ * Two levels: request()/transact() give the result and turn an error reply into
+ * OvsdbRemoteError; requestMessage() gives the reply message as the server framed it, and
+ * onMessage()/writeRaw() see and write the wire itself (protocol tests, malformed input).
  *
  * Callers must close(). A lost connection rejects every pending request with OvsdbClientError.
  *
@@ -35,12 +42,16 @@ export function parseDbTarget(target: string): net.NetConnectOpts {
   throw new VsctlError(`${target}: unknown database remote (expected unix:PATH or tcp:HOST:PORT)`);
 }
 
-type Pending = { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void };
+/** A JSON-RPC 1.0 message as received: a reply ({id, result, error}) or a request/notification. */
+export type JsonRpcMessage = Record<string, unknown>;
+
+type Pending = { resolve: (m: JsonRpcMessage) => void; reject: (e: Error) => void };
 
 export class OvsdbClient {
   readonly #sock: net.Socket;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(method: string, params: unknown) => void>();
+  readonly #wire = new Set<(m: JsonRpcMessage) => void>();
   #nextId = 1;
   #closed = false;
 
@@ -55,7 +66,7 @@ export class OvsdbClient {
         this.#fail(new OvsdbClientError(`bad data from the server: ${(err as Error).message}`));
         return;
       }
-      for (const t of texts) this.#dispatch(JSON.parse(t) as Record<string, unknown>);
+      for (const t of texts) this.#dispatch(JSON.parse(t) as JsonRpcMessage);
     });
     sock.on('error', (err) => this.#fail(new OvsdbClientError(`connection failed: ${err.message}`, { cause: err })));
     sock.on('close', () => this.#fail(new OvsdbClientError('connection closed by the server')));
@@ -78,12 +89,14 @@ export class OvsdbClient {
       sock.once('connect', () => {
         clearTimeout(timer);
         sock.removeAllListeners('error');
+        sock.setNoDelay(true); // request/reply: no Nagle delay on TCP (a no-op on unix sockets)
         resolve(new OvsdbClient(sock));
       });
     });
   }
 
-  #dispatch(m: Record<string, unknown>): void {
+  #dispatch(m: JsonRpcMessage): void {
+    for (const w of this.#wire) w(m);
     if (typeof m.method === 'string') {
       if (m.method === 'echo' && m.id !== null && m.id !== undefined) {
         this.#send({ id: m.id, result: m.params ?? [], error: null });
@@ -95,8 +108,7 @@ export class OvsdbClient {
     const p = typeof m.id === 'number' ? this.#pending.get(m.id) : undefined;
     if (p === undefined) return;
     this.#pending.delete(m.id as number);
-    if (m.error !== null && m.error !== undefined) p.reject(new OvsdbRemoteError(p.method, m.error as { error?: string }));
-    else p.resolve(m.result);
+    p.resolve(m);
   }
 
   #send(msg: Record<string, unknown>): void {
@@ -111,13 +123,42 @@ export class OvsdbClient {
     this.#sock.destroy();
   }
 
-  request(method: string, params: unknown[]): Promise<unknown> {
+  /** Whether the connection is gone (closed by either side, or failed). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends a request; resolves with its result, rejects with OvsdbRemoteError on an error reply. */
+  async request(method: string, params: unknown[]): Promise<unknown> {
+    const m = await this.requestMessage(method, params);
+    if (m.error !== null && m.error !== undefined) throw new OvsdbRemoteError(method, m.error as { error?: string });
+    return m.result;
+  }
+
+  /** Sends a request; resolves with the whole reply message, error or not (exactly as framed). */
+  requestMessage(method: string, params: unknown[]): Promise<JsonRpcMessage> {
     if (this.#closed) return Promise.reject(new OvsdbClientError('connection is closed'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { method, resolve, reject });
+      this.#pending.set(id, { resolve, reject });
       this.#send({ method, params, id });
     });
+  }
+
+  /** Sends a notification (id null), e.g. `cancel` of a blocked transact (RFC 7047 §4.1.4). */
+  notify(method: string, params: unknown[]): void {
+    if (!this.#closed) this.#send({ method, params, id: null });
+  }
+
+  /** Writes `text` as it is: malformed or split input, for tests of the server's framing. */
+  writeRaw(text: string): void {
+    if (!this.#closed) this.#sock.write(text);
+  }
+
+  /** Calls `listener` with every message received, before it is dispatched. Returns the remover. */
+  onMessage(listener: (m: JsonRpcMessage) => void): () => void {
+    this.#wire.add(listener);
+    return () => this.#wire.delete(listener);
   }
 
   onNotify(listener: (method: string, params: unknown) => void): () => void {

@@ -7,7 +7,7 @@
  * (snapshot + transaction) -> model.ts (bridges/ports, record lookup) -> bridge-cmds.ts,
  * db-cmds.ts, show.ts (commands) -> parse.ts (command line) -> run.ts (one run).
  */
-export { OvsdbClient, OvsdbClientError, OvsdbRemoteError, parseDbTarget } from './client.ts';
+export { OvsdbClient, OvsdbClientError, OvsdbRemoteError, parseDbTarget, type JsonRpcMessage } from './client.ts';
 export { runVsctl, defaultDbTarget, usage, COMMANDS, type VsctlResult } from './run.ts';
 export { parseCommandLine, type GlobalOptions, type Invocation, type ParsedCommandLine } from './parse.ts';
 export { formatAtom, formatDatum, parseAtom, parseDatum, splitColumnArg } from './format.ts';

@@ -1,9 +1,10 @@
 /** Helpers of the CLI tests: run bin/bvs and the real OVS clients as child processes, temp dirs. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectWhenUp } from '../helpers/ovsdb.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BVS = path.join(ROOT, 'bin/bvs');
@@ -38,7 +39,7 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** `bvs ovsdb-server DB --remote punix:SOCK` as a child; resolves once the socket exists. */
+/** `bvs ovsdb-server DB --remote punix:SOCK` as a child; resolves once it accepts connections. */
 export async function startOvsdbServer(dir: string): Promise<{ sock: string; child: ChildProcess; stop(): Promise<void> }> {
   const db = path.join(dir, 'conf.db');
   const sock = path.join(dir, 'db.sock');
@@ -47,13 +48,11 @@ export async function startOvsdbServer(dir: string): Promise<{ sock: string; chi
   const child = spawn(BVS, ['ovsdb-server', db, '--remote', `punix:${sock}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(sock)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`bvs ovsdb-server did not start: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    (await connectWhenUp(sock, child, () => stderr)).close();
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
   return {
     sock, child,

@@ -5,10 +5,13 @@
  * cur_cfg test, since no daemon bumps cur_cfg here.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
+import { OvsdbServer, Storage, VSWITCH_SCHEMA_PATH } from '../../src/ovsdb/index.ts';
 import { Db, OvsdbClient, parseDbSchema, runVsctl, VsctlError } from '../../src/vsctl/index.ts';
+import { tapConnections } from '../helpers/ovsdb.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { bvs, removeTempDirs, run, startOvsdbServer, tempDir, type RunResult } from './helpers.ts';
 
 const t = suite('cli-vsctl');
@@ -211,23 +214,37 @@ t('optimistic concurrency: a stale snapshot fails its wait instead of overwritin
 });
 
 t('without --no-wait: returns once cur_cfg reaches next_cfg; --timeout gives a clear error', async () => {
-  const err = await runVsctl([`--db=${db}`, '--timeout=1', 'add-br', 'brw1']).then(() => null, (e: Error) => e);
-  assert.match(err?.message ?? '', /timed out after 1 s waiting for the daemon to apply the change/);
-  // brw1 is committed even though nobody applied it (as with ovs-vsctl).
-  const next = Number((await realOut('get', 'Open_vSwitch', '.', 'next_cfg')).trim());
-  let done = false;
-  const p = runVsctl([`--db=${db}`, 'add-br', 'brw2']).then((r) => { done = true; return r; });
-  // Poll until the transaction is committed (next_cfg bumped): it then waits for cur_cfg.
-  for (let i = 0; i < 200 && Number((await realOut('get', 'Open_vSwitch', '.', 'next_cfg')).trim()) !== next + 1; i++) {
-    await new Promise((r) => setTimeout(r, 50));
+  // An in-process server on a database of its own, so that the test sees the client's
+  // connection from the server's side (tapConnections).
+  const dir = tempDir('wait');
+  await Storage.create(path.join(dir, 'conf.db'), SCHEMA);
+  const srv = await OvsdbServer.open({ dbPath: path.join(dir, 'conf.db'), remotes: [`punix:${path.join(dir, 'db.sock')}`], log: () => undefined });
+  const dbw = `unix:${path.join(dir, 'db.sock')}`;
+  const ovs = (): Record<string, unknown> => srv.db.rows('Open_vSwitch')[0]!;
+  try {
+    await runVsctl([`--db=${dbw}`, '--no-wait', 'init']);
+    const err = await runVsctl([`--db=${dbw}`, '--timeout=1', 'add-br', 'brw1']).then(() => null, (e: Error) => e);
+    assert.match(err?.message ?? '', /timed out after 1 s waiting for the daemon to apply the change/);
+    // brw1 is committed even though nobody applied it (as with ovs-vsctl).
+    const next = ovs().next_cfg as number;
+    const tap = tapConnections(srv.listeners[0]!.server);
+    let done = false;
+    const p = runVsctl([`--db=${dbw}`, 'add-br', 'brw2']).finally(() => (done = true));
+    // After committing (next_cfg bumped) the client asks for cur_cfg updates with a monitor.
+    const conn = await waitFor('the client to monitor cur_cfg', () => tap.conns.find((c) => c.received.some((m) => m.method === 'monitor')));
+    tap.stop();
+    assert.is(ovs().next_cfg, next + 1);
+    // The monitor's reply went out before the probe: its echo answered proves the client read
+    // the reply and found cur_cfg < next_cfg; then it must neither return nor send anything more.
+    await conn.probe();
+    assert.is(done, false, 'still waiting while cur_cfg < next_cfg');
+    assert.equal(conn.received.filter((m) => typeof m.method === 'string').map((m) => m.method).slice(-1), ['monitor'], 'nothing sent after the monitor');
+    await srv.db.transact([{ op: 'update', table: 'Open_vSwitch', where: [], row: { cur_cfg: next + 1 } }]); // what the daemon does once applied
+    const r = await p;
+    assert.is(r.exitCode, 0);
+  } finally {
+    await srv.close();
   }
-  assert.is(Number((await realOut('get', 'Open_vSwitch', '.', 'next_cfg')).trim()), next + 1);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.is(done, false, 'still waiting while cur_cfg < next_cfg');
-  await realOut('set', 'Open_vSwitch', '.', `cur_cfg=${next + 1}`); // what the daemon does once applied
-  const r = await p;
-  assert.is(r.exitCode, 0);
-  assert.ok(done);
 });
 
 t.run();

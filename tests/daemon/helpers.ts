@@ -17,6 +17,14 @@ import { DEFAULT_WAIT_MS, waitFor } from '../helpers/wait.ts';
 
 const execFileP = promisify(execFile);
 
+/**
+ * Deadlines of the daemon's own start and stop: preconditions, not what a test measures, so
+ * generous (a daemon start on a loaded two-core host runs tsx, nats-server and BPF loads).
+ */
+const START_WAIT_MS = 60_000;
+const STOP_WAIT_MS = 30_000;
+const REQUEST_WAIT_MS = 30_000;
+
 /** waitFor with the argument order these tests grew up with. */
 export function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = DEFAULT_WAIT_MS, stepMs = 50): Promise<T> {
   return waitFor(what, fn, { timeoutMs, stepMs });
@@ -62,14 +70,16 @@ export class DaemonProc {
     this.proc = p;
     p.stderr!.on('data', (d: Buffer) => { this.log += d.toString(); });
     this.exited = new Promise((resolve) => p.once('exit', (code) => resolve(code)));
-    await until('the daemon to serve OVSDB and NATS', async () => {
-      if (p.exitCode !== null) throw new Error(`daemon exited with ${p.exitCode}:\n${this.log}`);
+    const up = await until('the daemon to serve OVSDB and NATS', async () => {
+      if (p.exitCode !== null || p.signalCode !== null) return 'exited' as const;
       if (!this.log.includes('"daemon started"') || !this.log.includes('"ovsdb serving"')) return false;
       return (await this.vsctl(['show'])).code === 0;
-    }, 20_000, 50);
+    }, START_WAIT_MS);
+    if (up === 'exited') throw new Error(`daemon exited with ${p.exitCode ?? p.signalCode}:\n${this.log}`);
   }
 
-  vsctl(args: string[], timeoutS = 10): Promise<{ stdout: string; stderr: string; code: number }> {
+  /** The real ovs-vsctl; its --timeout is only a guard against a hung run (a loaded host is slow). */
+  vsctl(args: string[], timeoutS = 60): Promise<{ stdout: string; stderr: string; code: number }> {
     return run('ovs-vsctl', [`--db=unix:${this.sock}`, `--timeout=${timeoutS}`, ...args]);
   }
 
@@ -80,19 +90,27 @@ export class DaemonProc {
     return r.stdout.trim();
   }
 
-  bus(): Promise<Bus> {
-    return connectRunDir(this.runDir);
+  /**
+   * A bus client of this daemon whose requests wait up to REQUEST_WAIT_MS unless told otherwise:
+   * the default 5 s is a CLI's patience, and a command that waits for the daemon to apply a
+   * change can take longer on a loaded host. What the tests check is the reply, not its speed.
+   */
+  async bus(): Promise<Bus> {
+    const b = await connectRunDir(this.runDir);
+    const request = b.request.bind(b);
+    b.request = ((name, payload, opts = {}) => request(name, payload, { timeoutMs: REQUEST_WAIT_MS, ...opts })) as Bus['request'];
+    return b;
   }
 
   /** SIGTERM and wait; returns the exit code. */
   async stop(): Promise<number | null> {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.proc?.exitCode ?? null;
     this.proc.kill('SIGTERM');
-    const code = await Promise.race([this.exited!, sleep(15_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([this.exited!, sleep(STOP_WAIT_MS).then(() => 'timeout' as const)]);
     if (code === 'timeout') {
       this.proc.kill('SIGKILL');
       await this.exited;
-      throw new Error('the daemon did not stop within 15 s of SIGTERM');
+      throw new Error(`the daemon did not stop within ${STOP_WAIT_MS / 1000} s of SIGTERM`);
     }
     return code;
   }
@@ -104,7 +122,7 @@ export class DaemonProc {
     try { await this.noteInternalPorts(); } catch { /* not answering */ }
     this.proc.kill('SIGKILL');
     await this.exited;
-    await until('the nats-server of the killed daemon to exit', () => natsServersOf(this.runDir).length === 0, 10_000);
+    await until('the nats-server of the killed daemon to exit', () => natsServersOf(this.runDir).length === 0);
   }
 
   /** Names of the internal interfaces the daemon made (they outlive it, like OVS's). */

@@ -20,6 +20,19 @@ const stray = `s${topo.tag}`;
 let d: DaemonProc;
 let h: Host[] = [];
 
+/** A ping that expects replies: waits up to 10 s for the first (an upcall on a loaded host). */
+const pingOk = (a: Host, b: Host, count: number, interval: number): Promise<number> => topo.ping(a, b, count, interval, 10);
+
+/** Packets the datapath forwarded by its flows (kernel-side: counts with or without a daemon). */
+function dpHits(): bigint {
+  const dp = Datapath.open(br);
+  try {
+    return dp.stats().hit;
+  } finally {
+    dp.close();
+  }
+}
+
 function dpPorts(): [number, string][] {
   const dp = Datapath.open(br);
   try {
@@ -45,7 +58,7 @@ t.after(async () => {
 });
 
 t('kill -9 under a running ping loses no packet; the restarted daemon adopts the datapath', async () => {
-  assert.is(await topo.ping(h[0]!, h[1]!, 3, 0.1), 3, 'flows set up');
+  assert.is(await pingOk(h[0]!, h[1]!, 3, 0.1), 3, 'flows set up');
   const before = { ports: dpPorts(), ofports: await d.v('--bare', '--columns=name,ofport', 'list', 'Interface') };
   const count = 80;
   const ping = spawn('ip', ['netns', 'exec', h[0]!.ns, 'ping', '-c', String(count), '-i', '0.05', '-W', '1', '-q', h[1]!.ip], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -53,10 +66,14 @@ t('kill -9 under a running ping loses no packet; the restarted daemon adopts the
   ping.stdout.on('data', (b: Buffer) => { out += b.toString(); });
   const done = new Promise<void>((r) => ping.once('exit', () => r()));
   try {
-    await new Promise((r) => setTimeout(r, 500));
+    // Kill it under a running ping: once the datapath's flows are seen forwarding the ping.
+    const h0 = dpHits();
+    await until('the ping to be forwarded by the datapath', () => dpHits() >= h0 + 4n);
     await d.kill9();
     assert.is(natsServersOf(d.runDir).length, 0, 'its nats-server went with it');
-    await new Promise((r) => setTimeout(r, 500)); // forwarding with no daemon at all
+    // Forwarding with no daemon at all: the datapath keeps counting the ping's packets.
+    const h1 = dpHits();
+    await until('the ping to be forwarded with no daemon', () => dpHits() >= h1 + 4n);
     await d.start();
     await done;
   } finally {
@@ -64,14 +81,18 @@ t('kill -9 under a running ping loses no packet; the restarted daemon adopts the
   }
   const received = Number(/(\d+) received/.exec(out)?.[1] ?? -1);
   assert.is(received, count, `every ping answered across kill -9 and restart (${out.trim().split('\n').pop()})`);
+  // Each port is set up once, logged as adopted or attached: once all four are adopted, the
+  // daemon is past the point where it could have attached one again.
+  const adopted = () => (d.log.match(/"port adopted"/g) ?? []).length;
+  await until('the internal port and the 3 system ports to be adopted', () => adopted() >= 4);
   assert.match(d.log, /"datapath adopted"/);
-  assert.is((d.log.match(/"port adopted"/g) ?? []).length, 4, 'internal port and 3 system ports adopted');
+  assert.is(adopted(), 4, 'internal port and 3 system ports adopted');
   assert.not.match(d.log, /"port attached"/);
   assert.equal(dpPorts(), before.ports, 'same datapath ports');
   assert.is(await progLinks(topo.pinRoot, br), 4, 'one link per port');
   await until('cur_cfg to catch up', async () => (await d.v('get', 'Open_vSwitch', '.', 'cur_cfg')) === (await d.v('get', 'Open_vSwitch', '.', 'next_cfg')));
   assert.is(await d.v('--bare', '--columns=name,ofport', 'list', 'Interface'), before.ofports, 'same ofports in OVSDB');
-  assert.is(await topo.ping(h[1]!, h[2]!, 3, 0.1), 3, 'new flows after the restart');
+  assert.is(await pingOk(h[1]!, h[2]!, 3, 0.1), 3, 'new flows after the restart');
 });
 
 t('restart reconciles ports changed while the daemon was down', async () => {
@@ -90,7 +111,7 @@ t('restart reconciles ports changed while the daemon was down', async () => {
   });
   assert.equal(dpPorts().find(([, n]) => n === h[2]!.port)?.[0], 3, 're-attached with its ofport');
   assert.is(await progLinks(topo.pinRoot, br), 4, 'one link per port');
-  assert.is(await topo.ping(h[2]!, h[0]!, 3, 0.1), 3);
+  assert.is(await pingOk(h[2]!, h[0]!, 3, 0.1), 3);
 });
 
 t('a bridge deleted while the daemon was down is destroyed on restart, its internal port too', async () => {

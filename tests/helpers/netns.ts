@@ -105,9 +105,14 @@ export class Topology {
     return shAsync('ip', ['netns', 'exec', host.ns, ...cmd]);
   }
 
-  /** Ping from a to b; returns the number of replies received. */
-  async ping(a: Host, b: Host, count = 3, interval = 0.2): Promise<number> {
-    const r = await this.inNsAsync(a, ['ping', '-c', String(count), '-i', String(interval), '-W', '1', '-q', b.ip]);
+  /**
+   * Ping from a to b; returns the number of replies received. `waitS` is ping's -W: how long it
+   * waits when no reply has come yet (a first packet goes through an upcall, slow on a loaded
+   * host). A ping that expects replies can afford a long one (ping ends with the last reply); one
+   * that expects none waits it out in full.
+   */
+  async ping(a: Host, b: Host, count = 3, interval = 0.2, waitS = 1): Promise<number> {
+    const r = await this.inNsAsync(a, ['ping', '-c', String(count), '-i', String(interval), '-W', String(waitS), '-q', b.ip]);
     const m = /(\d+) received/.exec(r.stdout);
     return m ? Number(m[1]) : 0;
   }
@@ -162,7 +167,11 @@ export class Topology {
   }
 }
 
-/** A tcpdump capture inside a namespace, written to a pcap file and parsed on stop. */
+/**
+ * A tcpdump capture inside a namespace, written to a pcap file (-U: flushed per packet). Await
+ * ready() before sending; then wait for the frames a test expects with
+ * `waitFor(what, () => cap.frames().some(...))` and stop() once they are there.
+ */
 export class Capture {
   private readonly file = path.join(os.tmpdir(), `bvs-cap-${uniqueTag()}.pcap`);
   private readonly proc: ChildProcess;
@@ -171,29 +180,49 @@ export class Capture {
   constructor(ns: string, filter: string[]) {
     this.proc = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-Q', 'in', '-w', this.file, ...filter],
       { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.started = new Promise((resolve) => {
-      const t = setTimeout(resolve, 3000);
+    // Only tcpdump's own "listening" line says that it captures: a capture that merely ran for a
+    // while could still miss the first frames on a loaded host.
+    this.started = new Promise((resolve, reject) => {
+      let err = '';
       this.proc.stderr!.on('data', (d: Buffer) => {
-        if (d.toString().includes('listening')) { clearTimeout(t); resolve(); }
+        err += d.toString();
+        if (err.includes('listening')) resolve();
       });
-      this.proc.on('exit', () => { clearTimeout(t); resolve(); });
+      this.proc.on('exit', (code) => reject(new Error(`tcpdump exited (${code}) before listening: ${err}`)));
     });
+    this.started.catch(() => undefined); // reported by ready(); a test that never asks still stops it
   }
 
   ready(): Promise<void> {
     return this.started;
   }
 
-  async stop(): Promise<Uint8Array[]> {
+  /** The frames captured so far (tcpdump writes each one as it comes). */
+  frames(): Uint8Array[] {
+    try {
+      return parsePcap(fs.readFileSync(this.file));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Stops tcpdump and returns every frame captured. Safe to call again (same frames). */
+  stop(): Promise<Uint8Array[]> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private stopping: Promise<Uint8Array[]> | undefined;
+
+  private async doStop(): Promise<Uint8Array[]> {
+    // A grace for frames in flight; no test may count on it: wait for the expected frames first.
     await new Promise((r) => setTimeout(r, 200));
     const exited = new Promise((r) => this.proc.once('exit', r));
     this.proc.kill('SIGINT');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
     if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
     try {
-      return parsePcap(fs.readFileSync(this.file));
-    } catch {
-      return [];
+      return this.frames();
     } finally {
       if (!process.env.BVS_KEEP_PCAP) fs.rmSync(this.file, { force: true });
     }

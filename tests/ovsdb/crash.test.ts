@@ -1,10 +1,10 @@
 /** Crash safety end to end: `bin/bvs ovsdb-server` as a child, SIGKILLed mid-stream. */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BVS, killChildren, removeTempDirs, RpcClient, run, serverLog, spawnServer, tempDir, waitExit } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { BVS, connect, killChildren, removeTempDirs, run, serverLog, spawnServer, tempDir, waitExit } from './helpers.ts';
 
 const t = suite('ovsdb-crash');
 const SCHEMA = { name: 'Crash', version: '1.0.0', tables: { T: { isRoot: true, columns: { client: { type: 'integer' }, n: { type: 'integer' } } } } };
@@ -19,9 +19,9 @@ async function setup(): Promise<{ dir: string; db: string; sock: string }> {
 }
 
 async function rowsOf(sock: string): Promise<Set<string>> {
-  const c = await RpcClient.connect(sock);
+  const c = await connect(sock);
   try {
-    const r = (await c.result('transact', ['Crash', { op: 'select', table: 'T', where: [] }])) as { rows: { client: number; n: number }[] }[];
+    const r = (await c.transact('Crash', [{ op: 'select', table: 'T', where: [] }])) as { rows: { client: number; n: number }[] }[];
     return new Set(r[0].rows.map((x) => `${x.client}/${x.n}`));
   } finally {
     c.close();
@@ -33,21 +33,22 @@ t('kill -9 during a stream of transactions loses none that were acknowledged', a
   const child = await spawnServer(db, sock);
   const acked = new Set<string>();
   let stop = false;
-  const clients = await Promise.all([0, 1, 2, 3].map(() => RpcClient.connect(sock)));
+  const clients = await Promise.all([0, 1, 2, 3].map(() => connect(sock)));
   const streams = clients.map(async (c, client) => {
     for (let n = 0; !stop && !c.closed; n++) {
-      const reply = await c.call('transact', ['Crash', { op: 'insert', table: 'T', row: { client, n } }]).catch(() => null);
-      if (!reply) return; // the server died before answering: not acknowledged
-      if (reply.error === null && !(reply.result as { error?: string }[]).some((x) => x?.error)) acked.add(`${client}/${n}`);
+      const results = await c.transact('Crash', [{ op: 'insert', table: 'T', row: { client, n } }]).catch(() => null);
+      if (!results) return; // the server died before answering: not acknowledged
+      if (!results.some((x) => x.error)) acked.add(`${client}/${n}`);
     }
   });
-  await new Promise((r) => setTimeout(r, 700));
+  // Kill it mid-stream: once a real stream has been acknowledged, with all four still sending.
+  await waitFor('a stream of acknowledged transactions', () => acked.size > 100);
   child.kill('SIGKILL');
   await waitExit(child);
   stop = true;
   await Promise.all(streams);
   for (const c of clients) c.close();
-  assert.ok(acked.size > 20, `a real stream ran (${acked.size} acked)`);
+  assert.ok(acked.size > 100, `a real stream ran (${acked.size} acked)`);
   const child2 = await spawnServer(db, sock);
   try {
     const have = await rowsOf(sock);
@@ -62,8 +63,8 @@ t('kill -9 during a stream of transactions loses none that were acknowledged', a
 t('a server started on a journal with a torn tail warns, drops it, and serves the rest', async () => {
   const { db, sock } = await setup();
   const child = await spawnServer(db, sock);
-  const c = await RpcClient.connect(sock);
-  for (let n = 0; n < 5; n++) await c.result('transact', ['Crash', { op: 'insert', table: 'T', row: { client: 9, n } }]);
+  const c = await connect(sock);
+  for (let n = 0; n < 5; n++) await c.transact('Crash', [{ op: 'insert', table: 'T', row: { client: 9, n } }]);
   c.close();
   child.kill('SIGTERM');
   await waitExit(child);
@@ -92,10 +93,9 @@ t('CLI: bad remotes are named; --unix-mode sets the socket mode', async () => {
   assert.match(r.stderr, /--unix-mode 999/);
   r = await run(BVS, ['ovsdb-tool', 'create', db]);
   assert.is(r.code, 1, 'create refuses to overwrite');
-  const child = spawn(BVS, ['ovsdb-server', db, '--remote', `punix:${sock}`, '--unix-mode', '0660'], { stdio: 'ignore' });
+  // spawnServer returns once the server accepts a connection: it has made the socket by then.
+  const child = await spawnServer(db, sock, ['--unix-mode', '0660']);
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 50));
-    await new Promise((res) => setTimeout(res, 100));
     assert.is(statSync(sock).mode & 0o777, 0o660);
   } finally {
     child.kill('SIGTERM');

@@ -176,15 +176,27 @@ t('wait: == and != with timeout 0; columns absent means whole rows', async () =>
 });
 
 t('wait with timeout blocks until another commit satisfies it, or times out', async () => {
-  const blocked = tx({ op: 'wait', table: 'Root', where: [['name', '==', 'late']], columns: ['n'], until: '==', rows: [{ n: 7 }], timeout: 5000 }, { op: 'update', table: 'Root', where: [['name', '==', 'late']], row: { n: 8 } });
-  await new Promise((r) => setTimeout(r, 30));
+  let settled = false;
+  const blocked = tx({ op: 'wait', table: 'Root', where: [['name', '==', 'late']], columns: ['n'], until: '==', rows: [{ n: 7 }], timeout: 60_000 }, { op: 'update', table: 'Root', where: [['name', '==', 'late']], row: { n: 8 } })
+    .finally(() => (settled = true));
+  // A commit that does not satisfy the wait re-runs it (triggers run after every commit): once
+  // that commit is durable, the wait has been tried again and must still be blocked.
+  await tx({ op: 'insert', table: 'Root', row: { name: 'other', n: 7 } });
+  await Promise.resolve();
+  assert.is(settled, false, 'still blocked after a commit that does not satisfy it');
   await tx({ op: 'insert', table: 'Root', row: { name: 'late', n: 7 } });
   assert.equal(await blocked, [{}, { count: 1 }]);
-  assert.is(db.rows('Root')[0].n, 8);
-  const t0 = Date.now();
+  assert.is(db.rows('Root').find((r) => r.name === 'late')!.n, 8);
+  // The timeout, measured against a timer of the same event loop started just before it (the
+  // core has no injectable clock; a wall-clock bound would fail on a stalled host, while two
+  // overdue timers still fire in the order of their deadlines). 95, not 100: the core computes
+  // its delay from Date.now() twice, so it may arm 99 ms.
+  let earlier = false;
+  const marker = setTimeout(() => (earlier = true), 95);
   const r = await tx({ op: 'wait', table: 'Root', where: [], columns: ['n'], until: '==', rows: [], timeout: 100 });
+  clearTimeout(marker);
   assert.is((r[0] as { error: string }).error, 'timed out');
-  assert.ok(Date.now() - t0 >= 90);
+  assert.ok(earlier, 'not before its timeout');
 });
 
 t('commit, abort, comment, assert', async () => {

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OvsdbServer, Storage } from '../../src/ovsdb/index.ts';
+import { tapConnections } from '../helpers/ovsdb.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { removeTempDirs, run, SCHEMA_JSON, tempDir, vsctl } from './helpers.ts';
 
 const t = suite('ovsdb-vsctl');
@@ -110,45 +112,52 @@ t('ovsdb-client monitor prints inserts and deletes as they happen', async () => 
   const child = spawn('ovsdb-client', ['monitor', db, 'Open_vSwitch', 'Bridge', 'name', '--format=csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
-  const waitFor = async (re: RegExp): Promise<void> => {
-    for (let i = 0; i < 100 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-  };
+  const printed = (re: RegExp): Promise<true> => waitFor(`ovsdb-client monitor to print ${re}`, () => re.test(out));
   try {
-    await waitFor(/initial,br0/);
+    await printed(/initial,br0/);
     await v('add-br', 'brm');
-    await waitFor(/insert,brm/);
+    await printed(/insert,brm/);
     await v('del-br', 'brm');
-    await waitFor(/delete,brm/);
+    await printed(/delete,brm/);
   } finally {
     child.kill('SIGKILL');
   }
-  assert.match(out, /initial,br0/);
-  assert.match(out, /insert,brm/);
-  assert.match(out, /delete,brm/);
 });
 
 t('without --no-wait, ovs-vsctl waits until the daemon (here: the embedded API) bumps cur_cfg', async () => {
+  // The stand-in daemon applies a config only when the test lets it.
+  let apply: (() => void) | undefined;
   const off = srv.db.subscribe((changes) => {
     for (const c of changes) {
       if (c.table !== 'Open_vSwitch' || !c.new || c.new.next_cfg === c.new.cur_cfg) continue;
-      // A daemon would apply the config here, then report ofport and cur_cfg.
-      setTimeout(() => {
-        void srv.db.transact([
-          { op: 'update', table: 'Interface', where: [['name', '==', 'w1']], row: { ofport: 42 } },
-          { op: 'update', table: 'Open_vSwitch', where: [], row: { cur_cfg: c.new!.next_cfg } },
-        ]);
-      }, 50);
+      const next = c.new.next_cfg;
+      apply = () => void srv.db.transact([
+        { op: 'update', table: 'Interface', where: [['name', '==', 'w1']], row: { ofport: 42 } },
+        { op: 'update', table: 'Open_vSwitch', where: [], row: { cur_cfg: next } },
+      ]);
     }
   });
+  const tap = tapConnections(srv.listeners[0].server);
   try {
-    const t0 = Date.now();
-    const r = await run('ovs-vsctl', [`--db=${db}`, '--timeout=10', 'add-port', 'br0', 'w1']);
+    let exited = false;
+    const p = run('ovs-vsctl', [`--db=${db}`, '--timeout=60', 'add-port', 'br0', 'w1']).finally(() => (exited = true));
+    await waitFor('ovs-vsctl to commit (next_cfg bumped)', () => apply !== undefined);
+    const [conn] = await waitFor('the ovs-vsctl connection', () => tap.conns.length > 0 && tap.conns);
+    // The commit's reply went out before any probe: the first echo answered proves the client
+    // read it; the second can only be answered by a later turn of its loop, i.e. it stayed after
+    // the commit instead of exiting.
+    await conn!.probe();
+    await conn!.probe();
+    assert.is(exited, false, 'it waits for cur_cfg');
+    assert.is.not(srv.db.rows('Open_vSwitch')[0].cur_cfg, srv.db.rows('Open_vSwitch')[0].next_cfg);
+    apply!();
+    const r = await p;
     assert.is(r.code, 0, r.stderr);
-    assert.ok(Date.now() - t0 >= 50, 'it waited for cur_cfg');
     const ovs = srv.db.rows('Open_vSwitch')[0];
     assert.is(ovs.cur_cfg, ovs.next_cfg);
     assert.is(await v('get', 'Interface', 'w1', 'ofport'), '42');
   } finally {
+    tap.stop();
     off();
   }
 });
