@@ -30,15 +30,15 @@ function flow(f: string, actions: string): void {
   dp.putFlow(key, mask, parseActions(actions), 'put');
 }
 
-/** The frames `to` receives while `send` runs. */
-async function receive(to: Host, send: () => void): Promise<Uint8Array[]> {
+/** The frames `to` receives after `send` runs, once at least `n` have arrived. */
+async function receive(to: Host, send: () => void, n = 1): Promise<Uint8Array[]> {
   const cap = topo.capture(to);
   await cap.ready();
   try {
     send();
-  } catch (err) {
+    await waitFor(`${n} frame(s) at ${to.ns}`, () => cap.frames().length >= n);
+  } finally {
     await cap.stop();
-    throw err;
   }
   return cap.stop();
 }
@@ -87,6 +87,7 @@ t('several outputs flood clones to every port', async () => {
   const c3 = topo.capture(h3);
   await Promise.all([c2.ready(), c3.ready()]);
   topo.inject(h1, [udpFrame()]);
+  await waitFor('a copy at each port', () => c2.frames().length >= 1 && c3.frames().length >= 1);
   const [g2, g3] = await Promise.all([c2.stop(), c3.stop()]);
   assert.equal(g2.map(hex), [hex(udpFrame())]);
   assert.equal(g3.map(hex), [hex(udpFrame())]);
