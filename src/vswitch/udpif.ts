@@ -4,7 +4,8 @@
  * installed megaflows, the revalidator's counters, and the one way to ask for revalidation.
  *
  * A miss, in order (handleBatch, on the JS thread, a ring batch at a time):
- *   1. xlate with side effects (MAC learning; a controller action publishes a packet-in);
+ *   1. xlate with side effects (MAC learning; a controller action publishes a packet-in), and
+ *      the packet counted on the rules it went through;
  *   2. putFlow(megaflow, actions) in 'add' mode. FLOW_EXISTS means another miss of the same
  *      megaflow was handled first (packets queued in the ring before the install): fine.
  *      MASKS_FULL and FLOW_TABLE_FULL are counted (a full table is also published as a
@@ -269,6 +270,12 @@ export class Udpif {
       r = xlate(this.ofproto, u.key, this.missOpts);
     } finally {
       this.current = undefined;
+    }
+    // The packet that missed is counted on the rules it went through, as OVS counts it: the
+    // megaflow's own counters only see the packets after it.
+    if (r.rules.length > 0) {
+      const nowMs = this.ofproto.now();
+      for (let i = 0; i < r.rules.length; i++) this.ofproto.pipeline.credit(r.rules[i]!, 1, u.pktLen, nowMs);
     }
     let overLimit = false;
     if (this.flowCount >= this.flowLimit) {
