@@ -1,10 +1,11 @@
 /**
- * DataView codecs for the structs of bvs_abi.h. Offsets come from LAYOUT (abi.ts) only.
+ * DataView codecs for the structs of bvs_abi.h kept in maps (keys, masks, flows, ports,
+ * config); the ring's upcall record and the execute request are in records.ts. Offsets come
+ * from LAYOUT (abi.ts) only.
  * Network-order fields are written big-endian; host-order fields little-endian (x86_64, arm64:
  * bvs supports little-endian hosts only, and says so on start if that ever changes).
  */
 import { ABI, ACTION_TYPE, ACTION_UNION, LAYOUT, type Member } from './abi.ts';
-import { finishChecksum } from './checksum.ts';
 import { type DpAction, type FlowKey, emptyKey } from './flow.ts';
 
 const K = LAYOUT.bvs_flow_key.members;
@@ -13,7 +14,7 @@ export class CodecError extends Error {
   override name = 'CodecError';
 }
 
-function view(buf: Uint8Array): DataView {
+export function view(buf: Uint8Array): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
@@ -159,7 +160,8 @@ function setActionType(dv: DataView, base: number, type: number, flags: number):
   dv.setUint8(base + A.flags[0], flags);
 }
 
-function writeAction(dv: DataView, base: number, a: DpAction): void {
+/** Writes one struct bvs_action at `base` (also the execute request's, records.ts). */
+export function writeAction(dv: DataView, base: number, a: DpAction): void {
   // No closures here (esbuild's keepNames makes each one a defineProperty): this runs for
   // every action of every installed flow.
   switch (a.type) {
@@ -373,65 +375,4 @@ export function sumPerCpu<T extends string>(buf: Uint8Array, nCpus: number,
     out[name] = total;
   }
   return out;
-}
-
-export interface Upcall {
-  type: 'miss' | 'action';
-  port: number;
-  pktLen: number;
-  cookie: bigint;
-  pid: number;
-  key: FlowKey;
-  /** The captured bytes (cap_len of them), a copy; an unfinished L4 checksum is finished. */
-  packet: Uint8Array;
-  /** The kernel reported an unfinished L4 checksum (CHECKSUM_PARTIAL), and it was finished in
-   *  `packet` (false when the capture was truncated: then it could not be). */
-  checksumFinished?: boolean;
-}
-
-export function decodeUpcall(rec: Uint8Array): Upcall {
-  const L = LAYOUT.bvs_upcall.members;
-  if (rec.byteLength < L.data[0]) throw new CodecError(`upcall record too short: ${rec.byteLength} bytes`);
-  const dv = view(rec);
-  const type = dv.getUint32(L.type[0], true);
-  const capLen = Math.min(dv.getUint32(L.cap_len[0], true), L.data[1], rec.byteLength - L.data[0]);
-  const pktLen = dv.getUint32(L.pkt_len[0], true);
-  const packet = rec.slice(L.data[0], L.data[0] + capLen);
-  const csumStart = dv.getUint16(L.csum_start[0], true);
-  const u: Upcall = {
-    type: type === 2 ? 'action' : 'miss',
-    port: dv.getUint32(L.port[0], true),
-    pktLen,
-    cookie: dv.getBigUint64(L.cookie[0], true),
-    pid: dv.getUint32(L.pid[0], true),
-    key: rec.byteLength >= L.key[0] + L.key[1] ? readKey(rec, L.key[0]) : emptyKey(),
-    packet,
-  };
-  if (csumStart !== 0) {
-    u.checksumFinished = capLen === pktLen && finishChecksum(packet, csumStart, dv.getUint16(L.csum_offset[0], true));
-  }
-  return u;
-}
-
-/**
- * An execute request: `frame` followed by struct bvs_exec_req (bpf/lib/exec.h), the input of a
- * BPF_PROG_TEST_RUN of bvs_exec. With `scratch` large enough, the request is built in it (the
- * returned view; valid until the next call); else in a new buffer. Throws CodecError for a list
- * the datapath cannot hold.
- */
-export function encodeExecRequest(frame: Uint8Array, actions: readonly DpAction[], inPort: number, scratch?: Uint8Array): Uint8Array {
-  if (actions.length > ABI.MAX_ACTIONS) {
-    throw new CodecError(`too many actions: ${actions.length} (the datapath holds at most ${ABI.MAX_ACTIONS})`);
-  }
-  const L = LAYOUT.bvs_exec_req.members;
-  const size = frame.length + LAYOUT.bvs_exec_req.size;
-  const b = scratch && scratch.length >= size ? scratch.subarray(0, size) : new Uint8Array(size);
-  b.set(frame, 0);
-  b.fill(0, frame.length);
-  const dv = new DataView(b.buffer, b.byteOffset + frame.length, LAYOUT.bvs_exec_req.size);
-  dv.setUint32(L.magic[0], ABI.EXEC_MAGIC, true);
-  dv.setUint32(L.in_port[0], inPort, true);
-  dv.setUint32(L.n_actions[0], actions.length, true);
-  for (let i = 0; i < actions.length; i++) writeAction(dv, L.actions[0] + i * LAYOUT.bvs_action.size, actions[i]!);
-  return b;
 }

@@ -16,7 +16,7 @@
  * refcounts before it closes the fds.
  */
 import { addon, type UpcallRing } from './addon.ts';
-import { decodeUpcall, type Upcall } from './codec.ts';
+import { decodeUpcall, type Upcall } from './records.ts';
 import { EXEC_SCRATCH_SIZE, executeInKernel, type ExecResult } from './execute.ts';
 import type { DpAction, FlowKey, FlowMask } from './flow.ts';
 import { type DpFlow, type FlowEntry, FlowTable, type PutMode } from './flows.ts';

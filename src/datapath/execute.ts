@@ -16,7 +16,7 @@
  */
 import { ABI, EXEC_ERRORS } from './abi.ts';
 import { addon } from './addon.ts';
-import { encodeExecRequest } from './codec.ts';
+import { encodeExecRequest } from './records.ts';
 import { DatapathError, errnoCode } from './errors.ts';
 import type { DpAction } from './flow.ts';
 

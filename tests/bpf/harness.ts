@@ -26,9 +26,10 @@ import fs from 'node:fs';
 import { DROP_REASONS, LAYOUT, type MapName, type Member } from '../../src/datapath/abi.ts';
 import { addon, BPF_OBJECT_PATH, type UpcallRing } from '../../src/datapath/addon.ts';
 import {
-  decodeFlow, decodeUpcall, encodeConfig, encodeFlow, encodeFlowId, encodeMask, encodePort,
-  type FlowStats, type PortEntry, sumPerCpu, u32, type Upcall,
+  decodeFlow, encodeConfig, encodeFlow, encodeFlowId, encodeMask, encodePort,
+  type FlowStats, type PortEntry, sumPerCpu, u32,
 } from '../../src/datapath/codec.ts';
+import { decodeUpcall, type Upcall } from '../../src/datapath/records.ts';
 import { type DpAction, FLOW_FIELDS, type FlowKey } from '../../src/datapath/flow.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { eth } from './frames.ts';

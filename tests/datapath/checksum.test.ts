@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LAYOUT, ABI } from '../../src/datapath/abi.ts';
 import { finishChecksum } from '../../src/datapath/checksum.ts';
-import { decodeUpcall, encodeExecRequest, readU32 } from '../../src/datapath/codec.ts';
+import { readU32 } from '../../src/datapath/codec.ts';
+import { decodeUpcall, encodeExecRequest } from '../../src/datapath/records.ts';
 import { ipv4, ipv6, tcp, udp } from '../helpers/frames.ts';
 
 const t = suite('datapath-checksum');

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Datapath } from '../../src/datapath/datapath.ts';
 import { emptyKey, exactMask, type FlowKey } from '../../src/datapath/flow.ts';
-import type { Upcall } from '../../src/datapath/codec.ts';
+import type { Upcall } from '../../src/datapath/records.ts';
 import { parseFlow } from '../../src/datapath/odp/index.ts';
 import { arp, icmp, ipv4, ipv6, tcp, udp } from '../helpers/frames.ts';
 import { bvs, type Host, Topology } from '../helpers/netns.ts';
