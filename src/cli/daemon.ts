@@ -8,7 +8,7 @@
  * the daemon's dependencies (xstate, pino, the addon).
  */
 import type { Command } from 'commander';
-import { DAEMON_DEFAULTS, LOG_LEVELS, resolveOptions, type DaemonOptionsInput } from '../daemon/options.ts';
+import { DAEMON_DEFAULTS, LOG_LEVELS, resolveOptions, type DaemonOptionsInput } from '../daemon/options.ts'; // not index.ts: see above
 
 interface DaemonFlags {
   runDir?: string;

@@ -5,10 +5,7 @@
  * omitted when exactly one datapath exists.
  */
 import type { Command } from 'commander';
-import { addon } from '../datapath/addon.ts';
-import { Datapath } from '../datapath/datapath.ts';
-import { DatapathError } from '../datapath/errors.ts';
-import { formatDpFlow, formatShow } from '../datapath/format.ts';
+import { addon, Datapath, DatapathError, formatDpFlow, formatShow } from '../datapath/index.ts';
 import { formatFlow, parseActions, parseFlow } from '../datapath/odp/index.ts';
 
 function dpName(arg: string): string {

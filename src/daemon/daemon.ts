@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createActor, waitFor } from 'xstate';
-import { supervisorMachine, type SupervisorActor } from '../actors/supervisor.machine.ts';
+import { supervisorMachine, type SupervisorActor } from '../actors/index.ts';
 import {
   BUS_PROTOCOL_VERSION, connectBus, hostId, removeEndpoint, startNatsServer, writeEndpoint, type Bus, type NatsServer,
 } from '../bus/index.ts';

@@ -10,5 +10,7 @@ export type { FlowStats } from './codec.ts';
 export type { Upcall } from './records.ts';
 export { keyFromFrame } from './frame.ts';
 export { formatDpFlow, formatShow, formatTcpFlags, formatUsed } from './format.ts';
-export { formatMac } from './odp/addr.ts';
+export {
+  AddressSyntaxError, formatIpv4, formatIpv6, formatMac, ipv4PrefixMask, ipv6PrefixMask, parseIpv4, parseIpv6, parseMac,
+} from './odp/addr.ts';
 export { parseFlow, formatFlow, parseActions, formatActions, OdpSyntaxError } from './odp/index.ts';

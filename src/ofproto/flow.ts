@@ -15,7 +15,7 @@
  * Metadata and registers are not packet fields: every translation starts them at 0, so they
  * never appear in a datapath megaflow (their bits are pipeline-derived from packet bits that are).
  */
-import { emptyKey, type FlowKey, type FlowMask } from '../datapath/flow.ts';
+import { emptyKey, type FlowKey, type FlowMask } from '../datapath/index.ts';
 
 export const W = {
   METADATA: 0,        // 2 words: hi, lo

@@ -3,8 +3,7 @@
  * lib/ofp-actions.c, lib/ofp-flow.c ofputil_flow_stats_format), so dump-flows output reads like
  * OVS's and parses back with parse.ts.
  */
-import { formatIpv4, formatIpv6, formatMac } from '../datapath/odp/addr.ts';
-import { VLAN_CFI } from '../datapath/flow.ts';
+import { formatIpv4, formatIpv6, formatMac, VLAN_CFI } from '../datapath/index.ts';
 import type { OfAction, SubField } from './actions.ts';
 import { ETH, OFPP, PROTO, W, formatPort, join128, join48, type Words } from './flow.ts';
 import { fieldByName, fieldFullMask, getField, type FieldDef } from './fields.ts';

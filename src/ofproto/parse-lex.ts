@@ -4,7 +4,7 @@
  * numbers and field values (value/mask, addresses, prefixes). Both parsers build on this file,
  * and neither imports the other's internals.
  */
-import { AddressSyntaxError, ipv4PrefixMask, ipv6PrefixMask, parseIpv4, parseIpv6, parseMac } from '../datapath/odp/addr.ts';
+import { AddressSyntaxError, ipv4PrefixMask, ipv6PrefixMask, parseIpv4, parseIpv6, parseMac } from '../datapath/index.ts';
 import { fieldFullMask, type FieldDef } from './fields.ts';
 
 export class FlowSyntaxError extends Error {

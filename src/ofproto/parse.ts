@@ -9,7 +9,7 @@
  * so their order does not matter. Every error is a FlowSyntaxError naming the token and its
  * 0-based position in the text.
  */
-import { VLAN_CFI } from '../datapath/flow.ts';
+import { VLAN_CFI } from '../datapath/index.ts';
 import type { OfAction } from './actions.ts';
 import { ETH, PROTO, W, parsePortName } from './flow.ts';
 import { fieldByName, fieldFullMask, PREREQ_TEXT, type FieldDef, type Prereq } from './fields.ts';

@@ -8,7 +8,7 @@
  * packet text that are not given are 0, as in OVS (so nw_ttl is 0 unless given).
  */
 import { formatActions as formatDpActions, formatFlow as formatDpFlow } from '../datapath/odp/index.ts';
-import type { FlowKey } from '../datapath/flow.ts';
+import type { FlowKey } from '../datapath/index.ts';
 import { Bridge, parsePortSpec, type PortConfig } from './bridge.ts';
 import { ETH, PROTO, W, keyFromWords, wordsFromKey, type Words } from './flow.ts';
 import { formatMatch } from './format.ts';

@@ -13,7 +13,7 @@
  * translation fail with an XlateError note; the caller then installs a drop, as OVS does for
  * translations it cannot execute in the datapath.
  */
-import { VLAN_CFI, type DpAction } from '../datapath/flow.ts';
+import { VLAN_CFI, type DpAction } from '../datapath/index.ts';
 import { ETH, N_WORDS, PROTO, W, newWords, type Words } from './flow.ts';
 import type { Bridge } from './bridge.ts';
 import type { MacDep } from './mac-learning.ts';

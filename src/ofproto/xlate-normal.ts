@@ -9,8 +9,7 @@
  * effect, done only with opts.sideEffects; ctx.learned lists what a real upcall learned (OVS
  * replays this from its xlate cache when a megaflow is used, to keep the entry from aging out).
  */
-import { VLAN_CFI } from '../datapath/flow.ts';
-import { formatMac } from '../datapath/odp/addr.ts';
+import { formatMac, VLAN_CFI } from '../datapath/index.ts';
 import { Bridge, type BridgePort } from './bridge.ts';
 import { join48, W } from './flow.ts';
 import { isMulticastMac } from './mac-learning.ts';

@@ -26,7 +26,7 @@
  * Bridge.fromDp); install the megaflow and actions; keep `rules` to credit statistics, and
  * `macDeps` + generations to revalidate (isStale).
  */
-import { keyMatches, maskKey, type DpAction, type FlowKey, type FlowMask } from '../datapath/flow.ts';
+import { keyMatches, maskKey, type DpAction, type FlowKey, type FlowMask } from '../datapath/index.ts';
 import { MAX_RESUBMIT_DEPTH, MAX_RESUBMITS, type OfAction } from './actions.ts';
 import type { Bridge } from './bridge.ts';
 import { ETH, N_WORDS, OFPP, STAGE_ENDS, W, keyFromWords, wordsFromKey, type Words } from './flow.ts';
