@@ -23,6 +23,7 @@
 #define BVS_MAX_MASKS 64          /* mask slots walked by the lookup loop */
 #define BVS_MASK_CACHE_SIZE 256   /* per-CPU mask cache entries (power of two) */
 #define BVS_UPCALL_SNAPLEN 2048   /* packet bytes carried by an upcall (>= 1518 + VLAN) */
+#define BVS_UPCALL_SMALL 136      /* data bytes of a small upcall record (256 bytes in all) */
 #define BVS_MAX_PORTS 1024        /* entries in the port maps */
 #define BVS_DEFAULT_MAX_FLOWS 65536
 
@@ -209,7 +210,9 @@ enum bvs_upcall_type {
 };
 
 /*
- * A ring buffer record. Userspace reads pkt_len/cap_len to bound data[].
+ * A ring buffer record. Userspace reads pkt_len/cap_len to bound data[]. A packet of at most
+ * BVS_UPCALL_SMALL bytes travels in a short record (the header and BVS_UPCALL_SMALL bytes of
+ * data[]): most misses are small (SYNs, ARP, pings), and the ring then holds 8 times as many.
  *
  * csum_start/csum_offset: the packet's L4 checksum is not finished (the sender's stack left it
  * to the NIC: CHECKSUM_PARTIAL). The checksum over data[csum_start..pkt_len) belongs at

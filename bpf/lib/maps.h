@@ -94,14 +94,17 @@ struct {
 } drop_stats SEC(".maps");
 
 /*
- * Upcalls. 8 MiB holds ~3800 records of 2168 bytes (+8 header): a burst of new flows (say, a
- * 1000-VM broadcast storm, or an ARP sweep) can queue a few thousand misses while the single
- * userspace consumer is busy installing flows, and a lost miss costs a retransmit timeout
- * (1 s for TCP SYN). 4 MiB would halve that headroom to save 4 MiB once per host.
+ * Upcalls. 2 MiB by default (userspace may size it at create: max_entries is a power of two of
+ * at least a page). A record is 256 bytes for a packet of up to BVS_UPCALL_SMALL bytes and 2168
+ * for a larger one, so the ring queues about 8000 small misses (a storm of new flows: SYNs, ARP,
+ * pings) or 960 large ones while the single userspace consumer installs flows; a lost miss costs
+ * a retransmit timeout (1 s for a TCP SYN). Every bridge has its own ring, mapped into the
+ * daemon twice over (to read across the wrap) when it opens it: an 8 MiB ring cost 16.9 MiB of
+ * resident memory per bridge, a 2 MiB one costs 4.9 (tests/daemon/bridge-cost.test.ts).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 2 << 20);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } upcalls SEC(".maps");
 

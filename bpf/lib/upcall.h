@@ -14,7 +14,8 @@
  * cap_len are stale and must be ignored.
  *
  * Never blocks: when the ring is full, bpf_ringbuf_reserve fails and the caller counts it as
- * lost. Records are a fixed 2168 bytes (the verifier needs a constant reserve size).
+ * lost. A record is one of two sizes (the verifier needs a constant reserve size at each call):
+ * 2168 bytes, or 256 for a packet of up to BVS_UPCALL_SMALL bytes (lib/maps.h says why).
  */
 #ifndef BVS_LIB_UPCALL_H
 #define BVS_LIB_UPCALL_H
@@ -38,16 +39,13 @@ static __always_inline __u32 bvs_copy_pkt(struct __sk_buff *skb, __u32 off, __u8
 	return n;
 }
 
-/* Sends the packet up. Returns 0, or -1 when the ring was full (nothing sent). */
-static __always_inline int bvs_upcall(struct __sk_buff *skb, const struct bvs_flow_key *key,
-				      __u32 type, __u64 cookie, __u32 pid)
+/* Fills a reserved record whose data[] has room for `room` bytes (a constant at each call). */
+static __always_inline void bvs_upcall_fill(struct __sk_buff *skb, struct bvs_upcall *up,
+					    const struct bvs_flow_key *key, __u32 type, __u64 cookie,
+					    __u32 pid, const __u32 room)
 {
-	struct bvs_upcall *up;
 	__u32 len = skb->len;
 
-	up = bpf_ringbuf_reserve(&upcalls, sizeof(*up), 0);
-	if (!up)
-		return -1;
 	up->type = type;
 	up->port = key->in_port;
 	up->cookie = cookie;
@@ -61,8 +59,7 @@ static __always_inline int bvs_upcall(struct __sk_buff *skb, const struct bvs_fl
 		if (n == 12) {
 			*(__be16 *)&up->data[12] = (__be16)skb->vlan_proto;
 			*(__be16 *)&up->data[14] = bpf_htons((__u16)skb->vlan_tci);
-			n = 16 + bvs_copy_pkt(skb, 12, &up->data[16], len - 12,
-					      BVS_UPCALL_SNAPLEN - 16);
+			n = 16 + bvs_copy_pkt(skb, 12, &up->data[16], len - 12, room - 16);
 		}
 		up->pkt_len = len + 4;
 		up->cap_len = n;
@@ -70,7 +67,30 @@ static __always_inline int bvs_upcall(struct __sk_buff *skb, const struct bvs_fl
 			up->csum_start += 4; /* the tag we inserted moved the bytes after it */
 	} else {
 		up->pkt_len = len;
-		up->cap_len = bvs_copy_pkt(skb, 0, up->data, len, BVS_UPCALL_SNAPLEN);
+		up->cap_len = bvs_copy_pkt(skb, 0, up->data, len, room);
+	}
+}
+
+/*
+ * Sends the packet up. Returns 0, or -1 when the ring was full (nothing sent). A packet that
+ * fits BVS_UPCALL_SMALL bytes (with a re-inserted tag) goes in a short record.
+ */
+static __always_inline int bvs_upcall(struct __sk_buff *skb, const struct bvs_flow_key *key,
+				      __u32 type, __u64 cookie, __u32 pid)
+{
+	__u32 wire = skb->len + (skb->vlan_present ? 4 : 0);
+	struct bvs_upcall *up;
+
+	if (wire <= BVS_UPCALL_SMALL) {
+		up = bpf_ringbuf_reserve(&upcalls, offsetof(struct bvs_upcall, data) + BVS_UPCALL_SMALL, 0);
+		if (!up)
+			return -1;
+		bvs_upcall_fill(skb, up, key, type, cookie, pid, BVS_UPCALL_SMALL);
+	} else {
+		up = bpf_ringbuf_reserve(&upcalls, sizeof(*up), 0);
+		if (!up)
+			return -1;
+		bvs_upcall_fill(skb, up, key, type, cookie, pid, BVS_UPCALL_SNAPLEN);
 	}
 	bpf_ringbuf_submit(up, 0);
 	return 0;

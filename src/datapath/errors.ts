@@ -1,7 +1,7 @@
 /** Named errors of the datapath layer. `code` is a stable machine-readable reason. */
 
 export type DatapathErrorCode =
-  | 'NO_SUCH_DATAPATH' | 'DATAPATH_EXISTS' | 'INCOMPATIBLE_PINS' | 'NO_BPFFS'
+  | 'NO_SUCH_DATAPATH' | 'DATAPATH_EXISTS' | 'INCOMPATIBLE_PINS' | 'NO_BPFFS' | 'BAD_RING_SIZE'
   | 'NO_SUCH_PORT' | 'PORT_EXISTS' | 'NO_SUCH_INTERFACE' | 'PORT_NUMBER'
   | 'FLOW_EXISTS' | 'NO_SUCH_FLOW' | 'FLOW_TABLE_FULL' | 'MASKS_FULL' | 'TOO_MANY_ACTIONS'
   | 'BAD_PACKET' | 'SYSTEM';

@@ -53,6 +53,8 @@ export function detachPinnedLink(p: string): void {
 
 export interface CreateOptions {
   maxFlows?: number;
+  /** Bytes of the upcall ring (a power of two, at least a page; default ABI.UPCALL_RING_BYTES). */
+  upcallRingBytes?: number;
 }
 
 /** An fd per pinned map. */
@@ -159,13 +161,17 @@ export function createPins(name: string, opts: CreateOptions = {}): void {
   if (!Number.isInteger(maxFlows) || maxFlows < 1 || maxFlows > 16 * 1024 * 1024) {
     throw new DatapathError('FLOW_TABLE_FULL', `invalid flow table size ${maxFlows}`);
   }
+  const ring = opts.upcallRingBytes ?? ABI.UPCALL_RING_BYTES;
+  if (!Number.isInteger(ring) || ring < 4096 || ring > 1 << 30 || (ring & (ring - 1)) !== 0) {
+    throw new DatapathError('BAD_RING_SIZE', `invalid upcall ring size ${ring} (a power of two from 4096 to 2^30 bytes)`);
+  }
   const a = addon();
   ensurePinRoot(pinRoot());
   const tmp = path.join(pinRoot(), `${TMP_PREFIX}${name}-${process.pid}`);
   removePins(tmp);
   fs.mkdirSync(tmp, { mode: 0o700 });
   try {
-    const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: tmp, maxEntries: { flows: maxFlows } });
+    const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: tmp, maxEntries: { flows: maxFlows, upcalls: ring } });
     try {
       for (const [prog, pin] of Object.entries(PROGRAMS)) a.objPin(programFd(loaded.progs, prog), path.join(tmp, pin));
     } finally {
