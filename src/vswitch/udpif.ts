@@ -179,7 +179,9 @@ export class Udpif {
   private current: Upcall | undefined;
   private readonly missOpts: XlateOptions;
   private wake: (() => void) | undefined;
-  private waiters: { after: number; resolve: () => void }[] = [];
+  /** Requests not yet served, one entry per value of passStarted at request time (so at most
+   *  two: requests during a running pass, and before it), each shared by all its requesters. */
+  private waiters: { after: number; done: Promise<void>; resolve: () => void }[] = [];
 
   constructor(o: UdpifOptions) {
     this.name = o.name;
@@ -207,9 +209,15 @@ export class Udpif {
    */
   requestRevalidation(): Promise<void> {
     const after = this.passStarted;
-    const p = new Promise<void>((resolve) => this.waiters.push({ after, resolve }));
+    let w = this.waiters.find((x) => x.after === after);
+    if (!w) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => { resolve = r; });
+      w = { after, done, resolve };
+      this.waiters.push(w);
+    }
     this.wake?.();
-    return p;
+    return w.done;
   }
 
   /** The revalidator attaches its wake-up call; returns the detach function. One at a time. */

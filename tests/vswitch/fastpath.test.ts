@@ -295,6 +295,30 @@ t('dpif/show names an internal port by its interface, typed internal; other port
   ]);
 });
 
+t('revalidation requests: shared per pass boundary, settled by the first pass that starts after them', async () => {
+  const { dp, rt } = setup();
+  rt.udpif.handleBatch([missUpcall(udpKey(1, A, B)), missUpcall(udpKey(2, B, A)), missUpcall(udpKey(3, C, A))]);
+  assert.ok(dp.flows.size >= 2, 'flows to dump in more than one chunk');
+  const u = rt.udpif;
+  const first = u.requestRevalidation();
+  for (let i = 0; i < 1000; i++) assert.is(u.requestRevalidation(), first, 'one pending entry, not one per request');
+  let during: Promise<void> | undefined;
+  let duringSettled = false;
+  dp.chunkSize = 1;
+  dp.betweenChunks = (c) => {
+    if (c === 1) during = u.requestRevalidation().then(() => { duringSettled = true; });
+  };
+  await revalidateSliced(u);
+  await first; // the positive signal: the pass that started after it has ended and settled it
+  assert.ok(during, 'a request was made while the pass was suspended');
+  await new Promise((r) => setImmediate(r));
+  assert.not.ok(duringSettled, 'a request made during a pass waits for the next one');
+  dp.betweenChunks = undefined;
+  revalidate(u);
+  await during;
+  assert.ok(duringSettled);
+});
+
 t('a sliced pass yields between chunks; flows installed meanwhile keep their Ukeys', async () => {
   const { dp, rt, advance } = setup({ flows: ['priority=10,udp,actions=move:NXM_OF_UDP_DST[]->NXM_NX_REG0[0..15],output:2'] });
   rt.udpif.handleBatch([1, 2, 3, 4].map((p) => missUpcall(udpKey(1, A, B, p))));
