@@ -12,13 +12,17 @@
  * swap them.
  */
 import { assign, sendParent, setup } from 'xstate';
-import { closeOvsdbLogic, currentNextCfg, openOvsdbLogic, watchOvsdbLogic, type Logger, type OvsdbWatchEvent } from '../bridge/index.ts';
+import {
+  closeOvsdbLogic, currentNextCfg, openOvsdbLogic, watchOvsdbLogic, type CoverageSink, type Logger, type OvsdbWatchEvent,
+} from '../bridge/index.ts';
 import type { DbHandle, OvsdbServer } from '../ovsdb/index.ts';
 
 export interface OvsdbInput {
   dbPath: string;
   sockPath: string;
   log: Logger;
+  /** Counts connections refused at the connection limit (jsonrpc_conn_rejected). */
+  coverage?: CoverageSink;
   /** Called for each coalesced change (the daemon publishes config.changed). */
   onChange?: (nextCfg: number) => void;
 }
@@ -46,7 +50,7 @@ export const ovsdbMachine = setup({
     opening: {
       invoke: {
         src: 'open',
-        input: ({ context }) => ({ dbPath: context.dbPath, sockPath: context.sockPath, log: context.log }),
+        input: ({ context }) => ({ dbPath: context.dbPath, sockPath: context.sockPath, log: context.log, coverage: context.coverage }),
         onDone: {
           target: 'serving',
           actions: [

@@ -28,7 +28,7 @@ import {
 } from '../bridge/index.ts';
 
 /** What the port actor uses of the daemon's services. */
-export type PortServices = Pick<Services, 'log' | 'publish' | 'health' | 'backoff' | 'linkPollMs' | 'db'>;
+export type PortServices = Pick<Services, 'log' | 'publish' | 'health' | 'backoff' | 'linkPollMs' | 'db' | 'coverage'>;
 
 export interface PortInput {
   bridge: string;
@@ -154,6 +154,10 @@ export const portMachine = setup({
           target: 'failing',
           actions: [
             assign({ retries: ({ context }) => context.retries + 1, error: ({ context, event }) => attachErrorText(event.error, context.config) }),
+            // A full port table is a resource limit: counted (coverage/show) as well as logged.
+            ({ context, event }) => {
+              if ((event.error as { code?: unknown } | undefined)?.code === 'PORT_TABLE_FULL') context.services.coverage.inc('dpif_port_add_table_full');
+            },
             ({ context }) => context.services.log.warn({ component: 'port', bridge: context.bridge, port: context.config.name, error: context.error, retry: context.retries }, 'port not attached; retrying'),
           ],
         },

@@ -69,7 +69,8 @@ export const supervisorMachine = setup({
     spawnOvsdb: enqueueActions(({ context, enqueue }) => {
       enqueue.spawnChild('ovsdb', {
         id: 'ovsdb',
-        input: { dbPath: context.dbPath, sockPath: context.sockPath, log: context.services.log.child({ component: 'ovsdb' }), onChange: context.onConfigChange },
+        input: { dbPath: context.dbPath, sockPath: context.sockPath, log: context.services.log.child({ component: 'ovsdb' }),
+          coverage: context.services.coverage, onChange: context.onConfigChange },
       });
       enqueue.assign({ running: { ...context.running, ovsdb: true } });
     }),

@@ -15,7 +15,7 @@ import { fromPromise } from 'xstate';
 import { Datapath, removePins } from '../datapath/index.ts';
 import { isHiddenName, removeDevice } from '../netdev/index.ts';
 import { parseFlow } from '../ofproto/index.ts';
-import { BridgeRuntime } from '../vswitch/index.ts';
+import { BridgeRuntime, type LimitHit } from '../vswitch/index.ts';
 import type { BridgeConfig } from './config.ts';
 import type { PortDatapath } from './port-io.ts';
 import { dpDevice } from './ports.ts';
@@ -35,7 +35,7 @@ export interface OpenedBridge {
 
 export interface OpenBridgeInput {
   config: BridgeConfig;
-  services: Pick<Services, 'log' | 'publish'>;
+  services: Pick<Services, 'log' | 'publish' | 'coverage'>;
 }
 
 /** Creates or adopts the datapath and builds the runtime; removes unconfigured dp ports. */
@@ -61,6 +61,8 @@ export function openBridge(input: OpenBridgeInput): OpenedBridge {
       publish: (name, payload) => services.publish(name, payload),
       maxIdleMs: config.tuning.maxIdleMs,
       flowLimit: config.tuning.flowLimit,
+      coverage: services.coverage,
+      onLimit: (hit) => services.log.warn({ component: 'upcall', ...hit }, LIMIT_TEXT[hit.kind]),
     });
     runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
     return { datapath, runtime, created };
@@ -69,6 +71,13 @@ export function openBridge(input: OpenBridgeInput): OpenedBridge {
     throw err;
   }
 }
+
+/** Log lines of the upcall path's limits (OVS: "upcall: datapath reached the dynamic limit"). */
+const LIMIT_TEXT: Readonly<Record<LimitHit['kind'], string>> = {
+  'flow-limit': 'datapath reached the flow limit: misses are handled without installing flows, and the least recently used flows are deleted',
+  'flow-table-full': 'datapath flow table is full: misses are handled without installing flows',
+  'masks-full': 'datapath mask slots are all in use: misses needing a new mask are handled without installing flows',
+};
 
 /** Destroys the bridge's datapath (pins included), closing the open one first. */
 export function destroyBridge(input: { name: string; opened: OpenedBridge | null }): void {

@@ -9,6 +9,7 @@ export {
   fastPathTuning, IFNAME_RE, ifaceStatusOp, OFPP_LOCAL, portFingerprint, readConfig, type FastPathTuning,
   type BridgeConfig, type IfaceConfig, type PortConfig, type SwitchConfig,
 } from './config.ts';
+export { Coverage, EVENTS, SAMPLE_SECONDS, type CoverageLine, type CoverageSink } from './coverage.ts';
 export { backoffDelay, transactStatus, type Backoff, type Logger, type Services, type StatusServices } from './services.ts';
 export { assignOfport, attachErrorText, dpDevice, linkStateOp, ofprotoPort, portIdentity } from './ports.ts';
 export {

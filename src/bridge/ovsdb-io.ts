@@ -7,12 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { OvsdbServer, Storage, VSWITCH_SCHEMA_PATH, type DbHandle } from '../ovsdb/index.ts';
+import type { CoverageSink } from './coverage.ts';
 import type { Logger } from './services.ts';
 
 export interface OpenOvsdbInput {
   dbPath: string;
   sockPath: string;
   log: Logger;
+  coverage?: CoverageSink;
 }
 
 export class OvsdbOpenError extends Error {
@@ -30,6 +32,7 @@ export async function openOvsdb(input: OpenOvsdbInput): Promise<OvsdbServer> {
   const srv = await OvsdbServer.open({
     dbPath: input.dbPath, remotes: [`punix:${input.sockPath}`], socketMode: 0o600,
     log: (m) => input.log.warn({ component: 'ovsdb-server' }, m),
+    limits: { onReject: () => input.coverage?.inc('jsonrpc_conn_rejected') },
   });
   try {
     if (srv.db.rows('Open_vSwitch').length === 0) {

@@ -44,6 +44,8 @@ export function assignOfport(bridge: string, p: PortConfig, used: Set<number>, d
 export function attachErrorText(err: unknown, c: PortConfig): string {
   const e = err as { code?: string; message?: string } | undefined;
   if (e?.code === 'NO_SUCH_INTERFACE') return `could not open network device ${c.iface.name} (No such device)`;
+  // OVS: "could not add network device X to ofproto (File too large)" for a full datapath.
+  if (e?.code === 'PORT_TABLE_FULL') return `could not add network device ${c.iface.name} to ofproto (port table full: ${e.message})`;
   return e?.message ?? String(err);
 }
 

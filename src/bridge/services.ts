@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { EventInputOf, EventName } from '../bus/index.ts';
 import type { DbHandle } from '../ovsdb/index.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
+import type { Coverage } from './coverage.ts';
 
 export type { Logger };
 
@@ -30,6 +31,8 @@ export interface Services {
   linkPollMs: number;
   /** Restart counts and last failures by component, for daemon.health and appctl. */
   health: Map<string, { restarts: number; status: 'ok' | 'degraded' | 'failing'; detail?: string }>;
+  /** Event counters (coverage/show): every resource limit hit is counted here. */
+  coverage: Coverage;
 }
 
 /** Delay before retry number `n` (0-based): initial * 2^n, capped. */

@@ -77,6 +77,7 @@ export const Commands = {
   'appctl.fdb.flush': { request: app.fdbFlushRequest, reply: app.fdbFlushReply, summary: 'flush MAC tables' },
   'appctl.dpif.show': { request: app.dpifShowRequest, reply: app.dpifShowReply, summary: 'datapaths, their stats and ports' },
   'appctl.upcall.show': { request: app.upcallShowRequest, reply: app.upcallShowReply, summary: 'handlers, revalidators, flow limit' },
+  'appctl.coverage.show': { request: app.coverageShowRequest, reply: app.coverageShowReply, summary: 'event counters: every resource limit hit' },
   'appctl.ofproto.trace': { request: app.traceRequest, reply: app.traceReply, summary: 'trace a flow through the live tables' },
 } as const satisfies Record<string, CommandContract>;
 

@@ -63,6 +63,24 @@ export function formatUpcall(r: ReplyOf<'appctl.upcall.show'>): string {
   return s;
 }
 
+/**
+ * ovs-appctl coverage/show: a header, then each event that was hit as
+ * "%-24s %5.1f/sec %9.3f/sec %13.4f/sec   total: N", then "N events never hit". OVS's header
+ * carries a hash of the counters; this one hashes the names of the events hit (FNV-1a), which
+ * changes exactly when the set of events hit changes.
+ */
+export function formatCoverage(r: ReplyOf<'appctl.coverage.show'>): string {
+  const hit = r.events.filter((e) => e.total > 0);
+  let h = 0x811c9dc5;
+  for (const c of hit.map((e) => e.name).join('\n')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  let s = `Event coverage, avg rate over last: ${r.interval_s} seconds, last minute, last hour,  hash=${h.toString(16).padStart(8, '0')}:\n`;
+  for (const e of hit) {
+    s += `${e.name.padEnd(24)} ${e.rate_interval.toFixed(1).padStart(5)}/sec ${e.rate_minute.toFixed(3).padStart(9)}/sec `
+      + `${e.rate_hour.toFixed(4).padStart(13)}/sec   total: ${e.total}\n`;
+  }
+  return `${s}${r.events.length - hit.length} events never hit\n`;
+}
+
 export function formatHealth(r: ReplyOf<'daemon.health'>): string {
   let s = `status: ${r.status}\n`;
   for (const c of r.components) {
@@ -105,6 +123,10 @@ async function onlyBridge(o: BusCliOptions): Promise<string> {
 }
 
 export const APPCTL_COMMANDS: Readonly<Record<string, AppctlCommand>> = {
+  'coverage/show': {
+    args: '', min: 0, max: 0,
+    run: async (o) => formatCoverage(await call(o, 'appctl.coverage.show', {})),
+  },
   'daemon/health': {
     args: '', min: 0, max: 0,
     run: async (o) => formatHealth(await call(o, 'daemon.health', {})),

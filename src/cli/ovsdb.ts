@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { OvsdbServer, parseRemote, Storage, VSWITCH_SCHEMA_PATH } from '../ovsdb/index.ts';
+import { DEFAULT_MAX_CONNECTIONS, OvsdbServer, parseRemote, Storage, VSWITCH_SCHEMA_PATH } from '../ovsdb/index.ts';
 
 const ModeSchema = z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode like 0600');
 
@@ -20,12 +20,17 @@ export function registerOvsdb(program: Command): void {
     .argument('<FILE...>', 'database file(s) created with `bvs ovsdb-tool create`')
     .option('--remote <REMOTE>', 'punix:PATH or ptcp:PORT[:IP] (IP defaults to 127.0.0.1); repeatable', collect, [])
     .option('--unix-mode <MODE>', 'mode of created unix sockets', '0600')
-    .action(async (files: string[], o: { remote: string[]; unixMode: string }) => {
+    .option('--max-connections <N>', 'connections served at once per remote; more are closed at accept', String(DEFAULT_MAX_CONNECTIONS))
+    .action(async (files: string[], o: { remote: string[]; unixMode: string; maxConnections: string }) => {
       for (const r of o.remote) parseRemote(r); // fail early with the offending remote named
       const mode = ModeSchema.safeParse(o.unixMode);
       if (!mode.success) throw new Error(`--unix-mode ${o.unixMode}: ${mode.error.issues[0].message}`);
+      const max = z.coerce.number().int().min(1).safeParse(o.maxConnections);
+      if (!max.success) throw new Error(`--max-connections ${o.maxConnections}: must be a positive integer`);
       if (!o.remote.length) process.stderr.write('ovsdb-server: warning: no --remote given; nothing will connect\n');
-      const srv = await OvsdbServer.open({ dbPath: files, remotes: o.remote, socketMode: parseInt(mode.data, 8) });
+      const srv = await OvsdbServer.open({
+        dbPath: files, remotes: o.remote, socketMode: parseInt(mode.data, 8), limits: { maxConnections: max.data },
+      });
       process.stderr.write(`ovsdb-server: serving ${srv.handles.map((h) => h.name).join(', ')} on ${o.remote.join(', ') || '(none)'}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

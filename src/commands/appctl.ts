@@ -1,6 +1,6 @@
 /** appctl.* over NATS: queries of the live state (fdb, dpif, upcall, ofproto/trace). */
 import type { Handlers } from '../bus/index.ts';
-import type { Services } from '../bridge/index.ts';
+import { SAMPLE_SECONDS, type Services } from '../bridge/index.ts';
 import { DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/index.ts';
 import { guard, runtimeOf } from './common.ts';
 import { settled } from './ofctl.ts';
@@ -35,6 +35,13 @@ export function appctlHandlers(s: Services): Handlers {
         revalidators: each.flatMap((e, i) => e.revalidators.map((h) => ({ ...h, id: i }))),
       };
     },
+    'appctl.coverage.show': () => ({
+      interval_s: SAMPLE_SECONDS,
+      events: s.coverage.lines().map((l) => ({
+        name: l.name, what: s.coverage.events.get(l.name) ?? '', total: l.total,
+        rate_interval: l.rate5s, rate_minute: l.rateMinute, rate_hour: l.rateHour,
+      })),
+    }),
     'appctl.ofproto.trace': (r) => {
       const rt = runtimeOf(s, r.bridge);
       // With a packet, `flow` names only the in_port (runtime.trace); the contract checked

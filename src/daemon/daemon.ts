@@ -18,7 +18,7 @@ import { supervisorMachine, type SupervisorActor } from '../actors/index.ts';
 import {
   BUS_PROTOCOL_VERSION, connectBus, hostId, removeEndpoint, startNatsServer, writeEndpoint, type Bus, type NatsServer,
 } from '../bus/index.ts';
-import { backoffDelay, type Backoff, type Services } from '../bridge/index.ts';
+import { backoffDelay, Coverage, SAMPLE_SECONDS, type Backoff, type Services } from '../bridge/index.ts';
 import { BVS_VERSION, commandHandlers } from '../commands/index.ts';
 import { ensurePinRoot } from '../datapath/index.ts';
 import { createLogger, type Logger } from './logging.ts';
@@ -124,8 +124,11 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     backoff: tuning.backoff ?? { initialMs: 500, maxMs: 30_000 },
     linkPollMs: tuning.linkPollMs ?? 1000,
     health: new Map(),
+    coverage: new Coverage(),
   };
   const uncontain = containRejections(services);
+  // coverage/show's rates: one sample per interval, as OVS's coverage_run.
+  const sampler = setInterval(() => services.coverage.sample(), SAMPLE_SECONDS * 1000).unref();
   const supervisor = createActor(tuning.machine ?? supervisorMachine, {
     input: {
       services, dbPath: opts.db, sockPath: path.join(opts.runDir, 'db.sock'),
@@ -155,6 +158,7 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     if (nats) await (nats as NatsServer).stop();
     else await removeEndpoint(opts.runDir).catch(() => {});
     fs.rmSync(pidFile, { force: true });
+    clearInterval(sampler);
     uncontain();
     log.info('stopped');
     resolveStopped();

@@ -11,10 +11,11 @@ import type { Services } from '../bridge/index.ts';
 export const REJECTIONS_COMPONENT = 'unhandled-rejections';
 
 /** Installs the handler; returns its removal (the daemon's stop). */
-export function containRejections(s: Pick<Services, 'log' | 'health'>): () => void {
+export function containRejections(s: Pick<Services, 'log' | 'health' | 'coverage'>): () => void {
   let n = 0;
   const onRejection = (reason: unknown): void => {
     n++;
+    s.coverage.inc('daemon_unhandled_rejection');
     s.log.error({ component: 'daemon', err: reason, count: n }, 'unhandled promise rejection (a bug); still serving');
     const what = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
     s.health.set(REJECTIONS_COMPONENT, { status: 'degraded', restarts: 0, detail: `${n} since start; last: ${what.slice(0, 200)}` });

@@ -83,7 +83,7 @@ export class PortTable {
       portNo = 1;
       while (used.has(portNo)) portNo++;
     }
-    if (ports.length >= ABI.MAX_PORTS) throw new DatapathError('PORT_NUMBER', `${this.name} has ${ABI.MAX_PORTS} ports already`);
+    if (ports.length >= ABI.MAX_PORTS) throw new DatapathError('PORT_TABLE_FULL', `${this.name} has ${ABI.MAX_PORTS} ports already (its port table is full)`);
     const flags = (info.peerInOtherNetns && !opts.internal ? ABI.PORT_F_PEER : 0)
       | (opts.internal ? ABI.PORT_F_INTERNAL : 0);
     const k = u32(portNo);

@@ -14,7 +14,7 @@ export { decodeRecords, encodeRecord } from './log.ts';
 export {
   parseSchema, type DatabaseSchema, type TableSchema, type ColumnSchema, type ColumnType, type BaseType, type AtomicType,
 } from './schema.ts';
-export { parseRemote } from './jsonrpc.ts';
+export { DEFAULT_MAX_CONNECTIONS, parseRemote, type ListenerLimits } from './jsonrpc.ts';
 export { JsonRpcProtocolError, JsonSplitter, MAX_JSON_BYTES, MAX_JSON_DEPTH } from './json-stream.ts';
 export {
   OvsdbError,

@@ -183,17 +183,51 @@ export function parseRemote(s: string): Remote {
   throw new RangeError(`remote "${s}": expected punix:PATH or ptcp:PORT[:IP]`);
 }
 
+/** Connections one remote serves at once; more are closed at accept (ovsdb-server has no
+ *  limit, but then the process's file descriptors are the limit, and all remotes share them). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+export interface ListenerLimits {
+  /** Connections served at once (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Called for each connection closed at accept because the limit was reached. */
+  onReject?: (remote: string) => void;
+  /** Milliseconds, for the once-a-second log of rejections (default Date.now). */
+  now?: () => number;
+}
+
 export class Listener {
   private conns = new Set<Connection>();
+  /** Connections closed at accept because the limit was reached, since listen. */
+  rejected = 0;
   private constructor(
     readonly server: net.Server,
     readonly remote: Remote,
   ) {}
 
-  /** Listens; a unix socket is created with `mode` (default 0600) - umask is narrowed around bind. */
-  static async listen(core: OvsdbCore, remote: Remote, log: (m: string) => void, mode = 0o600): Promise<Listener> {
+  /**
+   * Listens; a unix socket is created with `mode` (default 0600) - umask is narrowed around bind.
+   * Past `limits.maxConnections` open connections, node closes each new one at accept ('drop'):
+   * counted here and by onReject, logged at most once a second with the count since the last line.
+   */
+  static async listen(core: OvsdbCore, remote: Remote, log: (m: string) => void, mode = 0o600, limits: ListenerLimits = {}): Promise<Listener> {
     const server = net.createServer();
     const l = new Listener(server, remote);
+    const max = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const now = limits.now ?? Date.now;
+    const name = remote.kind === 'punix' ? `punix:${remote.path}` : `ptcp:${remote.port}:${remote.host}`;
+    server.maxConnections = max;
+    let lastLog = -Infinity, unlogged = 0;
+    server.on('drop', () => {
+      l.rejected++;
+      unlogged++;
+      limits.onReject?.(name);
+      const t = now();
+      if (t - lastLog < 1000) return;
+      lastLog = t;
+      log(`${name}: ${unlogged} connection(s) refused: ${max} connections open, the limit of this remote`);
+      unlogged = 0;
+    });
     server.on('connection', (sock) => {
       const c = new Connection(core, sock, log);
       l.conns.add(c);

@@ -8,7 +8,7 @@
  * Neighbours: core.ts (databases, commit pipeline), jsonrpc.ts (remotes).
  */
 import { OvsdbCore, type DbHandle } from './core.ts';
-import { Listener, parseRemote } from './jsonrpc.ts';
+import { Listener, parseRemote, type ListenerLimits } from './jsonrpc.ts';
 import type { StorageOptions } from './storage.ts';
 
 export interface OvsdbServerOptions {
@@ -22,6 +22,8 @@ export interface OvsdbServerOptions {
   log?: (msg: string) => void;
   /** Auto-compaction threshold in bytes (default 16 MiB). */
   autoCompactBytes?: number;
+  /** Connections per remote, and who hears of the ones refused (jsonrpc.ts Listener). */
+  limits?: ListenerLimits;
 }
 
 export class OvsdbServer {
@@ -40,7 +42,7 @@ export class OvsdbServer {
     try {
       const st: StorageOptions = { warn: (m) => log(`warning: ${m}`), autoCompactBytes: opts.autoCompactBytes };
       for (const f of Array.isArray(opts.dbPath) ? opts.dbPath : [opts.dbPath]) srv.handles.push(await srv.core.openFile(f, st));
-      for (const r of opts.remotes ?? []) srv.listeners.push(await Listener.listen(srv.core, parseRemote(r), log, opts.socketMode));
+      for (const r of opts.remotes ?? []) srv.listeners.push(await Listener.listen(srv.core, parseRemote(r), log, opts.socketMode, opts.limits));
     } catch (err) {
       await srv.close();
       throw err;

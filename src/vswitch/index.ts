@@ -18,7 +18,8 @@ export {
 } from './runtime.ts';
 export {
   DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS, Every, newHandlerStats, newRevalidatorStats, PACKET_IN_RATE, systemClock, Udpif,
-  type Clock, type FastPathEvent, type HandlerStats, type Publish, type RevalidatorStats, type UdpifDatapath, type UdpifOptions,
+  type Clock, type CoverageSink, type FastPathEvent, type HandlerStats, type LimitHit, type LimitKind, type Publish,
+  type RevalidatorStats, type UdpifDatapath, type UdpifOptions,
 } from './udpif.ts';
 export { adoptedUkey, type Ukey } from './ukey.ts';
 export { actionsEqual, maskWithin, revalidate, revalidateSliced, type PassResult } from './revalidate.ts';

@@ -143,6 +143,7 @@ function* pass(rt: Udpif): Generator<void, PassResult> {
     for (let i = 0; i < n; i++) remove(live[i]!.e);
     res.limit = n; st.removedLimit += n;
     const count = live.length;
+    rt.limitHit('flow-limit', 'revalidator_flow_limit_del', n, count, rt.flowLimit);
     live = live.slice(n);
     if (rt.flowLimitEvents.now()) {
       st.limitEvents++;

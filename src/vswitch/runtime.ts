@@ -25,7 +25,7 @@ import {
   type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type Rule,
 } from '../ofproto/index.ts';
 import { hiddenName } from '../netdev/index.ts';
-import { Udpif, type Clock, type Publish, type UdpifDatapath } from './udpif.ts';
+import { Udpif, type Clock, type CoverageSink, type LimitHit, type Publish, type UdpifDatapath } from './udpif.ts';
 
 /** The Datapath methods the runtime and its upcall path use (src/datapath's Datapath has them). */
 export interface DatapathLike extends UdpifDatapath {
@@ -48,6 +48,9 @@ export interface RuntimeOptions {
   flowLimit?: number;
   /** CLOCK_MONOTONIC, the clock of the datapath's usedNs (default: the process's). */
   clock?: Clock;
+  /** Event counters (the daemon's coverage) and where limit hits are logged: see Udpif. */
+  coverage?: CoverageSink;
+  onLimit?: (hit: LimitHit) => void;
 }
 
 /** A flow-mod as the ofctl commands send it (ovs-ofctl text). */
@@ -85,6 +88,7 @@ export class BridgeRuntime {
     this.udpif = new Udpif({
       name: this.name, datapath: opts.datapath, ofproto: this.ofproto, publish: opts.publish,
       clock: opts.clock, maxIdleMs: opts.maxIdleMs, flowLimit: opts.flowLimit,
+      coverage: opts.coverage, onLimit: opts.onLimit,
     });
   }
 

@@ -35,7 +35,7 @@
  * sender's next packet takes the fast path.
  */
 import type { DpAction, FlowEntry, FlowKey, FlowMask, PutMode, Upcall } from '../datapath/index.ts';
-import { DatapathError } from '../datapath/index.ts';
+import { ABI, DatapathError } from '../datapath/index.ts';
 import {
   decodeControllerCookie, formatPacket, W, xlate,
   type Bridge, type PacketInEvent, type RemovedRule, type XlateOptions,
@@ -108,6 +108,25 @@ export interface RevalidatorStats {
   limitEvents: number;
 }
 
+/** The event counters the upcall path feeds (the daemon's Coverage, src/bridge/coverage.ts). */
+export interface CoverageSink {
+  inc(name: string, n?: number): void;
+}
+
+/** A resource limit the upcall path ran into. */
+export type LimitKind = 'flow-limit' | 'flow-table-full' | 'masks-full';
+
+/** Reported to onLimit at most once a second per kind; `events` counts the hits since the
+ *  last report, so a log line per report loses no count. */
+export interface LimitHit {
+  kind: LimitKind;
+  bridge: string;
+  events: number;
+  /** Flows in the datapath, and the limit that was hit (flows, or mask slots). */
+  count: number;
+  limit: number;
+}
+
 export interface UdpifOptions {
   datapath: UdpifDatapath;
   ofproto: Bridge;
@@ -117,6 +136,9 @@ export interface UdpifOptions {
   clock?: Clock;
   maxIdleMs?: number;
   flowLimit?: number;
+  coverage?: CoverageSink;
+  /** Where limit hits are logged (the daemon's logger); called at most once a second per kind. */
+  onLimit?: (hit: LimitHit) => void;
 }
 
 /** A token bucket of `rate` tokens, refilled continuously from the clock. */
@@ -174,6 +196,10 @@ export class Udpif {
   readonly tableFullEvents: Every;
   readonly flowLimitEvents: Every;
 
+  private readonly coverage: CoverageSink | undefined;
+  private readonly onLimit: ((hit: LimitHit) => void) | undefined;
+  /** Per kind: the gate of its reports, and the hits since the last report. */
+  private readonly limitReports = new Map<LimitKind, { gate: Every; pending: number }>();
   private readonly packetIns: TokenBucket;
   /** The miss being translated (the packet-in callback reads it), and its reusable options. */
   private current: Upcall | undefined;
@@ -194,6 +220,11 @@ export class Udpif {
     this.packetIns = new TokenBucket(PACKET_IN_RATE, this.clock);
     this.tableFullEvents = new Every(1000, this.clock);
     this.flowLimitEvents = new Every(1000, this.clock);
+    this.coverage = o.coverage;
+    this.onLimit = o.onLimit;
+    for (const k of ['flow-limit', 'flow-table-full', 'masks-full'] as const) {
+      this.limitReports.set(k, { gate: new Every(1000, this.clock), pending: 0 });
+    }
     this.missOpts = {
       sideEffects: true,
       onPacketIn: (ev) => { if (this.current) this.publishPacketIn(this.current, ev); },
@@ -251,7 +282,7 @@ export class Udpif {
     const h = this.handler;
     h.batches++;
     let wantRevalidate = false;
-    const tableFull0 = h.tableFull;
+    const { tableFull: tableFull0, masksFull: masksFull0, overLimit: overLimit0, packetInsDropped: dropped0 } = h;
     // One clock read per batch: a Ukey's install time only bounds its idle time.
     const nowNs = this.clock.monotonicNs();
     for (let i = 0; i < batch.length; i++) {
@@ -265,7 +296,32 @@ export class Udpif {
       }
     }
     if (wantRevalidate) void this.requestRevalidation();
-    if (h.tableFull !== tableFull0) this.reportTableFull();
+    if (h.tableFull !== tableFull0) {
+      this.reportTableFull();
+      this.limitHit('flow-table-full', 'dpif_flow_put_table_full', h.tableFull - tableFull0, this.flowCount, this.datapath.maxFlows());
+    }
+    if (h.masksFull !== masksFull0) this.limitHit('masks-full', 'dpif_flow_put_masks_full', h.masksFull - masksFull0, this.flowCount, ABI.MAX_MASKS);
+    if (h.overLimit !== overLimit0) this.limitHit('flow-limit', 'upcall_flow_limit_hit', h.overLimit - overLimit0, this.flowCount, this.flowLimit);
+    if (h.packetInsDropped !== dropped0) this.coverage?.inc('upcall_packet_in_dropped', h.packetInsDropped - dropped0);
+  }
+
+  /**
+   * Counts `events` hits of a limit as coverage event `name`, and reports them to onLimit at
+   * most once a second per kind (with every hit since the last report). Never throws: this
+   * runs at the end of a batch and in revalidation passes.
+   */
+  limitHit(kind: LimitKind, name: string, events: number, count: number, limit: number): void {
+    try {
+      this.coverage?.inc(name, events);
+      const r = this.limitReports.get(kind)!;
+      r.pending += events;
+      if (!this.onLimit || !r.gate.now()) return;
+      const hit: LimitHit = { kind, bridge: this.name, events: r.pending, count, limit };
+      r.pending = 0;
+      this.onLimit(hit);
+    } catch {
+      this.handler.errors++;
+    }
   }
 
   /** Returns true when the flow limit stopped an install (the revalidator should run). */

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise, sendParent, setup, SimulatedClock, waitFor } from 'xstate';
 import { bridgeMachine, type BridgeInput, type BridgeParentEvent } from '../../src/actors/bridge.machine.ts';
 import type { PortEvent, PortInput } from '../../src/actors/port.machine.ts';
+import { Coverage } from '../../src/bridge/index.ts';
 import type { BridgeConfig, BridgeDatapath, OpenedBridge, PortConfig, Services } from '../../src/bridge/index.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
 import { BridgeRuntime } from '../../src/vswitch/index.ts';
@@ -64,7 +65,7 @@ function harness() {
   } });
   const services: Services = {
     log: silentLogger(), publish: () => {}, runtimes: new Map(), db: { current: null },
-    backoff: { initialMs: 10, maxMs: 50 }, linkPollMs: 60_000, health: new Map(),
+    backoff: { initialMs: 10, maxMs: 50 }, linkPollMs: 60_000, health: new Map(), coverage: new Coverage(),
   };
   const input: BridgeInput = {
     config: config([port('br9', { type: 'internal' }), port('eth1', { ofportRequest: 3 }), port('eth2')]), seq: 1, services,

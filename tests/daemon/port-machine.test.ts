@@ -8,8 +8,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise, setup, SimulatedClock, waitFor, type SnapshotFrom } from 'xstate';
 import { portMachine, type PortInput, type PortServices } from '../../src/actors/port.machine.ts';
+import { Coverage } from '../../src/bridge/index.ts';
 import type { Attached, PortConfig, PortDatapath, PortRuntime } from '../../src/bridge/index.ts';
 import type { EventName } from '../../src/bus/index.ts';
+import { DatapathError } from '../../src/datapath/index.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
 import { Bridge } from '../../src/ofproto/index.ts';
 
@@ -54,7 +56,7 @@ function harness(o: Options) {
   const published: { name: EventName; payload: unknown }[] = [];
   const services: PortServices = {
     log: silentLogger(), publish: (name, payload) => { published.push({ name, payload }); }, db: { current: null },
-    backoff: BACKOFF, linkPollMs: LINK_POLL_MS, health: new Map(),
+    backoff: BACKOFF, linkPollMs: LINK_POLL_MS, health: new Map(), coverage: new Coverage(),
   };
   const writes: string[] = [];
   const io = { attaches: 0, releases: 0, detaches: 0, writes };
@@ -141,6 +143,22 @@ t('a missing device: error written, degraded, retried after 10, 20, 40, 50, 50 m
     await waitFor(h.child, (s) => s.status === 'done', WAIT);
     assert.ok(h.got.some((e) => e.type === 'PORT_GONE'));
     assert.not.ok(h.services.health.has('port:br9/eth9'), 'health cleared');
+  } finally {
+    h.actor.stop();
+  }
+});
+
+t('a full port table: the Interface error says so, each attempt is counted (coverage), and it is retried', async () => {
+  const full = async (): Promise<Attached> => { throw new DatapathError('PORT_TABLE_FULL', 'br9 has 1024 ports already (its port table is full)'); };
+  const h = harness({ attach: full });
+  try {
+    await waitFor(h.child, (s) => s.matches('missing'), WAIT);
+    assert.equal(h.services.health.get('port:br9/eth9'), { status: 'degraded', restarts: 1,
+      detail: 'could not add network device eth9 to ofproto (port table full: br9 has 1024 ports already (its port table is full))' });
+    assert.is(h.services.coverage.total('dpif_port_add_table_full'), 1);
+    h.clock.increment(BACKOFF.initialMs);
+    await waitFor(h.child, () => h.io.attaches === 2 && h.state().matches('missing'), WAIT);
+    assert.is(h.services.coverage.total('dpif_port_add_table_full'), 2, 'a port freed later lets the retry in; each attempt is an event');
   } finally {
     h.actor.stop();
   }

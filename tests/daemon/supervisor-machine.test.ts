@@ -12,6 +12,7 @@ import { createActor, fromPromise, sendParent, setup, SimulatedClock, waitFor } 
 import type { OvsdbInput } from '../../src/actors/ovsdb.machine.ts';
 import { supervisorMachine } from '../../src/actors/supervisor.machine.ts';
 import type { VswitchInput } from '../../src/actors/vswitch.machine.ts';
+import { Coverage } from '../../src/bridge/index.ts';
 import type { Services } from '../../src/bridge/index.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
 import { OvsdbCore, VSWITCH_SCHEMA_PATH, type DbHandle } from '../../src/ovsdb/index.ts';
@@ -24,7 +25,7 @@ const BACKOFF = { initialMs: 100, maxMs: 1000 };
 function services(): Services {
   return {
     log: silentLogger(), publish: () => {}, runtimes: new Map(), db: { current: null },
-    backoff: BACKOFF, linkPollMs: 60_000, health: new Map(),
+    backoff: BACKOFF, linkPollMs: 60_000, health: new Map(), coverage: new Coverage(),
   };
 }
 

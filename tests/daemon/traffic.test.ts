@@ -247,4 +247,21 @@ t('idle megaflows expire (Open_vSwitch other_config:max-idle)', async () => {
   assert.is((await bus.request('appctl.upcall.show', {})).max_idle_ms, 10_000);
 });
 
+t('the flow limit is a counted, logged and visible condition (coverage/show), and traffic still flows', async () => {
+  await d.v('set', 'Open_vSwitch', '.', 'other_config:flow-limit=1');
+  await until('the limit applied', async () => (await bus.request('appctl.upcall.show', {})).flows.limit === 1);
+  // Both directions and ARP need several megaflows: over the limit they are handled as
+  // upcalls, not installed, so the pings are still answered (h1's address lives on h3 since
+  // the move).
+  assert.is(await ping(h[1]!, h[0]!, 3, 0.1), 3);
+  const r = await run('bin/bvs', ['appctl', '--run-dir', d.runDir, 'coverage/show']);
+  assert.is(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('upcall_flow_limit_hit '));
+  assert.ok(line, r.stdout);
+  assert.ok(Number(/total: (\d+)/.exec(line!)![1]) >= 1, line);
+  await until('the warning in the log', () => d.log.includes('datapath reached the flow limit'));
+  await d.v('remove', 'Open_vSwitch', '.', 'other_config', 'flow-limit');
+  await until('the default limit back', async () => (await bus.request('appctl.upcall.show', {})).flows.limit > 1);
+});
+
 t.run();

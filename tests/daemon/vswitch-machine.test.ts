@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { createActor, fromPromise, sendParent, setup, SimulatedClock, waitFor } from 'xstate';
 import type { BridgeEvent, BridgeInput } from '../../src/actors/bridge.machine.ts';
 import { vswitchMachine } from '../../src/actors/vswitch.machine.ts';
-import { readConfig, type Services } from '../../src/bridge/index.ts';
+import { Coverage, readConfig, type Services } from '../../src/bridge/index.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
 import { OvsdbCore, VSWITCH_SCHEMA_PATH, type DbHandle } from '../../src/ovsdb/index.ts';
 import { waitFor as until } from '../helpers/wait.ts';
@@ -25,7 +25,7 @@ async function services(): Promise<{ s: Services; db: DbHandle }> {
   await db.transact([{ op: 'insert', table: 'Open_vSwitch', row: {} }]);
   const s: Services = {
     log: silentLogger(), publish: () => {}, runtimes: new Map(), db: { current: db },
-    backoff: { initialMs: 20, maxMs: 100 }, linkPollMs: 60_000, health: new Map(),
+    backoff: { initialMs: 20, maxMs: 100 }, linkPollMs: 60_000, health: new Map(), coverage: new Coverage(),
   };
   return { s, db };
 }

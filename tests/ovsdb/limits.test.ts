@@ -32,8 +32,8 @@ class Raw {
   readonly sock: net.Socket;
   readonly received: Buffer[] = [];
   closed = false;
-  constructor(read = true) {
-    this.sock = net.createConnection(SOCK);
+  constructor(read = true, sockPath = SOCK) {
+    this.sock = net.createConnection(sockPath);
     this.sock.on('error', () => { this.closed = true; });
     this.sock.on('close', () => { this.closed = true; });
     if (read) this.sock.on('data', (d: Buffer) => { this.received.push(d); });
@@ -183,6 +183,46 @@ t('D2: a monitor client that never reads costs bounded memory over 10k commits',
   assert.ok(got.filter((m) => m.method === 'update').length < 600 * M, `updates received: ${got.length}`);
   stuck.close();
   w.close();
+});
+
+t('too many connections: past --max-connections each new one is closed at accept, counted in the log; a freed slot serves again', async () => {
+  const sock = path.join(dir, 'few.sock');
+  const db = path.join(dir, 'few.db'); // a database file has one server at a time (its lock)
+  execFileSync(BVS, ['ovsdb-tool', 'create', db]);
+  let log = '';
+  const few = spawn(BVS, ['ovsdb-server', db, '--remote', `punix:${sock}`, '--max-connections', '3'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  few.stderr!.on('data', (d) => { log += String(d); });
+  const held: Raw[] = [];
+  try {
+    await waitFor('the second server', () => /serving/.test(log));
+    // Three connections, each proven served by an answer (so all three are counted as open).
+    for (let i = 0; i < 3; i++) {
+      const c = new Raw(true, sock);
+      held.push(c);
+      await c.connected();
+      c.send(`{"method":"echo","params":[${i}],"id":${i}}`);
+      await waitFor(`connection ${i} answered`, () => c.received.length > 0);
+    }
+    const extra = new Raw(true, sock);
+    extra.send('{"method":"echo","params":["x"],"id":9}');
+    await waitFor('the fourth connection to close', () => extra.closed);
+    assert.is(extra.received.length, 0, 'not served');
+    await waitFor('the refusal in the log', () => /1 connection\(s\) refused: 3 connections open/.test(log));
+    assert.is(few.exitCode, null, 'still running');
+    held.pop()!.close();
+    // The server sees the close asynchronously: a new connection is served once it has.
+    await waitFor('a new connection served', async () => {
+      const c = new Raw(true, sock);
+      c.send('{"method":"echo","params":["y"],"id":10}');
+      await waitFor('an answer or a close', () => c.received.length > 0 || c.closed);
+      const ok = c.received.length > 0;
+      c.close();
+      return ok;
+    });
+  } finally {
+    for (const c of held) c.close();
+    few.kill('SIGKILL');
+  }
 });
 
 t.run();

@@ -1,6 +1,6 @@
 /**
  * Contracts of the appctl-style queries (ovs-appctl fdb/show, fdb/flush, dpif/show, upcall/show,
- * ofproto/trace). They read the daemon's live state: the MAC tables, the datapaths, the upcall
+ * coverage/show, ofproto/trace). They read the daemon's live state: the MAC tables, the datapaths, the upcall
  * handlers and revalidators, and the OpenFlow tables.
  */
 import { z } from 'zod';
@@ -70,6 +70,23 @@ export const upcallShowReply = z.object({
     id: count,
     dumps: u64.optional(),
     flows_removed: u64.optional(),
+  })),
+});
+
+/** coverage/show: the daemon's event counters (src/bridge/coverage.ts), every one, hit or not. */
+export const coverageShowRequest = emptyRequest;
+export const coverageShowReply = z.object({
+  /** Seconds per sample: the first rate is over this interval. */
+  interval_s: count,
+  events: z.array(z.object({
+    name: z.string(),
+    /** What the event counts. */
+    what: z.string(),
+    total: u64,
+    /** Per second, over the last interval, minute and hour. */
+    rate_interval: z.number().nonnegative(),
+    rate_minute: z.number().nonnegative(),
+    rate_hour: z.number().nonnegative(),
   })),
 });
 
