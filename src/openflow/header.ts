@@ -18,14 +18,13 @@
  * not exist in it (a decode answers OFPBRC_BAD_TYPE / BAD_SUBTYPE / BAD_STAT). The reverse
  * tables are Maps keyed by numbers read from input.
  */
-import { OfpError } from './errors.ts';
+import { NX_VENDOR_ID, OfpError, ONF_VENDOR_ID } from './errors.ts';
 import { OFP10, OFP13, OFP14, OFP15, type OfpVersion } from './version.ts';
 
 export const HEADER_LEN = 8;
 /** ofp_header.length is 16 bits: no message is longer. */
 export const MAX_MSG_LEN = 0xffff;
-export const NX_VENDOR_ID = 0x00002320;
-export const ONF_VENDOR_ID = 0x4f4e4600;
+export { NX_VENDOR_ID, ONF_VENDOR_ID };
 export const OFPT_VENDOR = 4;
 export const OFPSF_REPLY_MORE = 1;
 export const OFPST_VENDOR = 0xffff;

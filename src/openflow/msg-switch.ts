@@ -29,8 +29,10 @@ export function decodeHello(_v: number, body: Uint8Array): Hello {
   for (const el of readProps(r, 'hello')) {
     if (el.type !== OFPHET_VERSIONBITMAP) continue;
     versions = [];
+    // ofp_header.version is 8 bits: words past the 8th name no version and are skipped.
     for (let word = 0; el.r.remaining >= 4; word++) {
       const bits = el.r.u32();
+      if (word >= 8) continue;
       for (let bit = 0; bit < 32; bit++) if (bits & (1 << bit)) versions.push(word * 32 + bit);
     }
   }
