@@ -138,6 +138,8 @@ const SPECS: Readonly<Record<OfpErrorName, string>> = {
   OFPBFC_TIMEOUT: 'ONF1.3(2314) OF1.4+(17,14)', OFPBFC_BUNDLE_IN_PROGRESS: 'ONF1.3(2315) OF1.4+(17,15)',
   NXTTMFC_BAD_COMMAND: 'NX1.0-1.1(1,527) NX1.2+(16)', NXR_NOT_SUPPORTED: 'NX1.0-1.1(1,533) NX1.2+(34)',
 };
+/** The specs by name (for tests that walk every name). */
+export const ERROR_SPECS: Readonly<Record<OfpErrorName, string>> = SPECS;
 
 /** OpenFlow 1.0/1.1 wrap a vendor's error in this (type, code), then nx_vendor_error. */
 export const NXET_VENDOR = 0xb0c2;
