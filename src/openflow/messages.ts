@@ -45,7 +45,7 @@ import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
 export interface RawBody { body: Uint8Array }
-type Empty = Record<string, never>;
+type Empty = Record<never, never>;
 
 /** Each kind's decoded body. The flow kinds are RawBody until flow-msgs.ts is plugged in. */
 export interface Bodies {

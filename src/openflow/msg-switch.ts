@@ -11,7 +11,7 @@ import { readPorts, writePort, type OfpPort } from './msg-port.ts';
 import { OFP10, OFP13 } from './version.ts';
 
 /** An empty body ("void" in OVS's ofp-msgs.h): anything after the header is a length error. */
-export function decodeEmpty(what: string): (v: number, body: Uint8Array) => Record<string, never> {
+export function decodeEmpty(what: string): (v: number, body: Uint8Array) => Record<never, never> {
   return (_v, body) => { new Reader(body, 'OFPBRC_BAD_LEN', what).end(); return {}; };
 }
 export const encodeEmpty = (): Uint8Array => new Uint8Array(0);
