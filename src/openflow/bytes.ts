@@ -64,10 +64,10 @@ export class Writer {
   pad(n: number): this { this.grow(n); return this; } // new bytes are zero
   bytes(b: Uint8Array): this { const at = this.grow(b.length); this.buf.set(b, at); return this; }
   mac(v: number): this { return this.u16(Math.floor(v / 2 ** 32)).u32(v % 2 ** 32); }
-  /** `s` NUL-padded to n bytes, cut to n - 1 so that a NUL always ends it. */
+  /** `s` NUL-padded to n bytes (cut to n: a field filled to the end reads back the same). */
   str(s: string, n: number): this {
     const at = this.grow(n);
-    this.buf.set(Buffer.from(s, 'latin1').subarray(0, n - 1), at);
+    this.buf.set(Buffer.from(s, 'latin1').subarray(0, n), at);
     return this;
   }
   /** Zero bytes up to a multiple of 8 (OpenFlow's alignment of properties and entries). */

@@ -146,7 +146,7 @@ export function decodeTableFeatures(v: number, body: Uint8Array): { tables: Tabl
 function writeIds(w: Writer, shape: PropShape, ids: readonly number[]): void {
   for (const id of ids) {
     if (shape === 'tables') w.u8(id);
-    else if (shape === 'oxms') w.u32(id);
+    else if (shape === 'oxms') { w.u32(id); if (id >>> 16 === 0xffff) w.u32(0); } // experimenter id (kept as 0)
     else w.u16(id).u16(4);
   }
 }

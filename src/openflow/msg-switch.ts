@@ -75,8 +75,14 @@ export function encodeError(v: number, m: ErrorMsg | { name: OfpErrorName; data:
     const e = encodeErrorCode(m.name, v);
     w.u16(e.type).u16(e.code).bytes(e.extra);
   } else {
+    // No name: the triplet as received. Standard where that reads back as itself; otherwise
+    // inside NXET_VENDOR (any version accepts it) or, for a 1.2+ code-less one, experimenter.
     const e = m as ErrorMsg;
-    w.u16(e.errType).u16(e.code);
+    const looksWrapped = (e.errType === NXET_VENDOR && e.code === NXVC_VENDOR_ERROR)
+      || (e.errType === OFPET12_EXPERIMENTER && v !== OFP10);
+    if (e.vendor === 0 && !looksWrapped) w.u16(e.errType).u16(e.code);
+    else if (v !== OFP10 && e.vendor !== 0 && e.code === 0) w.u16(OFPET12_EXPERIMENTER).u16(e.errType).u32(e.vendor);
+    else w.u16(NXET_VENDOR).u16(NXVC_VENDOR_ERROR).u32(e.vendor).u16(e.errType).u16(e.code);
   }
   return w.bytes(m.data).finish();
 }
