@@ -41,6 +41,12 @@ import {
   encodeRole, encodeRoleStatus, encodeSwitchConfig, encodeTableMod, type AsyncConfig, type Echo, type ErrorMsg,
   type FeaturesReply, type Hello, type RoleMsg, type RoleStatus, type SwitchConfig, type TableMod,
 } from './msg-switch.ts';
+import {
+  decodeGroupFeatures, decodeGroupStats, decodeIdRequest, decodeMeterConfigs, decodeMeterFeatures, decodeMeterMod,
+  decodeMeterStats, encodeGroupFeatures, encodeGroupStatsEntries, encodeIdRequest, encodeMeterConfigEntries,
+  encodeMeterFeatures, encodeMeterMod, encodeMeterStatsEntries, type GroupFeatures, type GroupStats, type IdRequest,
+  type MeterConfig, type MeterFeatures, type MeterMod, type MeterStats,
+} from './msg-meter-group.ts';
 import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
@@ -56,7 +62,7 @@ export interface Bodies {
   group_mod: RawBody; port_mod: PortMod; table_mod: TableMod;
   barrier_request: Empty; barrier_reply: Empty;
   role_request: RoleMsg; role_reply: RoleMsg; role_status: RoleStatus;
-  get_async_request: Empty; get_async_reply: AsyncConfig; set_async: AsyncConfig; meter_mod: RawBody;
+  get_async_request: Empty; get_async_reply: AsyncConfig; set_async: AsyncConfig; meter_mod: MeterMod;
   bundle_control: RawBody; bundle_add_message: RawBody;
   nx_role_request: NxRole; nx_role_reply: NxRole; nx_set_flow_format: Format; nx_flow_mod: RawBody;
   nx_flow_removed: RawBody; nx_flow_mod_table_id: FlowModTableId; nx_set_packet_in_format: Format;
@@ -67,10 +73,13 @@ export interface Bodies {
   table_stats_request: Empty; table_stats_reply: { tables: TableStats[] };
   port_stats_request: { portNo: number }; port_stats_reply: { stats: PortStats[] };
   queue_stats_request: RawBody; queue_stats_reply: RawBody;
-  group_stats_request: RawBody; group_stats_reply: RawBody; group_desc_request: RawBody; group_desc_reply: RawBody;
-  group_features_request: RawBody; group_features_reply: RawBody;
-  meter_stats_request: RawBody; meter_stats_reply: RawBody; meter_config_request: RawBody; meter_config_reply: RawBody;
-  meter_features_request: RawBody; meter_features_reply: RawBody;
+  /** Group desc replies (buckets of actions) stay raw until the actions codec is plugged in. */
+  group_stats_request: IdRequest; group_stats_reply: { groups: GroupStats[] };
+  group_desc_request: IdRequest; group_desc_reply: RawBody;
+  group_features_request: Empty; group_features_reply: GroupFeatures;
+  meter_stats_request: IdRequest; meter_stats_reply: { meters: MeterStats[] };
+  meter_config_request: IdRequest; meter_config_reply: { meters: MeterConfig[] };
+  meter_features_request: Empty; meter_features_reply: MeterFeatures;
   /** A request with tables asks to change them (bvs refuses); without, it asks for them. */
   table_features_request: { tables: TableFeatures[] }; table_features_reply: { tables: TableFeatures[] };
   port_desc_request: PortDescRequest; port_desc_reply: { ports: OfpPort[] };
@@ -106,7 +115,8 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   get_config_request: empty('get config request'),
   get_config_reply: { decode: decodeSwitchConfig, encode: encodeSwitchConfig },
   set_config: { decode: decodeSwitchConfig, encode: encodeSwitchConfig },
-  packet_in: raw, flow_removed: raw, packet_out: raw, flow_mod: raw, group_mod: raw, meter_mod: raw,
+  packet_in: raw, flow_removed: raw, packet_out: raw, flow_mod: raw, group_mod: raw,
+  meter_mod: { decode: decodeMeterMod, encode: encodeMeterMod },
   port_status: { decode: decodePortStatus, encode: encodePortStatus },
   port_mod: { decode: decodePortMod, encode: encodePortMod },
   table_mod: { decode: decodeTableMod, encode: encodeTableMod },
@@ -132,10 +142,18 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   port_stats_request: { decode: decodePortStatsRequest, encode: encodePortStatsRequest },
   port_stats_reply: fromEntries((v, b) => ({ stats: decodePortStatsReply(v, b) }), (v, m) => encodePortStatsEntries(v, m.stats)),
   queue_stats_request: raw, queue_stats_reply: raw,
-  group_stats_request: raw, group_stats_reply: raw, group_desc_request: raw, group_desc_reply: raw,
-  group_features_request: raw, group_features_reply: raw,
-  meter_stats_request: raw, meter_stats_reply: raw, meter_config_request: raw, meter_config_reply: raw,
-  meter_features_request: raw, meter_features_reply: raw,
+  group_stats_request: { decode: decodeIdRequest('group stats request'), encode: encodeIdRequest() },
+  group_stats_reply: fromEntries(decodeGroupStats, encodeGroupStatsEntries),
+  group_desc_request: { decode: decodeIdRequest('group desc request', true), encode: encodeIdRequest(true) },
+  group_desc_reply: raw,
+  group_features_request: empty('group features request'),
+  group_features_reply: { decode: decodeGroupFeatures, encode: encodeGroupFeatures },
+  meter_stats_request: { decode: decodeIdRequest('meter stats request'), encode: encodeIdRequest() },
+  meter_stats_reply: fromEntries(decodeMeterStats, encodeMeterStatsEntries),
+  meter_config_request: { decode: decodeIdRequest('meter config request'), encode: encodeIdRequest() },
+  meter_config_reply: fromEntries(decodeMeterConfigs, encodeMeterConfigEntries),
+  meter_features_request: empty('meter features request'),
+  meter_features_reply: { decode: decodeMeterFeatures, encode: encodeMeterFeatures },
   table_features_request: fromEntries(decodeTableFeatures, encodeTableFeaturesEntries),
   table_features_reply: fromEntries(decodeTableFeatures, encodeTableFeaturesEntries),
   port_desc_request: { decode: decodePortDescRequest, encode: encodePortDescRequest },

@@ -108,6 +108,25 @@ for (const v of [4, 5, 6] as OfpVersion[]) {
   });
 }
 
+for (const v of [4, 5, 6] as OfpVersion[]) {
+  t(`OF 0x0${v}: meter mod/config/stats/features, group stats/features as ofp-print reads them`, () => {
+    const bands = [{ type: 1, rate: 1000, burstSize: 100, arg: 0 }, { type: 2, rate: 2000, burstSize: 0, arg: 1 }];
+    const mm = print(roundTrip(v, { kind: 'meter_mod', command: 0, flags: 0x9, meterId: 5, bands }));
+    assert.match(mm, 'ADD meter=5 kbps stats bands=\ntype=drop rate=1000\ntype=dscp_remark rate=2000 prec_level=1');
+    assert.match(print(roundTrip(v, { kind: 'meter_config_reply', meters: [{ flags: 0x9, meterId: 5, bands }] })), 'meter=5 kbps stats bands=');
+    const ms = print(roundTrip(v, { kind: 'meter_stats_reply', meters: [{ meterId: 5, flowCount: 2, packetInCount: 10n, byteInCount: 1000n, durationSec: 3, durationNsec: 0, bands: [{ packetCount: 1n, byteCount: 64n }] }] }));
+    assert.match(ms, 'meter:5 flow_count:2 packet_in_count:10 byte_in_count:1000 duration:3s bands:\n0: packet_count:1 byte_count:64');
+    const mf = print(roundTrip(v, { kind: 'meter_features_reply', maxMeter: 200000, bandTypes: 6, capabilities: 0xf, maxBands: 1, maxColor: 0 }));
+    assert.match(mf, 'max_meter:200000 max_bands:1 max_color:0');
+    const gs = print(roundTrip(v, { kind: 'group_stats_reply', groups: [{ groupId: 1, refCount: 2, packetCount: 3n, byteCount: 4n, durationSec: 5, durationNsec: 0, buckets: [{ packetCount: 1n, byteCount: 2n }] }] }));
+    assert.match(gs, 'group_id=1,duration=5s,ref_count=2,packet_count=3,byte_count=4,bucket0:packet_count=1,byte_count=2');
+    const gf = print(roundTrip(v, { kind: 'group_features_reply', types: 0xf, capabilities: 0x7, maxGroups: [100, 100, 100, 100], actions: [1, 1, 1, 1] }));
+    assert.match(gf, 'max_groups=0x64');
+    assert.match(print(roundTrip(v, { kind: 'meter_stats_request', id: 0xffffffff })), 'meter=all');
+    assert.match(print(roundTrip(v, { kind: 'group_desc_request', id: 0xfffffffc })), 'group_id=ALL');
+  });
+}
+
 t('Nicira messages as ofp-print reads them, and their versions', () => {
   assert.match(print(roundTrip(1, { kind: 'nx_set_flow_format', format: 2 })), 'NXT_SET_FLOW_FORMAT (xid=0x7): format=nxm');
   assert.match(print(roundTrip(4, { kind: 'nx_set_packet_in_format', format: 2 })), 'format=nxt_packet_in2');

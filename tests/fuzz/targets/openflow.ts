@@ -55,6 +55,17 @@ function messages(v: OfpVersion): OfpMessage[] {
       },
     );
   }
+  if (v >= 4) {
+    const bands = [{ type: 1, rate: 1000, burstSize: 100, arg: 0 }, { type: 2, rate: 2000, burstSize: 0, arg: 1 }];
+    all.push(
+      { kind: 'meter_mod', command: 0, flags: 9, meterId: 5, bands }, { kind: 'meter_config_reply', meters: [{ flags: 9, meterId: 5, bands }] },
+      { kind: 'meter_stats_reply', meters: [{ meterId: 5, flowCount: 2, packetInCount: 1n, byteInCount: 2n, durationSec: 3, durationNsec: 0, bands: [{ packetCount: 1n, byteCount: 2n }] }] },
+      { kind: 'meter_features_reply', maxMeter: 9, bandTypes: 6, capabilities: 15, maxBands: 1, maxColor: 0 },
+      { kind: 'group_stats_reply', groups: [{ groupId: 1, refCount: 2, packetCount: 3n, byteCount: 4n, durationSec: 5, durationNsec: 0, buckets: [{ packetCount: 1n, byteCount: 2n }] }] },
+      { kind: 'group_features_reply', types: 15, capabilities: 7, maxGroups: [1, 2, 3, 4], actions: [1, 1, 1, 1] },
+      { kind: 'meter_stats_request', id: 0xffffffff }, { kind: 'group_desc_request', id: 0xfffffffc },
+    );
+  }
   if (v >= 5) all.push({ kind: 'role_status', role: 2, reason: 1, generationId: 9n });
   return all;
 }
