@@ -74,6 +74,31 @@ t('a peer that offers only versions the listener does not allow gets HELLO_FAILE
   }
 });
 
+t('negotiation: the highest common version, from the bitmap when the peer sends one, from its header otherwise', async () => {
+  const cases: { allowed: OfpVersion[]; hello: number[]; want: number }[] = [
+    { allowed: [1, 4, 5, 6], hello: hdr(5, 0, 8, 1), want: 5 }, // no bitmap: every version up to 0x05
+    { allowed: [1, 4], hello: hdr(6, 0, 8, 1), want: 4 },
+    { allowed: [1, 6], hello: hdr(4, 0, 8, 1), want: 1 }, // OVS reads "up to 0x04" as including 0x01
+    { allowed: [1, 4, 6], hello: [...hdr(6, 0, 16, 1), 0, 1, 0, 8, 0, 0, 0, 0x42], want: 6 }, // bitmap {1, 6}
+    { allowed: [1, 4], hello: [...hdr(6, 0, 16, 1), 0, 1, 0, 8, 0, 0, 0, 0x42], want: 1 },
+    { allowed: [4, 5], hello: [...hdr(7, 0, 16, 1), 0, 1, 0, 8, 0, 0, 0, 0xb0], want: 5 }, // a newer peer: {4, 5, 7}
+  ];
+  for (const c of cases) {
+    const pl = await listen({ allowed: c.allowed });
+    const p = await rawPeer(pl.sock);
+    try {
+      p.send(c.hello);
+      p.send(hdr(c.want, 2, 8, 9)); // an echo in the version we expect: answered only if it was chosen
+      const reply = await waitFor(`echo reply, case ${JSON.stringify(c)}`, () => p.frames.find((f) => f[1] === 3) ?? (p.closed && 'closed'));
+      assert.ok(reply !== 'closed', JSON.stringify(c));
+      assert.is(pl.conns[0]!.version, c.want, JSON.stringify(c));
+    } finally {
+      p.socket.destroy();
+      await pl.stop();
+    }
+  }
+});
+
 t('echo request answered at once; an unknown type answered with OFPBRC_BAD_TYPE and the first 64 bytes; the connection goes on', async () => {
   const p = await rawPeer(l.sock);
   try {
