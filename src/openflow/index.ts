@@ -1,0 +1,26 @@
+/**
+ * The public surface of src/openflow: the OpenFlow codec (framing, messages) and the channel
+ * (one connection). The flow codecs (oxm, match, actions, flow-msgs) are exported here by the
+ * lead when merged.
+ */
+export * from './version.ts';
+export * from './errors.ts';
+export {
+  HEADER_LEN, MAX_MSG_LEN, OFPSF_REPLY_MORE, WIRE, kindOf, readHeader,
+  wireOf, writeHeader, type MsgKind, type OfpHeader, type Wire,
+} from './header.ts';
+export {
+  BODY, decodeMessage, encodeMessage, encodeReplies, errorMessage, type Bodies, type BodyCodec, type Decoded, type MessageOf,
+  type OfpMessage, type RawBody,
+} from './messages.ts';
+export {
+  OFPCR_ROLE, ASYNC_KINDS, type AsyncConfig, type AsyncKind, type Echo, type ErrorMsg, type FeaturesReply, type Hello,
+  type RoleMsg, type RoleStatus, type SwitchConfig, type TableMod,
+} from './msg-switch.ts';
+export {
+  OFPP_ANY, OFPP_MAX, OFPPR, portFrom10, portTo10, type OfpPort, type PortDescRequest, type PortMod, type PortStats,
+  type PortStatus,
+} from './msg-port.ts';
+export { OFPTFPT, type Desc, type TableFeatureProp, type TableFeatures, type TableStats } from './msg-multipart.ts';
+export { NX_ROLE, NXFF, NXPIF, type ControllerId, type FlowModTableId, type Format, type NxRole } from './msg-nx.ts';
+export { OfConn, systemTimers, type CloseReason, type ConnHandlers, type ConnOptions, type ConnTimers } from './conn.ts';
