@@ -12,6 +12,7 @@
  * fail mode with no controller, on every start: OpenFlow tables are not persistent).
  */
 import { fromPromise } from 'xstate';
+import { MgmtListener, OfSwitch } from '../connmgr/index.ts';
 import { Datapath, removePins } from '../datapath/index.ts';
 import { isHiddenName, removeDevice } from '../netdev/index.ts';
 import { parseFlow } from '../ofproto/index.ts';
@@ -20,6 +21,9 @@ import type { BridgeConfig } from './config.ts';
 import type { PortDatapath } from './port-io.ts';
 import { dpDevice } from './ports.ts';
 import type { Services } from './services.ts';
+
+/** The software version OpenFlow desc replies carry. */
+const BVS_SOFTWARE = 'bvs 0.1.0';
 
 /** The datapath of an open bridge, as the bridge actor and its port actors use it. */
 export interface BridgeDatapath extends PortDatapath {
@@ -35,11 +39,14 @@ export interface OpenedBridge {
 
 export interface OpenBridgeInput {
   config: BridgeConfig;
-  services: Pick<Services, 'log' | 'publish' | 'coverage'>;
+  services: Pick<Services, 'log' | 'publish' | 'coverage' | 'runDir'>;
 }
 
-/** Creates or adopts the datapath and builds the runtime; removes unconfigured dp ports. */
-export function openBridge(input: OpenBridgeInput): OpenedBridge {
+/**
+ * Creates or adopts the datapath and builds the runtime; removes unconfigured dp ports; serves
+ * the bridge's OpenFlow management socket (RUN/BR.mgmt) when the services name a run dir.
+ */
+export async function openBridge(input: OpenBridgeInput): Promise<OpenedBridge> {
   const { config, services } = input;
   const created = !Datapath.exists(config.name);
   // A half-made datapath dir (a crash inside destroy) would make create fail: clear it.
@@ -65,11 +72,23 @@ export function openBridge(input: OpenBridgeInput): OpenedBridge {
       onLimit: (hit) => services.log.warn({ component: 'upcall', ...hit }, LIMIT_TEXT[hit.kind]),
     });
     runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
+    if (services.runDir !== undefined) await serveOpenFlow(runtime, services, services.runDir);
     return { datapath, runtime, created };
   } catch (err) {
     datapath.close();
     throw err;
   }
+}
+
+/** The bridge's OpenFlow switch on RUN/BR.mgmt, closed with the runtime. */
+async function serveOpenFlow(runtime: BridgeRuntime, services: OpenBridgeInput['services'], runDir: string): Promise<void> {
+  const log = services.log.child({ component: 'openflow', bridge: runtime.name });
+  const mgmt = await MgmtListener.open(new OfSwitch(runtime, { version: BVS_SOFTWARE }), {
+    runDir,
+    log: (level, msg, fields) => log[level](fields ?? {}, msg),
+    onReject: () => services.coverage.inc('ofconn_mgmt_rejected'),
+  });
+  runtime.onClose(() => { void mgmt.close(); });
 }
 
 /** Log lines of the upcall path's limits (OVS: "upcall: datapath reached the dynamic limit"). */
@@ -81,7 +100,7 @@ const LIMIT_TEXT: Readonly<Record<LimitHit['kind'], string>> = {
 
 /** Destroys the bridge's datapath (pins included), closing the open one first. */
 export function destroyBridge(input: { name: string; opened: OpenedBridge | null }): void {
-  input.opened?.datapath.close();
+  input.opened?.runtime.close();
   if (Datapath.exists(input.name)) Datapath.destroy(input.name);
   else removePins(Datapath.dirOf(input.name));
 }
@@ -91,14 +110,11 @@ export function destroyBridge(input: { name: string; opened: OpenedBridge | null
  * cleanup of its own). The datapath stays pinned: the restarted bridge adopts it.
  */
 export function releaseRuntime(runtime: BridgeRuntime): void {
-  const dp = runtime.datapath;
-  try {
-    if ('close' in dp && typeof dp.close === 'function') dp.close();
-  } catch { /* closed already */ }
+  runtime.close();
 }
 
-export const openBridgeLogic = fromPromise<OpenedBridge, OpenBridgeInput>(async ({ input }) => openBridge(input));
+export const openBridgeLogic = fromPromise<OpenedBridge, OpenBridgeInput>(({ input }) => openBridge(input));
 /** Closes the fds only: the datapath stays pinned and forwarding (a daemon stop). */
-export const closeBridgeLogic = fromPromise<void, { opened: OpenedBridge | null }>(async ({ input }) => { input.opened?.datapath.close(); });
+export const closeBridgeLogic = fromPromise<void, { opened: OpenedBridge | null }>(async ({ input }) => { input.opened?.runtime.close(); });
 export const destroyBridgeLogic = fromPromise<void, { name: string; opened: OpenedBridge | null }>(async ({ input }) => destroyBridge(input));
 export const releaseRuntimeLogic = fromPromise<void, { runtime: BridgeRuntime }>(async ({ input }) => releaseRuntime(input.runtime));

@@ -22,6 +22,7 @@ export const EVENTS = new Map<string, string>([
   ['revalidator_flow_limit_del', 'a megaflow deleted to get back under the flow limit'],
   ['upcall_packet_in_dropped', 'a packet-in dropped by the rate limit'],
   ['dpif_port_add_table_full', 'a port not attached: the datapath port table is full'],
+  ['ofconn_mgmt_rejected', 'an OpenFlow management connection closed at accept: the bridge is at its connection limit'],
   ['jsonrpc_conn_rejected', 'an OVSDB connection closed at accept: the listener is at its connection limit'],
   ['daemon_unhandled_rejection', 'an unhandled promise rejection, logged and survived'],
 ]);

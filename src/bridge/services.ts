@@ -33,6 +33,8 @@ export interface Services {
   health: Map<string, { restarts: number; status: 'ok' | 'degraded' | 'failing'; detail?: string }>;
   /** Event counters (coverage/show): every resource limit hit is counted here. */
   coverage: Coverage;
+  /** The run dir, where bridges serve OpenFlow (BR.mgmt); none in unit tests of machines. */
+  runDir?: string;
 }
 
 /** Delay before retry number `n` (0-based): initial * 2^n, capped. */

@@ -125,6 +125,7 @@ export async function startDaemon(opts: DaemonOptions, tuning: DaemonTuning = {}
     linkPollMs: tuning.linkPollMs ?? 1000,
     health: new Map(),
     coverage: new Coverage(),
+    runDir: opts.runDir,
   };
   const uncontain = containRejections(services);
   // coverage/show's rates: one sample per interval, as OVS's coverage_run.

@@ -59,8 +59,9 @@ export interface ConnOptions {
 
 export interface ConnHandlers {
   onReady?(version: OfpVersion): void;
-  /** A decoded message. Throwing OfpError answers the peer with that error. */
-  onMessage(m: Decoded, conn: OfConn): void;
+  /** A decoded message, and its bytes (for an error reply later). Throwing OfpError answers
+   *  the peer with that error; a handler that answers later uses sendError. */
+  onMessage(m: Decoded, conn: OfConn, frame: Uint8Array): void;
   onClose?(reason: CloseReason, detail: string): void;
   /** Something other than OfpError was thrown (a bug): reported, answered with OFPBRC_EPERM. */
   onDefect?(err: unknown): void;
@@ -206,9 +207,9 @@ export class OfConn {
         throw new OfpError('OFPBRC_BAD_VERSION', `version 0x${hdr.version.toString(16)} on a 0x${this.version.toString(16)} connection`);
       }
       decoded = decodeMessage(frame);
-      this.h.onMessage(decoded, this);
+      this.h.onMessage(decoded, this, frame);
     } catch (e) {
-      this.answerError(e, hdr.xid, frame);
+      this.sendError(e, hdr.xid, frame);
     }
   }
 
@@ -237,7 +238,7 @@ export class OfConn {
   }
 
   /** Answers a failed message with OFPT_ERROR (its first 64 bytes); a bug is reported too. */
-  private answerError(e: unknown, xid: number, frame: Uint8Array): void {
+  sendError(e: unknown, xid: number, frame: Uint8Array): void {
     if (!(e instanceof OfpError)) this.h.onDefect?.(e);
     const name = e instanceof OfpError ? e.ofperr : 'OFPBRC_EPERM';
     const data = frame.slice(0, ERROR_DATA_BYTES);

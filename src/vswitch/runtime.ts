@@ -116,6 +116,27 @@ export class BridgeRuntime {
     return undefined;
   }
 
+  // ---- lifetime -----------------------------------------------------------------------------
+
+  private readonly closers: (() => void)[] = [];
+
+  /** Runs `fn` when the runtime closes (an OpenFlow listener serving it, for one). */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
+  /**
+   * Closes what serves the runtime (onClose, newest first) and the datapath's fds; the
+   * datapath stays pinned and forwarding. Safe to call twice; never throws.
+   */
+  close(): void {
+    for (const fn of this.closers.splice(0).reverse()) {
+      try { fn(); } catch { /* best effort: the rest must still close */ }
+    }
+    const dp = this.datapath as Partial<{ close(): void }>;
+    try { dp.close?.(); } catch { /* closed already */ }
+  }
+
   // ---- OpenFlow -----------------------------------------------------------------------------
 
   /**

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { connectRunDir, type Bus } from '../../src/bus/index.ts';
 import { removeInternalPort } from '../../src/netdev/index.ts';
-import { REPO } from '../helpers/netns.ts';
+import { REPO, type Host, type Topology } from '../helpers/netns.ts';
 import { DEFAULT_WAIT_MS, waitFor } from '../helpers/wait.ts';
 
 const execFileP = promisify(execFile);
@@ -168,4 +168,18 @@ export async function progLinks(pinDir: string, dp: string): Promise<number> {
 
 export function ifindexOf(dev: string): number {
   return Number(fs.readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8').trim());
+}
+
+/**
+ * A daemon with bridge `br` whose ports are `n` netns hosts of `topo` (ofports 1..n, added with
+ * the real ovs-vsctl). The caller cleans up: d.cleanup() and topo.destroy().
+ */
+export async function daemonWithHosts(topo: Topology, br: string, n: number): Promise<{ d: DaemonProc; h: Host[] }> {
+  process.env.BVS_PIN_DIR = topo.pinRoot;
+  const h = Array.from({ length: n }, (_, i) => topo.addHost(i + 1));
+  const d = new DaemonProc(topo.pinRoot);
+  await d.start();
+  await d.v('add-br', br);
+  for (const x of h) await d.v('add-port', br, x.port);
+  return { d, h };
 }

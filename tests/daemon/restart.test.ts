@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Datapath } from '../../src/datapath/index.ts';
 import { Topology, type Host } from '../helpers/netns.ts';
-import { DaemonProc, natsServersOf, progLinks, run, until } from './helpers.ts';
+import { DaemonProc, daemonWithHosts, natsServersOf, progLinks, run, until } from './helpers.ts';
 
 const t = suite('daemon-restart');
 const topo = new Topology();
@@ -43,12 +43,7 @@ function dpPorts(): [number, string][] {
 }
 
 t.before(async () => {
-  process.env.BVS_PIN_DIR = topo.pinRoot;
-  h = [1, 2, 3].map((i) => topo.addHost(i));
-  d = new DaemonProc(topo.pinRoot);
-  await d.start();
-  await d.v('add-br', br);
-  for (const x of h) await d.v('add-port', br, x.port);
+  ({ d, h } = await daemonWithHosts(topo, br, 3));
 });
 
 t.after(async () => {

@@ -10,7 +10,7 @@ import { Datapath } from '../../src/datapath/index.ts';
 import { arp, ipv4, udp } from '../helpers/frames.ts';
 import { Topology, type Host } from '../helpers/netns.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { DaemonProc, run, until } from './helpers.ts';
+import { daemonWithHosts, run, until, type DaemonProc } from './helpers.ts';
 
 const t = suite('daemon-traffic');
 const topo = new Topology();
@@ -25,13 +25,8 @@ const ns = (host: Host, ...cmd: string[]) => run('ip', ['netns', 'exec', host.ns
 const ping = (a: Host, b: Host, count: number, interval: number): Promise<number> => topo.ping(a, b, count, interval, 10);
 
 t.before(async () => {
-  process.env.BVS_PIN_DIR = topo.pinRoot;
-  h = [1, 2, 3].map((i) => topo.addHost(i));
-  d = new DaemonProc(topo.pinRoot);
-  await d.start();
+  ({ d, h } = await daemonWithHosts(topo, br, 3));
   bus = await d.bus();
-  await d.v('add-br', br);
-  for (const x of h) await d.v('add-port', br, x.port);
 });
 
 t.after(async () => {

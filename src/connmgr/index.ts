@@ -1,0 +1,9 @@
+/**
+ * src/connmgr: bvs's bridges as OpenFlow switches (OVS: ofproto/connmgr.c and the OpenFlow
+ * side of ofproto.c). OfSwitch answers OpenFlow messages against a bridge's runtime (the same
+ * tables `bvs ofctl` uses); MgmtListener serves RUN/BR.mgmt, where ovs-ofctl looks.
+ * The wire codec and one connection's health are src/openflow's.
+ */
+export { OfSwitch, type SwitchInfo, type SwitchRuntime } from './switch.ts';
+export { MgmtListener, DEFAULT_MGMT_CONNECTIONS, type MgmtOptions } from './mgmt.ts';
+export { describePort, datapathIdOf } from './ports.ts';
