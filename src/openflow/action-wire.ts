@@ -5,7 +5,8 @@
  * decoder ever sees a RangeError from DataView.
  */
 import type { SubField } from '../ofproto/actions.ts';
-import { OFPP } from '../ofproto/flow.ts';
+import { OFPP, PROTO, W } from '../ofproto/flow.ts';
+import type { Match } from '../ofproto/match.ts';
 import type { FieldDef } from '../ofproto/fields.ts';
 import { OfpError, type OfpErrorName } from './errors.ts';
 import { oxmFieldByHeader, oxmFieldByName, type OxmField } from './oxm.ts';
@@ -77,9 +78,19 @@ export function subFieldOf(h: number, ofs: number, nBits: number, what: string):
   return { field: def, ofs, nBits };
 }
 
-/** The 32-bit header and offset that name a bvs SubField on the wire (the field's `nxm` name). */
-export function headerOfSubField(sf: SubField): { header: number; ofs: number } {
-  const e = oxmFieldByName(sf.field.nxm);
+/**
+ * The 32-bit header and offset that name a bvs SubField on the wire (the field's `nxm` name).
+ * tp_src/tp_dst have none of their own (NXM_OF_TCP_SRC and NXM_OF_UDP_SRC both read as them):
+ * the flow's nw_proto picks, as OVS requires the header to agree with the match.
+ */
+export function headerOfSubField(sf: SubField, match?: Match): { header: number; ofs: number } {
+  let name = sf.field.nxm;
+  if ((sf.field.name === 'tp_src' || sf.field.name === 'tp_dst') && match && match.mask[W.NW_PROTO] === 0xff) {
+    const dir = sf.field.name === 'tp_src' ? 'SRC' : 'DST';
+    const l4 = new Map<number, string>([[PROTO.TCP, `NXM_OF_TCP_${dir}`], [PROTO.UDP, `NXM_OF_UDP_${dir}`], [PROTO.SCTP, `OXM_OF_SCTP_${dir}`]]);
+    name = l4.get(match.value[W.NW_PROTO]!) ?? name;
+  }
+  const e = oxmFieldByName(name);
   if (!e || !e.def || e.experimenter !== undefined) throw new OfpError('OFPBAC_BAD_ARGUMENT', `${sf.field.name} has no NXM header`);
   const ofs = sf.ofs + sf.field.shift - e.def.shift;
   return { header: ((e.cls << 16) | (e.field << 9) | e.len) >>> 0, ofs };

@@ -11,6 +11,7 @@
  */
 import { PACKET_IN_REASON, type OfAction, type PacketInReason } from '../ofproto/actions.ts';
 import { OFPP } from '../ofproto/flow.ts';
+import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { Reader, Writer, headerOfSubField, splitOfsNbits, subFieldOf } from './action-wire.ts';
 import { decodeSetFieldTlv } from './set-field.ts';
@@ -85,7 +86,7 @@ export function decodeNx(r: Reader, off: number, len: number): OfAction {
     case NXAST.DEC_TTL: checkZero(r, off + 10, 6, 'dec_ttl'); return { type: 'dec_ttl' };
     case NXAST.CONTROLLER: {
       const maxLen = r.u16(off + 10), id = r.u16(off + 12), reason = reasonOf(r.u8(off + 14));
-      return { type: 'controller', maxLen, id, reason, spelling: 'long' };
+      return { type: 'controller', maxLen, reason, id, spelling: 'long' };
     }
     case NXAST.CONTROLLER2: return decodeController2(r, off, len);
     case NXAST.GROUP: return { type: 'group', id: r.u32(off + 12) };
@@ -112,7 +113,7 @@ function checkZero(r: Reader, off: number, n: number, what: string): void {
  */
 function decodeController2(r: Reader, off: number, len: number): OfAction {
   checkZero(r, off + 10, 6, 'controller2');
-  const a: OfAction = { type: 'controller', maxLen: 0xffff, id: 0, reason: 'action', spelling: 'long' };
+  const a: OfAction = { type: 'controller', maxLen: 0xffff, reason: 'action', id: 0, spelling: 'long' };
   let at = off + 16;
   const end = off + len;
   while (at < end) {
@@ -161,15 +162,15 @@ export function encodeController(w: Writer, a: Extract<OfAction, { type: 'contro
   finish(w, at);
 }
 
-export function encodeRegLoad(w: Writer, a: Extract<OfAction, { type: 'load' }>): void {
-  const { header, ofs } = headerOfSubField(a.dst);
+export function encodeRegLoad(w: Writer, a: Extract<OfAction, { type: 'load' }>, match?: Match): void {
+  const { header, ofs } = headerOfSubField(a.dst, match);
   const at = nxStart(w, NXAST.REG_LOAD);
   w.u16((ofs << 6) | (a.dst.nBits - 1)).u32(header).u64(a.value);
   finish(w, at);
 }
 
-export function encodeRegMove(w: Writer, a: Extract<OfAction, { type: 'move' }>): void {
-  const s = headerOfSubField(a.src), d = headerOfSubField(a.dst);
+export function encodeRegMove(w: Writer, a: Extract<OfAction, { type: 'move' }>, match?: Match): void {
+  const s = headerOfSubField(a.src, match), d = headerOfSubField(a.dst, match);
   const at = nxStart(w, NXAST.REG_MOVE);
   w.u16(a.src.nBits).u16(s.ofs).u16(d.ofs).u32(s.header).u32(d.header);
   finish(w, at);
@@ -178,12 +179,5 @@ export function encodeRegMove(w: Writer, a: Extract<OfAction, { type: 'move' }>)
 export function encodeNxSimple(w: Writer, sub: typeof NXAST.DEC_TTL | typeof NXAST.GROUP, arg = 0): void {
   const at = nxStart(w, sub);
   if (sub === NXAST.GROUP) w.zeros(2).u32(arg); else w.zeros(6);
-  finish(w, at);
-}
-
-/** NXAST_REG_LOAD2: 16-byte header, then one OXM TLV (masked or not). */
-export function encodeRegLoad2(w: Writer, tlv: Uint8Array): void {
-  const at = nxStart(w, NXAST.REG_LOAD2);
-  w.zeros(6).raw(tlv);
   finish(w, at);
 }

@@ -16,21 +16,34 @@
  * own). An action a version cannot express (push_vlan in 1.0) throws OfpError.
  */
 import type { OfAction } from '../ofproto/actions.ts';
-import { OFPP } from '../ofproto/flow.ts';
+import { VLAN_CFI } from '../datapath/index.ts';
+import { OFPP, W } from '../ofproto/flow.ts';
 import { fieldByName } from '../ofproto/fields.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { OFP10, OFP15, type OfpVersion } from './version.ts';
 import { Reader, Writer, checkOutputPort, headerOfSubField, subFieldOf } from './action-wire.ts';
 import {
-  NX_VENDOR_ID, NXAST, decodeNx, encodeController, encodeNxSimple, encodeRegLoad, encodeRegLoad2, encodeRegMove, encodeResubmit,
+  NX_VENDOR_ID, NXAST, decodeNx, encodeController, encodeNxSimple, encodeRegLoad, encodeRegMove, encodeResubmit,
 } from './actions-nx.ts';
 import { decodeSetFieldTlv, loadAsSetField, setFieldTlv } from './set-field.ts';
 import { portFromOf11, portToOf11 } from './oxm.ts';
 
 export interface ActionContext {
-  /** The flow's match, for encodings that depend on it (mod_tp_src in OpenFlow 1.2+). */
+  /** The flow's match, for encodings that depend on it (mod_tp_src, mod_vlan_* in OpenFlow 1.2+). */
   match?: Match;
+  /**
+   * Whether the packet has a VLAN tag at this point of the list (OVS's flow_has_vlan): from the
+   * match, then push_vlan/pop_vlan. Filled in by encodeActions/encodeInstructions.
+   */
+  vlan?: { has: boolean };
+}
+
+/** A fresh context for one action list: the VLAN state starts from the match. */
+export function startContext(ctx: ActionContext): ActionContext {
+  const m = ctx.match;
+  const has = m !== undefined && (m.mask[W.VLAN_TCI]! & VLAN_CFI) !== 0 && (m.value[W.VLAN_TCI]! & VLAN_CFI) !== 0;
+  return { ...ctx, vlan: { has } };
 }
 
 /** ovs-ofctl's mod_* names of the classic set actions, with the field each sets. */
@@ -170,7 +183,8 @@ function decodeOf11(version: OfpVersion, r: Reader, at: number, len: number, typ
 
 export function encodeActions(version: OfpVersion, actions: readonly OfAction[], ctx: ActionContext = {}): Uint8Array {
   const w = new Writer();
-  for (const a of actions) encodeOne(version, w, a, ctx);
+  const c = startContext(ctx);
+  for (const a of actions) encodeOne(version, w, a, c);
   return w.bytes();
 }
 
@@ -187,12 +201,29 @@ export function encodeOne(version: OfpVersion, w: Writer, a: OfAction, ctx: Acti
       if (v10) w.u16(0).u16(8).u16(OFPP.CONTROLLER).u16(a.maxLen);
       else w.u16(0).u16(16).u32(portToOf11(OFPP.CONTROLLER)).u16(a.maxLen).zeros(6);
       return;
-    case 'mod_vlan_vid': w.u16(1).u16(8).u16(a.vid).zeros(2); return;
-    case 'mod_vlan_pcp': w.u16(2).u16(8).u8(a.pcp).zeros(3); return;
-    case 'pop_vlan': w.u16(v10 ? 3 : 18).u16(8).zeros(4); return;
+    case 'mod_vlan_vid': case 'mod_vlan_pcp': {
+      if (v10) {
+        if (a.type === 'mod_vlan_vid') w.u16(1).u16(8).u16(a.vid).zeros(2); else w.u16(2).u16(8).u8(a.pcp).zeros(3);
+        return;
+      }
+      // As OVS for 1.2+: set_field, after a push_vlan when the packet may have no tag yet
+      // (1.0's set_vlan_* push one when needed).
+      const vlan = ctx.vlan ?? { has: false };
+      if (!vlan.has) w.u16(17).u16(8).u16(0x8100).zeros(2);
+      vlan.has = true;
+      const sf: OfAction = a.type === 'mod_vlan_vid'
+        ? { type: 'set_field', field: fieldByName('vlan_vid')!, value: BigInt(a.vid | VLAN_CFI), spelling: 'set_field' }
+        : { type: 'set_field', field: fieldByName('dl_vlan_pcp')!, value: BigInt(a.pcp), spelling: 'set_field' };
+      return encodeSetField(version, w, sf, ctx);
+    }
+    case 'pop_vlan':
+      w.u16(v10 ? 3 : 18).u16(8).zeros(4);
+      if (ctx.vlan) ctx.vlan.has = false;
+      return;
     case 'push_vlan':
       if (v10) throw new OfpError('OFPBAC_BAD_TYPE', 'push_vlan has no OpenFlow 1.0 form');
       w.u16(17).u16(8).u16(a.tpid).zeros(2);
+      if (ctx.vlan) ctx.vlan.has = true;
       return;
     case 'group':
       if (v10) return encodeNxSimple(w, NXAST.GROUP, a.id);
@@ -206,17 +237,30 @@ export function encodeOne(version: OfpVersion, w: Writer, a: OfAction, ctx: Acti
     case 'goto_table': throw new OfpError('OFPBAC_BAD_TYPE', 'goto_table is an instruction (OpenFlow 1.1+), not an action');
     case 'move':
       if (version >= OFP15) {
-        const s = headerOfSubField(a.src), d = headerOfSubField(a.dst);
+        const s = headerOfSubField(a.src, ctx.match), d = headerOfSubField(a.dst, ctx.match);
         w.u16(28).u16(24).u16(a.src.nBits).u16(s.ofs).u16(d.ofs).zeros(2).u32(s.header).u32(d.header).zeros(4);
         return;
       }
-      return encodeRegMove(w, a);
+      return encodeRegMove(w, a, ctx.match);
     case 'load':
       if (version >= OFP15) return encodeSetField(version, w, loadAsSetField(a), ctx);
-      if (a.dst.nBits > 64) return encodeRegLoad2(w, setFieldTlv(loadAsSetField(a), ctx.match));
-      return encodeRegLoad(w, a);
+      if (a.dst.nBits > 64) return encodeSetField(version, w, loadAsSetField(a), ctx);
+      return encodeRegLoad(w, a, ctx.match);
     case 'set_field': return encodeSetField(version, w, a, ctx);
   }
+}
+
+/** The runs of 1-bits of `mask`, low to high, each at most 64 bits. */
+function maskRuns(mask: bigint): { ofs: number; nBits: number }[] {
+  const out: { ofs: number; nBits: number }[] = [];
+  for (let ofs = 0; mask >> BigInt(ofs) !== 0n;) {
+    if (((mask >> BigInt(ofs)) & 1n) === 0n) { ofs++; continue; }
+    let n = 0;
+    while (n < 64 && ((mask >> BigInt(ofs + n)) & 1n) === 1n) n++;
+    out.push({ ofs, nBits: n });
+    ofs += n;
+  }
+  return out;
 }
 
 function encodeSetField(version: OfpVersion, w: Writer, a: Extract<OfAction, { type: 'set_field' }>, ctx: ActionContext): void {
@@ -232,8 +276,16 @@ function encodeSetField(version: OfpVersion, w: Writer, a: Extract<OfAction, { t
       return;
     }
   }
+  if (version === OFP10 || (a.mask !== undefined && version < OFP15)) {
+    // As OVS: one reg_load per contiguous run of the mask (a reg_load carries 64 bits at most).
+    const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
+    for (const { ofs, nBits } of maskRuns(mask)) {
+      const value = (a.value >> BigInt(ofs)) & ((1n << BigInt(nBits)) - 1n);
+      encodeRegLoad(w, { type: 'load', dst: { field: a.field, ofs, nBits }, value }, ctx.match);
+    }
+    return;
+  }
   const tlv = setFieldTlv(a, ctx.match);
-  if (version === OFP10 || (a.mask !== undefined && version < OFP15)) return encodeRegLoad2(w, tlv);
   const at = w.len;
   w.u16(25).u16(0).raw(tlv).pad8();
   w.patch16(at + 2, w.len - at);

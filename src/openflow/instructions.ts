@@ -19,7 +19,7 @@ import { fieldByName } from '../ofproto/fields.ts';
 import { OfpError } from './errors.ts';
 import type { OfpVersion } from './version.ts';
 import { Reader, Writer } from './action-wire.ts';
-import { decodeActions, encodeOne, type ActionContext } from './actions.ts';
+import { decodeActions, encodeOne, startContext, type ActionContext } from './actions.ts';
 
 const OFPIT = { GOTO_TABLE: 1, WRITE_METADATA: 2, WRITE_ACTIONS: 3, APPLY_ACTIONS: 4, CLEAR_ACTIONS: 5, METER: 6, STAT_TRIGGER: 7 } as const;
 const UNSUPPORTED = new Map<number, string>([
@@ -84,7 +84,8 @@ export function encodeInstructions(version: OfpVersion, actions: readonly OfActi
   if (body.length > 0) {
     const at = w.len;
     w.u16(OFPIT.APPLY_ACTIONS).u16(0).zeros(4);
-    for (const a of body) encodeOne(version, w, a, ctx);
+    const c = startContext(ctx);
+    for (const a of body) encodeOne(version, w, a, c);
     w.patch16(at + 2, w.len - at);
   }
   if (goto !== undefined) w.u16(OFPIT.GOTO_TABLE).u16(8).u8(goto).zeros(3);

@@ -85,6 +85,11 @@ function applyEntry(m: Match, e: OxmEntry): void {
     return;
   }
   const bitsMask = fieldFullMask(d);
+  if (f.name === 'OXM_OF_VLAN_VID' && (mask ?? bitsMask) === bitsMask && value === 0n) {
+    // OFPVID_NONE: no tag, so the whole TCI is 0; held as parse.ts holds dl_vlan=0xffff.
+    m.mask[W.VLAN_TCI] = 0xffff;
+    return;
+  }
   if (f.kind === 'xreg') {
     const lo = regAfter(d), full = mask ?? 0xffffffffffffffffn;
     m.setMasked(d, value >> 32n, full >> 32n);
@@ -193,13 +198,14 @@ const pick = (fmt: Fmt, nxm: string, oxm: string): OxmField => byName(fmt === 'o
 
 /** The field value and mask of `d` in `m`; undefined when wildcarded. */
 function fv(m: Match, d: FieldDef): { v: bigint; mk: bigint } | undefined {
-  const mk = getField(m.mask, d);
-  return mk === 0n ? undefined : { v: getField(m.value, d), mk };
+  const mk = getField(m.mask, d) & fieldFullMask(d); // nw_tos: the DSCP bits only
+  return mk === 0n ? undefined : { v: getField(m.value, d) & mk, mk };
 }
 
 function put(out: Uint8Array[], f: OxmField, v: bigint, mk: bigint): void {
   const full = (1n << BigInt(8 * f.len)) - 1n;
-  out.push(oxmEntryBytes(f, v, mk === full || !f.maskable ? undefined : mk));
+  // A mask over every bit the field can hold is the exact form (vlan_vid: 0x1fff).
+  out.push(oxmEntryBytes(f, v, mk === full || mk === f.valueBits || !f.maskable ? undefined : mk));
 }
 
 /** One TLV per matched field, prerequisites first (dl_type before nw_*, nw_proto before tp_*). */

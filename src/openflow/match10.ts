@@ -96,6 +96,9 @@ function normalize(m: Match): void {
   if (!tp) { clear(W.TP_SRC); clear(W.TP_DST); }
   if (!ip4 && !ip6 && !arp) clear(W.NW_PROTO);
   if (!ip4 && !ip6) clear(W.NW_TOS);
+  // ICMP type and code are 8-bit fields in the low byte of tp_src/tp_dst (as parse.ts holds them).
+  const icmp = (ip4 && proto === PROTO.ICMP) || (ip6 && proto === PROTO.ICMPV6);
+  for (const w of [W.TP_SRC, W.TP_DST]) if (icmp && m.mask[w] === 0xffff && m.value[w]! <= 0xff) m.mask[w] = 0xff;
 }
 
 export function encodeOf10Match(m: Match): Uint8Array {

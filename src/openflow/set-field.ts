@@ -9,7 +9,7 @@
  */
 import type { OfAction } from '../ofproto/actions.ts';
 import { PROTO, W } from '../ofproto/flow.ts';
-import { fieldFullMask, type FieldDef } from '../ofproto/fields.ts';
+import { fieldByName, fieldFullMask, type FieldDef } from '../ofproto/fields.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import type { Reader } from './action-wire.ts';
@@ -43,6 +43,13 @@ export function decodeSetFieldTlv(r: Reader, off: number, end: number, what: str
     mask &= full;
     if (mask === full) mask = undefined;
   }
+  // A whole-field set of the VLAN PCP or (present) VID is what ovs-ofctl's mod_vlan_* reads as.
+  if (d.name === 'dl_vlan_pcp' && mask === undefined) return { type: 'mod_vlan_pcp', pcp: Number(value) };
+  if (d.name === 'vlan_vid' && mask === undefined && (value & 0x1000n) !== 0n) return { type: 'mod_vlan_vid', vid: Number(value & 0xfffn) };
+  if (d.name === 'ip_dscp' && mask === undefined) {
+    // OVS sends mod_nw_tos as set_field ip_dscp: held as parse.ts holds mod_nw_tos (TOS byte).
+    return { type: 'set_field', field: fieldByName('nw_tos')!, value: value << 2n, spelling: 'set_field' };
+  }
   const a: OfAction = { type: 'set_field', field: d, value: mask === undefined ? value : value & mask, spelling: 'set_field' };
   if (mask !== undefined) a.mask = mask;
   return a;
@@ -63,7 +70,7 @@ function entryFor(d: FieldDef, match: Match | undefined): OxmField {
     if (!l4) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `mod_${d.name} needs a match on tcp, udp or sctp to be encoded`);
     return oxmFieldByName(`OXM_OF_${l4}_${d.name === 'tp_src' ? 'SRC' : 'DST'}`)!;
   }
-  const e = SET_FIELD_ENTRY.get(d.name);
+  const e = SET_FIELD_ENTRY.get(d.name === 'nw_tos' ? 'ip_dscp' : d.name);
   if (!e) throw new OfpError('OFPBAC_BAD_SET_TYPE', `${d.name} has no OXM form`);
   return e;
 }
