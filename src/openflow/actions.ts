@@ -151,7 +151,13 @@ function decodeOf11(version: OfpVersion, r: Reader, at: number, len: number, typ
       if (p === undefined) throw new OfpError('OFPBAC_BAD_OUT_PORT', `output to port 0x${r.u32(at + 4).toString(16)}`);
       return output(p, r.u16(at + 8));
     }
-    case 1: case 2: return vlanSet(r, at, len, type);
+    case 1: case 2: {
+      // 1.1's set_vlan_vid/pcp do not push a tag (OVS: push_vlan_if_needed only for 1.0's).
+      const a = vlanSet(r, at, len, type);
+      if (a.type === 'mod_vlan_vid') return { type: 'set_field', field: fieldByName('vlan_vid')!, value: BigInt(a.vid | VLAN_CFI), spelling: 'set_field' };
+      if (a.type === 'mod_vlan_pcp') return { type: 'set_field', field: fieldByName('dl_vlan_pcp')!, value: BigInt(a.pcp), spelling: 'set_field' };
+      return a;
+    }
     case 17: {
       exact(len, 8, 'push_vlan');
       const tpid = r.u16(at + 4);

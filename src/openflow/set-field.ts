@@ -43,9 +43,8 @@ export function decodeSetFieldTlv(r: Reader, off: number, end: number, what: str
     mask &= full;
     if (mask === full) mask = undefined;
   }
-  // A whole-field set of the VLAN PCP or (present) VID is what ovs-ofctl's mod_vlan_* reads as.
-  if (d.name === 'dl_vlan_pcp' && mask === undefined) return { type: 'mod_vlan_pcp', pcp: Number(value) };
-  if (d.name === 'vlan_vid' && mask === undefined && (value & 0x1000n) !== 0n) return { type: 'mod_vlan_vid', vid: Number(value & 0xfffn) };
+  // set_field vlan_vid/vlan_pcp stay set_field: unlike mod_vlan_* (OpenFlow 1.0), they do not
+  // push a tag onto an untagged packet (xlate skips them there).
   if (d.name === 'ip_dscp' && mask === undefined) {
     // OVS sends mod_nw_tos as set_field ip_dscp: held as parse.ts holds mod_nw_tos (TOS byte).
     return { type: 'set_field', field: fieldByName('nw_tos')!, value: value << 2n, spelling: 'set_field' };

@@ -5,7 +5,9 @@
  * what it really sends. Messages are framed here: ofp_header (+ Nicira vendor header).
  */
 import { spawnSync } from 'node:child_process';
-import type { FlowModMsg } from '../../src/openflow/flow-msgs.ts';
+import { decodeFlowMod, decodeNxFlowMod, type FlowModMsg } from '../../src/openflow/flow-msgs.ts';
+import type { OfpVersion } from '../../src/openflow/version.ts';
+import { captureOfctl } from './ofctl-capture.ts';
 import type { FlowMod } from '../../src/ofproto/index.ts';
 import type { SubField } from '../../src/ofproto/actions.ts';
 import type { FieldDef } from '../../src/ofproto/fields.ts';
@@ -104,3 +106,12 @@ export function meaning(v: unknown): string {
     return x;
   });
 }
+
+/** What ovs-ofctl -O v add-flow sends for `text`, decoded (NXT_FLOW_MOD or OFPT_FLOW_MOD). */
+export async function capturedAdd(v: OfpVersion, text: string, cmd = 'add-flow'): Promise<FlowModMsg> {
+  const msgs = await captureOfctl(v, [cmd, 'SOCK', text]);
+  const fm = msgs.find((m) => m.type === 14 || (m.type === 4 && new DataView(m.bytes.buffer).getUint32(12) === 13));
+  if (!fm) throw new Error(`no flow-mod among ${msgs.map((m) => m.type).join(',')}`);
+  return fm.type === 14 ? decodeFlowMod(v, fm.bytes.subarray(8)) : decodeNxFlowMod(v, fm.bytes.subarray(16));
+}
+

@@ -4,9 +4,10 @@ import { busReplyEvent, busRequest } from './bus.ts';
 import { frame } from './frame.ts';
 import { odpActions, odpFlow } from './odp.ts';
 import { ofctlActions, ofctlFlow, ofctlGroup } from './ofctl.ts';
+import { ofActions, ofMatch, ofMessages } from './openflow-body.ts';
 import { SELFTESTS } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
-  ([ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent, ...SELFTESTS] as Target<never>[])
+  ([ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent, ofMatch, ofActions, ofMessages, ...SELFTESTS] as Target<never>[])
     .map((t) => [t.name, t]),
 );
