@@ -19,6 +19,22 @@ function header(version: number, type: number, length: number, xid: number): Buf
   return b;
 }
 
+/** The empty reply to a stats request: flow stats none, aggregate zero (1.5: an empty OXS block). */
+function statsReply(version: number, req: Buffer): Buffer {
+  const st = req.readUInt16BE(8), xid = req.readUInt32BE(4);
+  let body: Buffer;
+  if (version === 1 && st === 0xffff) { // Nicira: type, flags, vendor, subtype, pad
+    body = Buffer.concat([req.subarray(8, 24), Buffer.alloc(req.readUInt32BE(16) === 1 ? 24 : 0)]);
+    body.writeUInt16BE(0, 2);
+  } else {
+    const head = Buffer.alloc(version === 1 ? 4 : 8);
+    head.writeUInt16BE(st, 0);
+    const agg = st !== 2 ? Buffer.alloc(0) : version >= 6 ? Buffer.from([0, 0, 0, 4, 0, 0, 0, 0]) : Buffer.alloc(24);
+    body = Buffer.concat([head, agg]);
+  }
+  return Buffer.concat([header(version, version === 1 ? 17 : 19, 8 + body.length, xid), body]);
+}
+
 /** Runs ovs-ofctl with `args` (the socket goes where "SOCK" is) and returns what it sent after HELLO. */
 export async function captureOfctl(version: number, args: string[]): Promise<Captured[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ofcap-${process.pid}-`));
@@ -39,25 +55,10 @@ export async function captureOfctl(version: number, args: string[]): Promise<Cap
         const bar = BARRIER.get(version);
         if (bar && type === bar[0]) { c.write(header(version, bar[1], 8, xid)); continue; }
         got.push({ version: msg[0]!, type, xid, bytes: new Uint8Array(msg) });
-        // A stats/multipart request (ovs-ofctl asks for table stats before some commands):
-        // an empty reply of the same kind.
-        if (type === 5) { // features request: a datapath with 254 tables and no ports
-          const body = Buffer.alloc(version === 1 ? 24 : 24);
-          body.writeUInt8(254, 12);
-          c.write(Buffer.concat([header(version, 6, 8 + body.length, xid), body]));
-        }
+        // A stats/multipart request: an empty reply of the same kind (aggregate: all zero),
+        // so that ovs-ofctl completes (dump-flows, dump-aggregate).
         const statsReq = version === 1 ? 16 : 18;
-        if (type === statsReq && version !== 1 && msg.readUInt16BE(8) === 12) {
-          // OFPMP_TABLE_FEATURES: one table (0) with no properties.
-          const body = Buffer.alloc(8 + 64);
-          body.writeUInt16BE(12, 0);
-          body.writeUInt16BE(64, 8);
-          c.write(Buffer.concat([header(version, statsReq + 1, 8 + body.length, xid), body]));
-        } else if (type === statsReq) {
-          const body = Buffer.alloc(version === 1 ? 4 : 8);
-          msg.copy(body, 0, 8, 10);
-          c.write(Buffer.concat([header(version, statsReq + 1, 8 + body.length, xid), body]));
-        }
+        if (type === statsReq) c.write(statsReply(version, msg));
       }
     });
     c.on('error', () => undefined);
@@ -70,7 +71,7 @@ export async function captureOfctl(version: number, args: string[]): Promise<Cap
       const p = spawn('ovs-ofctl', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d) => { err += String(d); });
-      const timer = setTimeout(() => { console.error(got.map((g) => `${g.type}:${Buffer.from(g.bytes).toString("hex")}`)); p.kill("SIGKILL"); }, 3000);
+      const timer = setTimeout(() => p.kill('SIGKILL'), 20000); // a bound, not a wait: it exits on its own
       p.on('close', (code) => { clearTimeout(timer); if (code === 0) res(); else rej(new Error(`ovs-ofctl ${argv.join(' ')}: exit ${code}: ${err}`)); });
     });
   } finally {

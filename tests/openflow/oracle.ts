@@ -103,6 +103,10 @@ export function meaning(v: unknown): string {
       const d = x as FieldDef;
       return `field ${d.word}/${d.nWords}:${d.shift}+${d.bits}`;
     }
+    // Key order is no part of the meaning (a decoder sets keys in wire order).
+    if (x !== null && typeof x === 'object' && !Array.isArray(x) && !('value' in x && 'mask' in x && x.value instanceof Uint32Array)) {
+      return Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
     return x;
   });
 }
