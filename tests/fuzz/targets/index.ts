@@ -5,9 +5,12 @@ import { frame } from './frame.ts';
 import { odpActions, odpFlow } from './odp.ts';
 import { ofctlActions, ofctlFlow, ofctlGroup } from './ofctl.ts';
 import { openflowMsg } from './openflow.ts';
+import { ofActions, ofMatch, ofMessages } from './openflow-body.ts';
 import { SELFTESTS } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
-  ([ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent, openflowMsg, ...SELFTESTS] as Target<never>[])
-    .map((t) => [t.name, t]),
+  ([
+    ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
+    openflowMsg, ofMatch, ofActions, ofMessages, ...SELFTESTS,
+  ] as Target<never>[]).map((t) => [t.name, t]),
 );

@@ -1,0 +1,93 @@
+/**
+ * OpenFlow 1.1+ instructions (OpenFlow 1.3 §7.2.4), to and from bvs's OfAction[].
+ *
+ * bvs has no action set and no meters, so the instructions it takes are the ones that map onto
+ * an ordered action list without changing meaning. OpenFlow runs a flow's instructions in a
+ * fixed order whatever their order on the wire (§5.9: meter, apply-actions, clear-actions,
+ * write-actions, write-metadata, goto-table), so:
+ *   apply_actions(A), write_metadata(V/M), goto_table(T)  ==  A, set_field(V/M->metadata), goto_table(T)
+ * is faithful: write-metadata changes nothing apply-actions could see, and it happens before the
+ * next table's lookup. clear_actions, write_actions and meter are refused (OFPBIC_UNSUP_INST)
+ * until action sets and meters exist; experimenter instructions as OFPBIC_BAD_EXPERIMENTER.
+ * Each type may appear once (OFPBIC_DUP_INST).
+ *
+ * Encoding puts every action before a trailing goto_table into apply_actions (write_metadata is
+ * decoded into a set_field inside it, which encodes back as such: same meaning).
+ */
+import type { OfAction } from '../ofproto/actions.ts';
+import { fieldByName } from '../ofproto/fields.ts';
+import { OfpError } from './errors.ts';
+import type { OfpVersion } from './version.ts';
+import { Reader, Writer } from './action-wire.ts';
+import { decodeActions, encodeOne, startContext, type ActionContext } from './actions.ts';
+
+const OFPIT = { GOTO_TABLE: 1, WRITE_METADATA: 2, WRITE_ACTIONS: 3, APPLY_ACTIONS: 4, CLEAR_ACTIONS: 5, METER: 6, STAT_TRIGGER: 7 } as const;
+const UNSUPPORTED = new Map<number, string>([
+  [OFPIT.WRITE_ACTIONS, 'write_actions'], [OFPIT.CLEAR_ACTIONS, 'clear_actions'], [OFPIT.METER, 'meter'], [OFPIT.STAT_TRIGGER, 'stat_trigger'],
+]);
+
+export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off = 0, len = bytes.length - off): OfAction[] {
+  const r = new Reader(bytes, 'OFPBIC_BAD_LEN');
+  r.need(off, len, 'instructions');
+  const end = off + len;
+  const seen = new Set<number>();
+  let apply: OfAction[] = [], goto: number | undefined, meta: { value: bigint; mask: bigint } | undefined;
+  for (let at = off; at < end;) {
+    if (end - at < 4) throw new OfpError('OFPBIC_BAD_LEN', `${end - at} bytes left over after the instructions`);
+    const type = r.u16(at), ilen = r.u16(at + 2);
+    if (ilen < 8 || ilen % 8 !== 0 || at + ilen > end) throw new OfpError('OFPBIC_BAD_LEN', `instruction ${type} has length ${ilen} (${end - at} bytes left)`);
+    if (seen.has(type)) throw new OfpError('OFPBIC_DUP_INST', `instruction ${type} appears twice`);
+    seen.add(type);
+    const fixed = (n: number, name: string): void => {
+      if (ilen !== n) throw new OfpError('OFPBIC_BAD_LEN', `${name} instruction has length ${ilen}, wants ${n}`);
+    };
+    switch (type) {
+      case OFPIT.GOTO_TABLE: {
+        fixed(8, 'goto_table');
+        goto = r.u8(at + 4);
+        if (goto === 255) throw new OfpError('OFPBIC_BAD_TABLE_ID', 'goto_table 255');
+        break;
+      }
+      case OFPIT.WRITE_METADATA:
+        fixed(24, 'write_metadata');
+        meta = { value: r.u64(at + 8), mask: r.u64(at + 16) };
+        break;
+      case OFPIT.APPLY_ACTIONS:
+        apply = decodeActions(version, bytes, at + 8, ilen - 8);
+        break;
+      case 0xffff: throw new OfpError('OFPBIC_BAD_EXPERIMENTER', `experimenter instruction 0x${r.u32(at + 4).toString(16)} is not supported`);
+      default: {
+        const name = UNSUPPORTED.get(type);
+        if (name) throw new OfpError('OFPBIC_UNSUP_INST', `instruction ${name} is not supported by bvs yet (no action sets or meters)`);
+        throw new OfpError('OFPBIC_UNKNOWN_INST', `unknown instruction type ${type}`);
+      }
+    }
+    at += ilen;
+  }
+  const out = apply;
+  if (meta) {
+    const md = fieldByName('metadata')!;
+    const a: OfAction = { type: 'set_field', field: md, value: meta.value & meta.mask, spelling: 'set_field' };
+    if (meta.mask !== 0xffffffffffffffffn) a.mask = meta.mask;
+    if (meta.mask !== 0n) out.push(a);
+  }
+  if (goto !== undefined) out.push({ type: 'goto_table', table: goto });
+  return out;
+}
+
+/** apply_actions (when there are any) and goto_table (when the list ends with one). */
+export function encodeInstructions(version: OfpVersion, actions: readonly OfAction[], ctx: ActionContext = {}): Uint8Array {
+  const w = new Writer();
+  const last = actions[actions.length - 1];
+  const goto = last?.type === 'goto_table' ? last.table : undefined;
+  const body = goto === undefined ? actions : actions.slice(0, -1);
+  if (body.length > 0) {
+    const at = w.len;
+    w.u16(OFPIT.APPLY_ACTIONS).u16(0).zeros(4);
+    const c = startContext(ctx);
+    for (const a of body) encodeOne(version, w, a, c);
+    w.patch16(at + 2, w.len - at);
+  }
+  if (goto !== undefined) w.u16(OFPIT.GOTO_TABLE).u16(8).u8(goto).zeros(3);
+  return w.bytes();
+}
