@@ -47,29 +47,29 @@ import {
   encodeMeterFeatures, encodeMeterMod, encodeMeterStatsEntries, type GroupFeatures, type GroupStats, type IdRequest,
   type MeterConfig, type MeterFeatures, type MeterMod, type MeterStats,
 } from './msg-meter-group.ts';
+import { FLOW_BODY, type FlowBodies } from './msg-flow.ts';
 import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
 export interface RawBody { body: Uint8Array }
 type Empty = Record<never, never>;
 
-/** Each kind's decoded body. The flow kinds are RawBody until flow-msgs.ts is plugged in. */
-export interface Bodies {
+/** Each kind's decoded body (the flow kinds' in msg-flow.ts; flow-mods stay raw, see there). */
+export interface Bodies extends FlowBodies {
   hello: Hello; error: ErrorMsg; echo_request: Echo; echo_reply: Echo;
   features_request: Empty; features_reply: FeaturesReply;
   get_config_request: Empty; get_config_reply: SwitchConfig; set_config: SwitchConfig;
-  packet_in: RawBody; flow_removed: RawBody; port_status: PortStatus; packet_out: RawBody; flow_mod: RawBody;
+  port_status: PortStatus; flow_mod: RawBody;
   group_mod: RawBody; port_mod: PortMod; table_mod: TableMod;
   barrier_request: Empty; barrier_reply: Empty;
   role_request: RoleMsg; role_reply: RoleMsg; role_status: RoleStatus;
   get_async_request: Empty; get_async_reply: AsyncConfig; set_async: AsyncConfig; meter_mod: MeterMod;
   bundle_control: RawBody; bundle_add_message: RawBody;
   nx_role_request: NxRole; nx_role_reply: NxRole; nx_set_flow_format: Format; nx_flow_mod: RawBody;
-  nx_flow_removed: RawBody; nx_flow_mod_table_id: FlowModTableId; nx_set_packet_in_format: Format;
+  nx_flow_mod_table_id: FlowModTableId; nx_set_packet_in_format: Format;
   nx_packet_in: RawBody; nx_set_async_config: AsyncConfig; nx_set_controller_id: ControllerId;
-  nx_tlv_table_request: Empty; nx_packet_in2: RawBody;
+  nx_tlv_table_request: Empty;
   desc_request: Empty; desc_reply: Desc;
-  flow_stats_request: RawBody; flow_stats_reply: RawBody; aggregate_request: RawBody; aggregate_reply: RawBody;
   table_stats_request: Empty; table_stats_reply: { tables: TableStats[] };
   port_stats_request: { portNo: number }; port_stats_reply: { stats: PortStats[] };
   queue_stats_request: RawBody; queue_stats_reply: RawBody;
@@ -83,7 +83,6 @@ export interface Bodies {
   /** A request with tables asks to change them (bvs refuses); without, it asks for them. */
   table_features_request: { tables: TableFeatures[] }; table_features_reply: { tables: TableFeatures[] };
   port_desc_request: PortDescRequest; port_desc_reply: { ports: OfpPort[] };
-  nx_flow_stats_request: RawBody; nx_flow_stats_reply: RawBody; nx_aggregate_request: RawBody; nx_aggregate_reply: RawBody;
 }
 
 export type OfpMessage = { [K in MsgKind]: { kind: K } & Bodies[K] }[MsgKind];
@@ -115,7 +114,8 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   get_config_request: empty('get config request'),
   get_config_reply: { decode: decodeSwitchConfig, encode: encodeSwitchConfig },
   set_config: { decode: decodeSwitchConfig, encode: encodeSwitchConfig },
-  packet_in: raw, flow_removed: raw, packet_out: raw, flow_mod: raw, group_mod: raw,
+  ...FLOW_BODY,
+  flow_mod: raw, group_mod: raw,
   meter_mod: { decode: decodeMeterMod, encode: encodeMeterMod },
   port_status: { decode: decodePortStatus, encode: encodePortStatus },
   port_mod: { decode: decodePortMod, encode: encodePortMod },
@@ -134,9 +134,8 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   nx_set_async_config: { decode: (_v, b) => decodeAsync(OFP13, b), encode: (_v, m) => encodeAsync(OFP13, m) },
   nx_set_controller_id: { decode: decodeControllerId, encode: encodeControllerId },
   nx_tlv_table_request: empty('tlv table request'),
-  nx_flow_mod: raw, nx_flow_removed: raw, nx_packet_in: raw, nx_packet_in2: raw,
+  nx_flow_mod: raw, nx_packet_in: raw,
   desc_request: empty('desc request'), desc_reply: { decode: decodeDesc, encode: encodeDesc },
-  flow_stats_request: raw, flow_stats_reply: raw, aggregate_request: raw, aggregate_reply: raw,
   table_stats_request: empty('table stats request'),
   table_stats_reply: fromEntries(decodeTableStatsReply, encodeTableStatsEntries),
   port_stats_request: { decode: decodePortStatsRequest, encode: encodePortStatsRequest },
@@ -158,7 +157,6 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   table_features_reply: fromEntries(decodeTableFeatures, encodeTableFeaturesEntries),
   port_desc_request: { decode: decodePortDescRequest, encode: encodePortDescRequest },
   port_desc_reply: fromEntries((v, b) => ({ ports: readPorts(v, new Reader(b)) }), (v, m) => m.ports.map((p) => encodePort(v, p))),
-  nx_flow_stats_request: raw, nx_flow_stats_reply: raw, nx_aggregate_request: raw, nx_aggregate_reply: raw,
 };
 
 export interface Decoded {
