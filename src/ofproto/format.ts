@@ -5,13 +5,15 @@
  */
 import { formatIpv4, formatIpv6, formatMac, VLAN_CFI } from '../datapath/index.ts';
 import type { OfAction, SubField } from './actions.ts';
-import { ETH, OFPP, PROTO, W, formatPort, join128, join48, type Words } from './flow.ts';
+import { ETH, N_REGS, OFPP, PROTO, W, formatPort, join128, join48, type Words } from './flow.ts';
 import { fieldByName, fieldFullMask, getField, type FieldDef } from './fields.ts';
 import type { Match } from './match.ts';
 import { prefixLen } from './trie.ts';
 import { DEFAULT_PRIORITY } from './parse.ts';
 
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
+/** C's "%#x", which OVS uses for registers, metadata and field values: 0 prints as "0". */
+const altHex = (v: number | bigint): string => (v === 0 || v === 0n ? '0' : hex(v));
 
 function ipv4Masked(name: string, v: number, m: number): string {
   const pl = prefixLen(m);
@@ -41,11 +43,19 @@ function intMasked(name: string, v: number, m: number, full: number, asHex = fal
   return `${name}=${hex(v)}/${hex(m)}`;
 }
 
+/** format_uint32_masked / format_be64_masked of OVS: "%#x", with "/%#x" when masked. */
+function altMasked(name: string, v: number | bigint, m: number | bigint, full: number | bigint): string | undefined {
+  if (m === 0 || m === 0n) return undefined;
+  return m === full ? `${name}=${altHex(v)}` : `${name}=${altHex(v)}/${altHex(m)}`;
+}
+
 /** match_format: `priority=N,` (when not the default), then fields in OVS's order. */
 export function formatMatch(match: Match, priority: number = DEFAULT_PRIORITY): string {
   const v = match.value, m = match.mask;
   const out: string[] = [];
   if (priority !== DEFAULT_PRIORITY) out.push(`priority=${priority}`);
+  // conj_id is exact-only (not maskable in OVS) and printed right after the priority.
+  if (m[W.CONJ_ID]) out.push(`conj_id=${v[W.CONJ_ID]}`);
   const dlType = m[W.DL_TYPE] === 0xffff ? v[W.DL_TYPE]! : -1;
   const proto = m[W.NW_PROTO] === 0xff ? v[W.NW_PROTO]! : -1;
   let skipType = false, skipProto = false;
@@ -58,13 +68,14 @@ export function formatMatch(match: Match, priority: number = DEFAULT_PRIORITY): 
     skipType = true;
   } else if (dlType === ETH.ARP) { out.push('arp'); skipType = true; }
   else if (dlType === ETH.RARP) { out.push('rarp'); skipType = true; }
-  for (let i = 0; i < 8; i++) {
-    const s = intMasked(`reg${i}`, v[W.REG0 + i]!, m[W.REG0 + i]!, 0xffffffff, true);
+  for (let i = 0; i < N_REGS; i++) {
+    const s = altMasked(`reg${i}`, v[W.REG0 + i]!, m[W.REG0 + i]!, 0xffffffff);
     if (s) out.push(s);
   }
   const md = fieldByName('metadata')!;
   const mdm = getField(m, md);
-  if (mdm !== 0n) out.push(mdm === fieldFullMask(md) ? `metadata=${hex(getField(v, md))}` : `metadata=${hex(getField(v, md))}/${hex(mdm)}`);
+  const mds = altMasked('metadata', getField(v, md), mdm, fieldFullMask(md));
+  if (mds) out.push(mds);
   if (m[W.IN_PORT]) out.push(`in_port=${formatPort(v[W.IN_PORT]!)}`);
   const tm = m[W.VLAN_TCI]!, tv = v[W.VLAN_TCI]!;
   if (tm) {
@@ -110,7 +121,7 @@ export function formatFieldValue(d: FieldDef, value: bigint, mask?: bigint): str
       case 'mac': return formatMac(Number(x));
       case 'ipv4': return formatIpv4(Number(x));
       case 'ipv6': return formatIpv6(x);
-      case 'hex': return hex(x);
+      case 'hex': return altHex(x);
       default: return x.toString();
     }
   };
@@ -146,7 +157,7 @@ export function formatAction(a: OfAction): string {
       return a.spelling === 'set_field'
         ? `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.field.name}`
         : `${a.spelling}:${formatFieldValue(a.field, a.value)}`;
-    case 'load': return `load:${hex(a.value)}->${subField(a.dst)}`;
+    case 'load': return `load:${altHex(a.value)}->${subField(a.dst)}`;
     case 'move': return `move:${subField(a.src)}->${subField(a.dst)}`;
     case 'dec_ttl': return 'dec_ttl';
     case 'push_vlan': return `push_vlan:${hex(a.tpid)}`;
