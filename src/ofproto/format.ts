@@ -4,16 +4,17 @@
  * OVS's and parses back with parse.ts.
  */
 import { formatIpv4, formatIpv6, formatMac, VLAN_CFI } from '../datapath/index.ts';
-import type { OfAction, SubField } from './actions.ts';
+import { formatHexBytes, formatNxAction } from './format-nx.ts';
+import type { OfAction } from './actions.ts';
 import { ETH, N_REGS, OFPP, PROTO, W, formatPort, join128, join48, type Words } from './flow.ts';
-import { fieldByName, fieldFullMask, getField, type FieldDef } from './fields.ts';
+import { fieldByName, fieldFullMask, getField } from './fields.ts';
+import { altHex, formatFieldValue, formatSubField as subField, hex } from './format-field.ts';
 import type { Match } from './match.ts';
 import { prefixLen } from './trie.ts';
 import { DEFAULT_PRIORITY } from './parse.ts';
 
-const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
-/** C's "%#x", which OVS uses for registers, metadata and field values: 0 prints as "0". */
-const altHex = (v: number | bigint): string => (v === 0 || v === 0n ? '0' : hex(v));
+export { formatFieldValue };
+
 
 function ipv4Masked(name: string, v: number, m: number): string {
   const pl = prefixLen(m);
@@ -114,43 +115,19 @@ export function formatMatch(match: Match, priority: number = DEFAULT_PRIORITY): 
   return out.join(',');
 }
 
-/** A field value in its text format, with /mask when not all ones. */
-export function formatFieldValue(d: FieldDef, value: bigint, mask?: bigint): string {
-  const one = (x: bigint): string => {
-    switch (d.format) {
-      case 'mac': return formatMac(Number(x));
-      case 'ipv4': return formatIpv4(Number(x));
-      case 'ipv6': return formatIpv6(x);
-      case 'hex': return altHex(x);
-      default: return x.toString();
-    }
-  };
-  if (mask === undefined || mask === fieldFullMask(d)) return one(value);
-  return `${one(value)}/${d.format === 'dec' ? hex(mask) : one(mask)}`;
-}
-
-/**
- * NAME[range] in the bits of the field NAME reads back as. That is the field itself, or a wider
- * one at the same place: dl_vlan prints as NXM_OF_VLAN_TCI[0..11], not as NXM_OF_VLAN_TCI[],
- * which would be all 16 bits of the TCI.
- */
-function subField(s: SubField): string {
-  const name = s.field.nxm;
-  const as = fieldByName(name) ?? s.field;
-  const ofs = s.ofs + s.field.shift - as.shift;
-  if (ofs === 0 && s.nBits === as.bits) return `${name}[]`;
-  return s.nBits === 1 ? `${name}[${ofs}]` : `${name}[${ofs}..${ofs + s.nBits - 1}]`;
-}
-
 export function formatAction(a: OfAction): string {
   switch (a.type) {
-    case 'output': return a.port < OFPP.MAX ? `output:${a.port}` : formatPort(a.port);
+    case 'output':
+      if (a.maxLen !== undefined) return `output(port=${formatPort(a.port)},max_len=${a.maxLen})`;
+      return a.port < OFPP.MAX ? `output:${a.port}` : formatPort(a.port);
     case 'controller': {
-      if (a.reason === 'action' && a.id === 0) return `CONTROLLER:${a.maxLen}`;
+      if (a.reason === 'action' && a.id === 0 && !a.userdata && !a.pause) return `CONTROLLER:${a.maxLen}`;
       const parts: string[] = [];
       if (a.reason !== 'action') parts.push(`reason=${a.reason}`);
       if (a.maxLen !== 0xffff) parts.push(`max_len=${a.maxLen}`);
       if (a.id !== 0) parts.push(`id=${a.id}`);
+      if (a.userdata) parts.push(`userdata=${formatHexBytes(a.userdata)}`);
+      if (a.pause) parts.push('pause');
       return `controller(${parts.join(',')})`;
     }
     case 'set_field':
@@ -169,6 +146,7 @@ export function formatAction(a: OfAction): string {
       return `resubmit(${a.port === undefined ? '' : formatPort(a.port)},${a.table})`;
     case 'goto_table': return `goto_table:${a.table}`;
     case 'group': return `group:${a.id}`;
+    default: return formatNxAction(a, formatActions)!;
   }
 }
 

@@ -37,6 +37,7 @@ import type { Rule } from './table.ts';
 import { XlateCtx, encodeControllerCookie, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
 import { xlateNormal } from './xlate-normal.ts';
 import { selectBucket } from './groups.ts';
+import { xlateNx } from './xlate-nx.ts';
 
 export interface XlateResult {
   actions: DpAction[];
@@ -151,11 +152,14 @@ function writeField(ctx: XlateCtx, d: FieldDef, value: bigint, mask: bigint): vo
   orFieldMask(ctx.wc, d, mask);
 }
 
-function controller(ctx: XlateCtx, reason: PacketInEvent['reason'], table: number, rule: Rule | undefined, id: number, maxLen: number): void {
+function controller(ctx: XlateCtx, reason: PacketInEvent['reason'], table: number, rule: Rule | undefined, id: number, maxLen: number,
+  extra: Pick<PacketInEvent, 'userdata' | 'pause'> = {}): void {
   if (!ctx.commit()) return;
-  const cookie = encodeControllerCookie(reason, table, id, maxLen);
+  const cookie = encodeControllerCookie(reason, table, id, maxLen, ctx.packetIns.length);
   ctx.actions.push({ type: 'userspace', pid: ctx.opts.upcallPid ?? 0, cookie });
   const ev: PacketInEvent = { reason, table, cookie: rule?.cookie ?? 0n, controllerId: id, maxLen, flow: ctx.flow.slice(), userspaceCookie: cookie };
+  if (extra.userdata) ev.userdata = extra.userdata;
+  if (extra.pause) { ev.pause = true; ctx.note('controller(pause): continuations are not supported yet, the translation goes on'); }
   ctx.packetIns.push(ev);
   if (ctx.opts.sideEffects) ctx.opts.onPacketIn?.(ev);
 }
@@ -209,8 +213,11 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
   for (const a of actions) {
     if (ctx.error !== undefined) return;
     switch (a.type) {
-      case 'output': outputPort(ctx, a.port, table, rule); break;
-      case 'controller': controller(ctx, a.reason, table, rule, a.id, a.maxLen); break;
+      case 'output':
+        if (a.maxLen !== undefined) ctx.note(`the datapath cannot truncate to ${a.maxLen} bytes: the whole packet is output`);
+        outputPort(ctx, a.port, table, rule);
+        break;
+      case 'controller': controller(ctx, a.reason, table, rule, a.id, a.maxLen, a); break;
       case 'set_field': {
         const d = a.field;
         if (d.name === 'vlan_vid' || d.name === 'dl_vlan' || d.name === 'dl_vlan_pcp' || d.name === 'vlan_tci') {
@@ -272,6 +279,11 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
       case 'resubmit': resubmit(ctx, a.table ?? table, a.port); break;
       case 'goto_table': resubmit(ctx, a.table, undefined); break;
       case 'group': xlateGroup(ctx, a.id, table, rule); break;
+      default:
+        xlateNx(ctx, a, {
+          output: (port) => outputPort(ctx, port, table, rule),
+          actions: (list) => doActions(ctx, list, table, rule),
+        });
     }
   }
 }

@@ -24,7 +24,40 @@ const CASES: [string, string | undefined][] = [
   ['xxreg3=0x1/0x1,actions=load:1->NXM_NX_REG12[],move:NXM_NX_XXREG0[0..63]->OXM_OF_PKT_REG3[],load:0->OXM_OF_METADATA[]', undefined],
   ['reg1=0/0xf,metadata=0,actions=set_field:0->reg2,set_field:0/0xf->reg3,set_field:5->xreg2,set_field:7->reg15,set_field:0x1/0x3->xxreg3', 'OpenFlow15'],
   ['conj_id=5,ip,reg15=3,actions=drop', undefined],
+  // note (padded as on the wire), output to a register, truncated output, the stack
+  ['actions=note:01.02,note:ab.cd,note:0a,note:00.00.00.00.00.00.00,note:abcdef,note:', undefined],
+  ['actions=output:NXM_NX_REG0[0..15],output:NXM_NX_REG1[],output:reg2[0..7],output:xreg1[]', undefined],
+  ['actions=output(port=2,max_len=100),output(port=LOCAL,max_len=60)', undefined],
+  ['actions=push:NXM_NX_REG0[],pop:NXM_NX_REG1[0..7],push:reg2[],push:xreg3[1..2],push:NXM_OF_ETH_SRC[],push:eth_src[0..7]', undefined],
+  // clone, write_metadata, controller with userdata and pause
+  ['actions=clone(output:1,set_field:1->reg0,clone(drop)),clone(),output:2,clone(resubmit(,2))', 'OpenFlow15'],
+  ['actions=output:1,write_metadata:0x5,goto_table:3', 'OpenFlow15'],
+  ['actions=write_metadata:0/0', undefined],
+  ['actions=controller(userdata=01.02,pause),controller(userdata=01,max_len=10,reason=no_match),controller(max_len=10,id=3,userdata=0a.0b.ff),controller(pause),controller(userdata=0102)', undefined],
+  ['actions=controller(userdata=),controller(reason=invalid_ttl,max_len=65535,id=0)', undefined],
+  // conjunction, multipath, bundle
+  ['reg1=1,actions=conjunction(1,1/2),conjunction(0xffffffff,64/64)', undefined],
+  ['actions=multipath(eth_src,50,modulo_n,1,0,NXM_NX_REG0[0..5]),bundle(eth_src,0,hrw,ofport,members:4,8),bundle_load(symmetric_l4,60,hrw,ofport,NXM_NX_REG0[],members:1,2)', undefined],
+  ['actions=multipath(symmetric_l3l4+udp,1024,iter_hash,5000,0,NXM_NX_REG0[]),bundle(symmetric_l3,0,active_backup,ofport,slaves:4,LOCAL),multipath(nw_src,0,hrw,4,0,reg1[0..1])', undefined],
+  ['actions=multipath(symmetric_l3l4,1,hash_threshold,2,0,NXM_NX_REG0[0]),multipath(nw_dst,0,modulo_n,3,0,xreg0[1..2])', undefined],
 ];
+
+/** Texts both refuse. */
+const REFUSED = [
+  'actions=note:a', 'actions=note:01:02', 'actions=conjunction(1,3/2)', 'actions=conjunction(1,1/1)',
+  'actions=multipath(nw_src,0,hrw,5,0,reg1[0..1])', 'actions=output:1,write_metadata:0x5,output:2',
+  'actions=controller(userdata=1)', 'actions=bundle(eth_src,0,foo,ofport,members:1)', 'conj_id=1/1,actions=drop',
+];
+
+for (const text of REFUSED) {
+  t(`refused like ovs-ofctl: ${text}`, () => {
+    if (!haveOfctl) return;
+    assert.throws(() => parseFlow(text), (e: Error) => e.name === 'FlowSyntaxError');
+    let failed = false;
+    try { execFileSync('ovs-ofctl', ['-O', 'OpenFlow15', 'parse-flow', text], { stdio: 'ignore' }); } catch { failed = true; }
+    assert.ok(failed, 'ovs-ofctl refuses it too');
+  });
+}
 
 for (const [text, proto] of CASES) {
   t(`prints like ovs-ofctl: ${text}`, () => {

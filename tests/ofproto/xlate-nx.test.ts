@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatActions as formatDp } from '../../src/datapath/odp/index.ts';
-import { W, loadFlows, offlineBridge, packetFromText, xlate, type Bridge } from '../../src/ofproto/index.ts';
+import { W, decodeControllerCookie, loadFlows, offlineBridge, packetFromText, xlate, type Bridge } from '../../src/ofproto/index.ts';
 
 const t = suite('ofproto-xlate-nx');
 
@@ -17,7 +17,7 @@ function bridge(flows: string): Bridge {
 
 const PKT = 'in_port=1,tcp,dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1000,tp_dst=80';
 
-function run(b: Bridge, pkt = PKT, opts = {}): ReturnType<typeof xlate> {
+function run(b: Bridge, pkt = PKT, opts: Parameters<typeof xlate>[2] = {}): ReturnType<typeof xlate> {
   return xlate(b, packetFromText(b, pkt), opts);
 }
 
@@ -34,6 +34,97 @@ t('xreg and xxreg are views over pairs and quads of registers', () => {
   // Registers are pipeline state: none of their bits reach the datapath megaflow.
   assert.ok(r.wc[W.REG0 + 15]! !== 0, 'the lookup consulted reg15');
   assert.is(r.megaflow.mask.ipv4Src, 0);
+});
+
+
+t('note does nothing; output_reg outputs to the port in the bits; output(max_len) outputs whole', () => {
+  const b = bridge('actions=note:01.02,load:3->NXM_NX_REG5[16..31],output:NXM_NX_REG5[16..31],output(port=4,max_len=100)');
+  const r = run(b, PKT, { trace: true });
+  assert.is(formatDp(r.actions), '3,4');
+  assert.ok(r.steps[0]!.notes.some((n) => n.includes('cannot truncate')));
+});
+
+t('push and pop: a stack of bit values, last in first out; underflow is noted and skipped', () => {
+  const b = bridge('actions=push:NXM_OF_TCP_DST[],push:NXM_OF_IP_SRC[0..7],pop:NXM_NX_REG1[],pop:NXM_NX_REG2[0..7],pop:NXM_NX_REG3[]');
+  const r = run(b, PKT, { trace: true });
+  assert.is(r.finalFlow[W.REG0 + 1], 1);   // 10.0.0.1 & 0xff
+  assert.is(r.finalFlow[W.REG0 + 2], 80);  // tp_dst, low 8 bits
+  assert.is(r.finalFlow[W.REG0 + 3], 0);
+  assert.ok(r.steps[0]!.notes.includes('stack underflow'));
+  // The pushed packet bits are in the megaflow.
+  assert.is(r.megaflow.mask.tpDst, 0xffff);
+  assert.is(r.megaflow.mask.ipv4Src, 0xff);
+});
+
+t('clone: nested actions on a copy; the packet after clone is the one before it', () => {
+  const b = bridge('actions=clone(mod_nw_dst:10.9.9.9,load:7->NXM_NX_REG0[],output:2),output:3,output:NXM_NX_REG0[0..15]');
+  const r = run(b);
+  assert.is(r.error, undefined);
+  // reg0 is 0 again after the clone: output to port 0 (no such port) is skipped.
+  assert.is(formatDp(r.actions), 'set(ipv4(dst=10.9.9.9)),2,set(ipv4(dst=10.0.0.2)),3');
+  assert.is(r.finalFlow[W.REG0], 0);
+  const r2 = run(bridge('actions=clone(mod_nw_dst:10.9.9.9,output:2),output:3'));
+  assert.is(formatDp(r2.actions), 'set(ipv4(dst=10.9.9.9)),2,set(ipv4(dst=10.0.0.2)),3');
+});
+
+t('write_metadata: (metadata & ~mask) | value, before goto_table', () => {
+  const b = bridge(`
+    table=0,actions=write_metadata:0xff00ff/0xffff,goto_table:1
+    table=1,metadata=0xff/0xffff,actions=write_metadata:0x1200000000/0xff00000000,goto_table:2
+    table=2,metadata=0x12000000ff,actions=output:5`);
+  const r = run(b);
+  assert.is(formatDp(r.actions), '5');
+  assert.throws(() => loadFlows(b, 'actions=write_metadata:1,output:1'), /apply_actions must appear before write_metadata/);
+});
+
+t('controller(userdata, pause): the packet-in carries them; cookies of two such actions differ', () => {
+  const b = bridge('actions=controller(userdata=01.02.03),controller(userdata=0a,pause)');
+  const seen: { userdata?: Uint8Array; pause?: boolean }[] = [];
+  const r = run(b, PKT, { sideEffects: true, onPacketIn: (ev) => seen.push(ev) });
+  assert.equal(seen.map((e) => [Array.from(e.userdata ?? []), e.pause ?? false]), [[[1, 2, 3], false], [[10], true]]);
+  assert.is.not(r.packetIns[0]!.userspaceCookie, r.packetIns[1]!.userspaceCookie);
+  assert.equal(decodeControllerCookie(r.packetIns[1]!.userspaceCookie), { reason: 'action', table: 0, controllerId: 0, maxLen: 65535 });
+});
+
+function tcp(src: string, dst: string, sp: number, dp: number): string {
+  return `in_port=1,tcp,dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,nw_src=${src},nw_dst=${dst},tp_src=${sp},tp_dst=${dp}`;
+}
+
+t('multipath: deterministic, symmetric for symmetric_l4, spread over the links, fields in the megaflow', () => {
+  for (const alg of ['modulo_n', 'hash_threshold', 'hrw', 'iter_hash']) {
+    const b = bridge(`actions=multipath(symmetric_l4,5,${alg},5,0,NXM_NX_REG0[0..2]),output:NXM_NX_REG0[0..15]`);
+    const counts = [0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < 1000; i++) {
+      const a = `10.0.${i >> 8}.${i & 0xff}`;
+      const fwd = run(b, tcp(a, '10.1.0.1', 1000 + i, 80));
+      const rev = run(b, tcp('10.1.0.1', a, 80, 1000 + i).replace('dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02', 'dl_src=02:00:00:00:00:02,dl_dst=02:00:00:00:00:01'));
+      const link = fwd.finalFlow[W.REG0]!;
+      assert.is(rev.finalFlow[W.REG0], link, `${alg}: both directions choose alike`);
+      assert.is(run(b, tcp(a, '10.1.0.1', 1000 + i, 80)).finalFlow[W.REG0], link);
+      counts[link]!++;
+      if (i === 0) {
+        assert.is(fwd.megaflow.mask.ipv4Src, 0xffffffff);
+        assert.is(fwd.megaflow.mask.tpSrc, 0xffff);
+      }
+    }
+    assert.is(counts[5], 0, `${alg}: links are 0..4`);
+    for (let l = 0; l < 5; l++) assert.ok(counts[l]! > 130 && counts[l]! < 270, `${alg}: link ${l} got ${counts[l]} of 1000`);
+  }
+});
+
+t('bundle: hrw over the live members, active_backup takes the first live one; bundle_load loads it', () => {
+  const b = bridge('actions=bundle(symmetric_l4,0,hrw,ofport,members:2,3,4,9)');
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 600; i++) {
+    const out = formatDp(run(b, tcp(`10.0.${i >> 8}.${i & 0xff}`, '10.1.0.1', 1000 + i, 80)).actions);
+    counts.set(out, (counts.get(out) ?? 0) + 1);
+  }
+  assert.equal([...counts.keys()].sort(), ['2', '3', '4'], 'member 9 is no port of the bridge');
+  for (const c of counts.values()) assert.ok(c > 140, `spread: ${[...counts]}`);
+  assert.is(formatDp(run(bridge('actions=bundle(eth_src,0,active_backup,ofport,members:9,3,2)')).actions), '3');
+  const r = run(bridge('actions=bundle_load(eth_src,0,active_backup,ofport,NXM_NX_REG4[],members:9,2)'));
+  assert.is(r.finalFlow[W.REG0 + 4], 2);
+  assert.is(run(bridge('actions=bundle_load(eth_src,0,hrw,ofport,NXM_NX_REG4[],members:9)')).finalFlow[W.REG0 + 4], 0xffff);
 });
 
 t.run();

@@ -21,6 +21,13 @@ const ACTIONS = [
   'mod_nw_dst:10.9.9.9', 'mod_tp_dst:8080', 'dec_ttl', 'mod_vlan_vid:30', 'strip_vlan', 'push_vlan:0x8100',
   'load:1->NXM_NX_REG0[]', 'move:NXM_OF_IP_SRC[0..7]->NXM_NX_REG0[0..7]', 'mod_nw_tos:8', 'controller',
   'set_field:3->reg0', 'mod_vlan_pcp:5', 'group:1', 'group:2',
+  // Nicira extensions (issue 10): each reads packet bits that must end up in the megaflow.
+  'note:01.02', 'output:NXM_NX_REG0[0..15]', 'push:NXM_OF_IP_SRC[0..7]', 'pop:NXM_NX_REG0[0..1]',
+  'clone(mod_nw_dst:10.9.9.9,output:2)', 'clone(push_vlan:0x8100,output:3)',
+  'multipath(symmetric_l4,0,modulo_n,4,0,NXM_NX_REG0[0..1])', 'multipath(nw_src,7,hrw,3,0,NXM_NX_REG0[])',
+  'multipath(eth_src,0,iter_hash,3,0,NXM_NX_REG0[0..1])', 'bundle(symmetric_l4,0,hrw,ofport,members:1,2,3)',
+  'bundle_load(symmetric_l3l4+udp,0,hrw,ofport,NXM_NX_REG0[],members:1,3)', 'bundle(eth_src,0,active_backup,ofport,members:5,2)',
+  'controller(userdata=01.02)', 'output(port=2,max_len=64)',
 ];
 
 function randomBridge(r: () => number): Bridge {
