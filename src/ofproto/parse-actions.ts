@@ -49,6 +49,11 @@ export function parseActions(text: string, base = 0): OfAction[] {
     }
     out.push(a);
   }
+  const conj = out.findIndex((a) => a.type === 'conjunction');
+  const other = out.findIndex((a) => a.type !== 'conjunction' && a.type !== 'note');
+  if (conj >= 0 && other >= 0) {
+    throw syntaxError(toks[other]!, '"conjunction" actions may be used along with "note" but not any other kind of action');
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatActions as formatDp } from '../../src/datapath/odp/index.ts';
-import { W, decodeControllerCookie, loadFlows, offlineBridge, packetFromText, xlate, type Bridge } from '../../src/ofproto/index.ts';
+import { W, decodeControllerCookie, loadFlows, offlineBridge, packetFromText, parseFlow, xlate, type Bridge } from '../../src/ofproto/index.ts';
 
 const t = suite('ofproto-xlate-nx');
 
@@ -128,3 +128,44 @@ t('bundle: hrw over the live members, active_backup takes the first live one; bu
 });
 
 t.run();
+
+t('conjunction: all clauses at one priority make conj_id=ID match; a higher ordinary flow wins', () => {
+  const b = bridge(`
+    priority=100,ip,nw_src=10.0.0.1,actions=conjunction(1234,1/2)
+    priority=100,ip,nw_src=10.0.0.4,actions=conjunction(1234,1/2),note:00
+    priority=100,ip,nw_dst=10.0.0.2,actions=conjunction(1234,2/2)
+    priority=100,tcp,tp_dst=80,actions=conjunction(77,1/3)
+    priority=100,conj_id=1234,actions=output:2
+    priority=100,conj_id=77,actions=output:5
+    priority=1,actions=output:3`);
+  const pkt = (src: string, dst: string, dport = 80): string => tcp(src, dst, 1000, dport);
+  assert.is(formatDp(run(b, pkt('10.0.0.1', '10.0.0.2')).actions), '2');
+  assert.is(formatDp(run(b, pkt('10.0.0.4', '10.0.0.2')).actions), '2');
+  assert.is(formatDp(run(b, pkt('10.0.0.5', '10.0.0.2')).actions), '3', 'clause 1 missing');
+  assert.is(formatDp(run(b, pkt('10.0.0.1', '10.0.0.3')).actions), '3', 'clause 2 missing');
+  const r = run(b, pkt('10.0.0.1', '10.0.0.2'));
+  assert.is(r.finalFlow[W.CONJ_ID], 0, 'conj_id is set only during the lookup');
+  assert.is(r.megaflow.mask.ipv4Src, 0xffffffff);
+  assert.is(r.megaflow.mask.ipv4Dst, 0xffffffff);
+  b.pipeline.add(parseFlow('priority=200,ip,nw_dst=10.0.0.2,actions=output:4'));
+  assert.is(formatDp(run(b, pkt('10.0.0.1', '10.0.0.2')).actions), '4', 'a higher-priority ordinary flow wins');
+  // Conjunctive flows are listed, deleted and replaced like any flow.
+  assert.is(b.pipeline.allRules(0).filter((x) => x.actions[0]?.type === 'conjunction').length, 4);
+  b.pipeline.delete(parseFlow('ip,nw_src=10.0.0.1', 'del'), true);
+  assert.is(b.pipeline.allRules(0).filter((x) => x.actions[0]?.type === 'conjunction').length, 4, 'strict delete needs the priority');
+  b.pipeline.delete(parseFlow('priority=100,ip,nw_src=10.0.0.1', 'del'), true);
+  assert.is(b.pipeline.allRules(0).filter((x) => x.actions[0]?.type === 'conjunction').length, 3);
+});
+
+t('conjunction: a modify that turns a flow ordinary moves it out of the conjunctive set', () => {
+  const b = bridge(`
+    priority=100,ip,nw_src=10.0.0.1,actions=conjunction(1,1/2)
+    priority=100,tcp,tp_dst=80,actions=conjunction(1,2/2)
+    priority=100,conj_id=1,actions=output:2`);
+  assert.is(formatDp(run(b).actions), '2');
+  b.pipeline.modify(parseFlow('priority=100,tcp,tp_dst=80,actions=output:5'), true);
+  assert.is(formatDp(run(b).actions), '5');
+  b.pipeline.modify(parseFlow('priority=100,tcp,tp_dst=80,actions=conjunction(1,2/2)'), true);
+  assert.is(formatDp(run(b).actions), '2');
+  assert.throws(() => parseFlow('actions=conjunction(1,1/2),output:1'), /along with "note"/);
+});

@@ -52,6 +52,15 @@ function randomBridge(r: () => number): Bridge {
     const m = pick(r, MATCHES);
     b.pipeline.add(parseFlow(`table=${table},priority=${Math.floor(r() * 50)}${m ? `,${m}` : ''},actions=${acts.join(',') || 'drop'}`));
   }
+  if (r() < 0.5) {
+    // A conjunctive match (conj.ts): its soft lookups must keep the megaflow sound too.
+    const t = pick(r, [0, 1]);
+    for (const f of ['ip,nw_src=10.0.0.0/24,actions=conjunction(9,1/2)', 'ip,nw_src=192.168.0.0/16,actions=conjunction(9,1/2)',
+      'tcp,tp_dst=80,actions=conjunction(9,2/2)', 'ip,nw_dst=10.1.0.0/16,actions=conjunction(9,2/2),conjunction(10,1/2)',
+      'in_port=2,actions=conjunction(10,2/2)', 'conj_id=9,actions=output:4', 'conj_id=10,ip,actions=mod_nw_dst:10.2.2.2,output:3']) {
+      if (r() < 0.8) b.pipeline.add(parseFlow(`table=${t},priority=${pick(r, [20, 40, 60])},${f}`));
+    }
+  }
   return b;
 }
 
