@@ -6,7 +6,7 @@
 import type { OfAction } from './actions.ts';
 import { altHex, formatSubField } from './format-field.ts';
 import { formatPort } from './flow.ts';
-import { formatLearn } from './learn-format.ts';
+import { formatLearn } from './learn.ts';
 
 /** Bytes as OVS prints them: two hex digits each, joined by dots. */
 export function formatHexBytes(b: Uint8Array): string {

@@ -9,6 +9,7 @@
  */
 import type { BundleAction, HashFields, MultipathAction, OfAction, SubField } from './actions.ts';
 import { OFPP, parsePortName } from './flow.ts';
+import { parseLearn } from './learn.ts';
 import { parseHexBytes, parseSubField, parseUint, syntaxError, type Token } from './parse-lex.ts';
 
 export type ListParser = (text: string, base: number) => OfAction[];
@@ -133,6 +134,10 @@ export function parseNxAction(tok: Token, name: string, list: ListParser): OfAct
       return { type: 'clone', actions: list(v.slice(1, -1), tok.valuePos + 1) };
     }
     case 'write_metadata': return writeMetadata(tok);
+    case 'learn': {
+      if (v === undefined || !v.startsWith('(') || !v.endsWith(')')) throw syntaxError(tok, 'learn needs (arguments)');
+      return parseLearn(v.slice(1, -1), tok.valuePos + 1);
+    }
     case 'conjunction': return conjunction(tok);
     case 'multipath': return multipath(tok);
     case 'bundle': return bundle(tok, false);

@@ -18,6 +18,9 @@ import { ETH, N_WORDS, PROTO, W, newWords, type Words } from './flow.ts';
 import type { Bridge } from './bridge.ts';
 import type { MacDep } from './mac-learning.ts';
 import type { Rule } from './table.ts';
+import type { SubField } from './actions.ts';
+import { getField, orFieldMask, setFieldMasked } from './fields.ts';
+import type { FlowMod } from './parse.ts';
 
 export class XlateError extends Error {
   override name = 'XlateError';
@@ -70,6 +73,8 @@ export class XlateCtx {
   readonly learned: { vlan: number; mac: number; port: number }[] = [];
   readonly steps: TraceStep[] = [];
   readonly packetIns: PacketInEvent[] = [];
+  /** Flows learn() built, applied at the end of the translation (xlate-learn.ts). */
+  readonly learns: FlowMod[] = [];
   /** The NX stack of push/pop (values of the pushed bits, low-aligned). */
   readonly stack: bigint[] = [];
   depth = 0;
@@ -186,4 +191,21 @@ export function decodeControllerCookie(c: bigint): { reason: PacketInEvent['reas
   const reason = REASONS[Number((c >> 48n) & 0xffn)];
   if (!reason) return undefined;
   return { reason, table: Number((c >> 40n) & 0xffn), controllerId: Number((c >> 24n) & 0xffffn), maxLen: Number((c >> 8n) & 0xffffn) };
+}
+
+const bitsMask = (sf: SubField): bigint => ((1n << BigInt(sf.nBits)) - 1n) << BigInt(sf.ofs);
+
+/** Reads a bit range (un-wildcarding it). */
+export function readSubField(ctx: XlateCtx, sf: SubField): bigint {
+  const m = bitsMask(sf);
+  orFieldMask(ctx.wc, sf.field, m);
+  return (getField(ctx.flow, sf.field) & m) >> BigInt(sf.ofs);
+}
+
+/** Writes the low bits of `v` into a bit range (un-wildcarding it). Registers and metadata only
+ *  here: packet fields go through the load path of xlate.ts, which handles VLAN and prerequisites. */
+export function writeSubField(ctx: XlateCtx, sf: SubField, v: bigint): void {
+  const m = bitsMask(sf);
+  setFieldMasked(ctx.flow, sf.field, (v << BigInt(sf.ofs)) & m, m);
+  orFieldMask(ctx.wc, sf.field, m);
 }

@@ -15,33 +15,16 @@
  *   - controller(pause): the packet-in carries `pause` but the translation goes on; there are no
  *     continuations (NXT_RESUME) yet.
  */
-import type { OfAction, SubField } from './actions.ts';
+import type { OfAction } from './actions.ts';
 import { OFPP, W } from './flow.ts';
-import { getField, orFieldMask, setFieldMasked } from './fields.ts';
 import { flowHash, hrw, multipathLink } from './hash.ts';
 import { formatActions } from './format.ts';
-import type { XlateCtx } from './xlate-ctx.ts';
+import { readSubField, writeSubField, type XlateCtx } from './xlate-ctx.ts';
+import { xlateLearn } from './xlate-learn.ts';
 
 export interface XlateHooks {
   output(port: number): void;
   actions(list: readonly OfAction[]): void;
-}
-
-const bitsMask = (sf: SubField): bigint => ((1n << BigInt(sf.nBits)) - 1n) << BigInt(sf.ofs);
-
-/** Reads a bit range (un-wildcarding it). */
-export function readSubField(ctx: XlateCtx, sf: SubField): bigint {
-  const m = bitsMask(sf);
-  orFieldMask(ctx.wc, sf.field, m);
-  return (getField(ctx.flow, sf.field) & m) >> BigInt(sf.ofs);
-}
-
-/** Writes the low bits of `v` into a bit range (un-wildcarding it). Registers and metadata only
- *  here: packet fields go through the load path of xlate.ts, which handles VLAN and prerequisites. */
-export function writeSubField(ctx: XlateCtx, sf: SubField, v: bigint): void {
-  const m = bitsMask(sf);
-  setFieldMasked(ctx.flow, sf.field, (v << BigInt(sf.ofs)) & m, m);
-  orFieldMask(ctx.wc, sf.field, m);
 }
 
 /** Executes `a` when it is an NX action of this file; returns false when it is not one. */
@@ -106,6 +89,7 @@ export function xlateNx(ctx: XlateCtx, a: OfAction, hooks: XlateHooks): boolean 
       else if (port !== undefined) hooks.output(port);
       return true;
     }
+    case 'learn': xlateLearn(ctx, a); return true;
     default: return false;
   }
 }

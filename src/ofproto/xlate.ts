@@ -38,6 +38,8 @@ import { XlateCtx, encodeControllerCookie, type PacketInEvent, type TraceStep, t
 import { xlateNormal } from './xlate-normal.ts';
 import { selectBucket } from './groups.ts';
 import { xlateNx } from './xlate-nx.ts';
+import { applyLearned } from './xlate-learn.ts';
+import type { FlowMod } from './parse.ts';
 
 export interface XlateResult {
   actions: DpAction[];
@@ -47,6 +49,8 @@ export interface XlateResult {
   /** Un-wildcarded bits over the internal layout (includes metadata/registers consulted). */
   wc: Words;
   rules: Rule[];
+  /** Flows learn() built (applied to the tables when the translation had side effects). */
+  learns: FlowMod[];
   macDeps: MacDep[];
   learned: { vlan: number; mac: number; port: number }[];
   packetIns: PacketInEvent[];
@@ -73,6 +77,7 @@ export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): Xl
     xlateTable(ctx, 0);
   }
   const actions = ctx.error === undefined ? ctx.actions : [];
+  if (opts.sideEffects && ctx.error === undefined && ctx.learns.length) applyLearned(bridge.pipeline, ctx.learns, ctx.now);
   // Datapath prerequisites (invariant 3).
   let l3 = false, l4 = false;
   for (let i = STAGE_ENDS[1]; i < STAGE_ENDS[2]; i++) if (wc[i]) l3 = true;
@@ -86,6 +91,7 @@ export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): Xl
     finalFlow: ctx.flow,
     wc,
     rules: ctx.rules,
+    learns: ctx.learns,
     macDeps: ctx.macDeps,
     learned: ctx.learned,
     packetIns: ctx.packetIns,

@@ -40,6 +40,13 @@ const CASES: [string, string | undefined][] = [
   ['actions=multipath(eth_src,50,modulo_n,1,0,NXM_NX_REG0[0..5]),bundle(eth_src,0,hrw,ofport,members:4,8),bundle_load(symmetric_l4,60,hrw,ofport,NXM_NX_REG0[],members:1,2)', undefined],
   ['actions=multipath(symmetric_l3l4+udp,1024,iter_hash,5000,0,NXM_NX_REG0[]),bundle(symmetric_l3,0,active_backup,ofport,slaves:4,LOCAL),multipath(nw_src,0,hrw,4,0,reg1[0..1])', undefined],
   ['actions=multipath(symmetric_l3l4,1,hash_threshold,2,0,NXM_NX_REG0[0]),multipath(nw_dst,0,modulo_n,3,0,xreg0[1..2])', undefined],
+  // learn
+  ['actions=learn(NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])', undefined],
+  ['actions=learn(table=1,priority=0,dl_type=0x800,nw_src=10.0.0.1,eth_dst=00:01:02:03:04:05,reg1=5,load:0x5->NXM_NX_REG1[],load:5->reg2[0..7],output:NXM_NX_REG0[0..15],send_flow_rem,delete_learned)', 'OpenFlow15'],
+  ['actions=learn(table=0,idle_timeout=0,hard_timeout=0,priority=32768,cookie=0,reg0[0..3]=reg1[4..7],fin_hard_timeout=3,in_port=1)', undefined],
+  ['actions=learn(),learn(load:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[])', undefined],
+  ['actions=learn(dl_type=0x800,nw_proto=6,tp_src=80,reg1[0..7]=0x5,reg2[0..7]=0,in_port=LOCAL,cookie=0x55,idle_timeout=5,hard_timeout=7,fin_idle_timeout=2)', undefined],
+  ['actions=learn(table=10,idle_timeout=10,hard_timeout=20,cookie=0x5,fin_idle_timeout=1,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[])', undefined],
 ];
 
 /** Texts both refuse. */
@@ -47,6 +54,8 @@ const REFUSED = [
   'actions=note:a', 'actions=note:01:02', 'actions=conjunction(1,3/2)', 'actions=conjunction(1,1/1)',
   'actions=multipath(nw_src,0,hrw,5,0,reg1[0..1])', 'actions=output:1,write_metadata:0x5,output:2',
   'actions=controller(userdata=1)', 'actions=bundle(eth_src,0,foo,ofport,members:1)', 'conj_id=1/1,actions=drop',
+  'actions=learn(tcp_dst=80)', 'actions=learn(dl_dst=01:02:03:04:05:06/ff:ff:ff:00:00:00)', 'actions=learn(dl_type=0x806,arp_op=1,nw_ttl=3)',
+  'actions=learn(eth_type=0x800,ip_dst=NXM_OF_IP_SRC[0..7])', 'actions=learn(reg1[0..7]=0x100)',
 ];
 
 for (const text of REFUSED) {

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatActions as formatDp } from '../../src/datapath/odp/index.ts';
-import { W, decodeControllerCookie, loadFlows, offlineBridge, packetFromText, parseFlow, xlate, type Bridge } from '../../src/ofproto/index.ts';
+import { Bridge, W, decodeControllerCookie, loadFlows, offlineBridge, packetFromText, parseFlow, xlate } from '../../src/ofproto/index.ts';
 
 const t = suite('ofproto-xlate-nx');
 
@@ -127,8 +127,6 @@ t('bundle: hrw over the live members, active_backup takes the first live one; bu
   assert.is(run(bridge('actions=bundle_load(eth_src,0,hrw,ofport,NXM_NX_REG4[],members:9)')).finalFlow[W.REG0 + 4], 0xffff);
 });
 
-t.run();
-
 t('conjunction: all clauses at one priority make conj_id=ID match; a higher ordinary flow wins', () => {
   const b = bridge(`
     priority=100,ip,nw_src=10.0.0.1,actions=conjunction(1234,1/2)
@@ -169,3 +167,40 @@ t('conjunction: a modify that turns a flow ordinary moves it out of the conjunct
   assert.is(formatDp(run(b).actions), '2');
   assert.throws(() => parseFlow('actions=conjunction(1,1/2),output:1'), /along with "note"/);
 });
+
+t('learn: adds the flow built from the packet, refreshes it, not in trace; the learned flow forwards', () => {
+  let now = 1_000_000;
+  const b = new Bridge('br0', { now: () => now });
+  for (let i = 1; i <= 3; i++) b.addPort({ name: `p${i}`, ofport: i });
+  loadFlows(b, `
+    table=0,actions=learn(table=10,idle_timeout=10,priority=5,cookie=0x7,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[]),resubmit(,10),output:NXM_NX_REG0[0..15]
+    table=10,priority=0,actions=FLOOD`);
+  const A = 'dl_src=02:00:00:00:00:0a,dl_dst=02:00:00:00:00:0b', B = 'dl_src=02:00:00:00:00:0b,dl_dst=02:00:00:00:00:0a';
+  const traced = run(b, `in_port=1,${A}`, { trace: true });
+  assert.is(traced.learns.length, 1);
+  assert.is(b.pipeline.allRules(10).length, 1, 'trace has no side effects');
+  const r1 = run(b, `in_port=1,${A}`, { sideEffects: true, now });
+  assert.is(formatDp(r1.actions), '2,3');
+  assert.is(r1.megaflow.mask.ethSrc, 0xffffffffffff, 'the learned match read dl_src');
+  assert.equal(b.pipeline.dumpFlows(10, now).map((l) => l.replace(/duration=[^,]*, /, '')), [
+    ' cookie=0x7, table=10, n_packets=0, n_bytes=0, idle_timeout=10, idle_age=0, priority=5,vlan_tci=0x0000/0x0fff,dl_dst=02:00:00:00:00:0a actions=load:0x1->NXM_NX_REG0[0..15],output:1',
+    ' cookie=0x0, table=10, n_packets=0, n_bytes=0, idle_age=0, priority=0 actions=FLOOD',
+  ]);
+  // B -> A now goes to port 1 only, through the learned flow.
+  // (the learned flow outputs to 1, then output:reg0 does again: two copies, as OVS would.)
+  assert.is(formatDp(run(b, `in_port=2,${B}`, { sideEffects: true, now }).actions), '1,1');
+  // The same packet again: refreshed, not replaced (no new generation, timers start over).
+  now += 5000;
+  const gen = b.pipeline.generation;
+  run(b, `in_port=1,${A}`, { sideEffects: true, now });
+  assert.is(b.pipeline.generation, gen);
+  const learnedA = b.pipeline.allRules(10).find((r) => r.actions.some((a) => a.type === 'output' && a.port === 1))!;
+  assert.is(learnedA.used, now);
+  assert.is(learnedA.created, now, 'the hard timer starts over');
+  // From another port: the learned flow changes.
+  run(b, `in_port=3,${A}`, { sideEffects: true, now });
+  assert.ok(b.pipeline.dumpFlows(10, now).some((l) => l.includes('dl_dst=02:00:00:00:00:0a actions=load:0x3->NXM_NX_REG0[0..15],output:3')));
+  assert.is(b.pipeline.allRules(10).length, 3, 'A and B learned, and the table-miss flow');
+});
+
+t.run();

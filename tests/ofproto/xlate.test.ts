@@ -28,6 +28,7 @@ const ACTIONS = [
   'multipath(eth_src,0,iter_hash,3,0,NXM_NX_REG0[0..1])', 'bundle(symmetric_l4,0,hrw,ofport,members:1,2,3)',
   'bundle_load(symmetric_l3l4+udp,0,hrw,ofport,NXM_NX_REG0[],members:1,3)', 'bundle(eth_src,0,active_backup,ofport,members:5,2)',
   'controller(userdata=01.02)', 'output(port=2,max_len=64)',
+  'learn(table=2,priority=9,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])',
 ];
 
 function randomBridge(r: () => number): Bridge {
