@@ -28,7 +28,8 @@ export type OfAction =
   | { type: 'set_field'; field: FieldDef; value: bigint; mask?: bigint; spelling: string }
   | { type: 'load'; dst: SubField; value: bigint }
   | { type: 'move'; src: SubField; dst: SubField }
-  | { type: 'dec_ttl' }
+  /** On TTL expiry, packet-ins (reason invalid_ttl) go to the controllers `ids` ([0] when plain). */
+  | { type: 'dec_ttl'; ids?: number[] }
   | { type: 'push_vlan'; tpid: number }
   | { type: 'pop_vlan'; spelling: 'pop_vlan' | 'strip_vlan' }
   | { type: 'mod_vlan_vid'; vid: number }
@@ -44,6 +45,10 @@ export type OfAction =
   | { type: 'stack_push'; src: SubField }
   | { type: 'stack_pop'; dst: SubField }
   | { type: 'clone'; actions: OfAction[] }
+  /** OpenFlow 1.0 enqueue / set_queue: queue ids are kept and printed; the bvs datapath has no
+   *  queues, so enqueue outputs to the port and set_queue does nothing (xlate-nx.ts). */
+  | { type: 'enqueue'; port: number; queue: number }
+  | { type: 'set_queue'; queue: number }
   /** OpenFlow 1.1+ OFPIT_WRITE_METADATA: after every apply-action, before goto_table. */
   | { type: 'write_metadata'; value: bigint; mask: bigint }
   /** Clause `clause` (1-based, as printed) of `nClauses` of conjunctive flow `id` (conj.ts). */

@@ -31,6 +31,8 @@ export function formatNxAction(a: OfAction, list: (as: readonly OfAction[]) => s
       return a.dst ? `bundle_load(${head},${formatSubField(a.dst)},${members})` : `bundle(${head},${members})`;
     }
     case 'learn': return formatLearn(a);
+    case 'enqueue': return `enqueue:${formatPort(a.port)}:${a.queue}`;
+    case 'set_queue': return `set_queue:${a.queue}`;
     default: return undefined;
   }
 }

@@ -136,7 +136,7 @@ export function formatAction(a: OfAction): string {
         : `${a.spelling}:${formatFieldValue(a.field, a.value)}`;
     case 'load': return `load:${altHex(a.value)}->${subField(a.dst)}`;
     case 'move': return `move:${subField(a.src)}->${subField(a.dst)}`;
-    case 'dec_ttl': return 'dec_ttl';
+    case 'dec_ttl': return a.ids ? `dec_ttl(${a.ids.join(',')})` : 'dec_ttl';
     case 'push_vlan': return `push_vlan:${hex(a.tpid)}`;
     case 'pop_vlan': return a.spelling;
     case 'mod_vlan_vid': return `mod_vlan_vid:${a.vid}`;

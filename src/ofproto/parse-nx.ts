@@ -139,6 +139,20 @@ export function parseNxAction(tok: Token, name: string, list: ListParser): OfAct
       return parseLearn(v.slice(1, -1), tok.valuePos + 1);
     }
     case 'conjunction': return conjunction(tok);
+    case 'dec_ttl': {
+      if (v === undefined) return undefined;
+      const ids = args(tok).map((x) => num(tok, x, 0xffff, 'controller id'));
+      return { type: 'dec_ttl', ids };
+    }
+    case 'set_queue': return { type: 'set_queue', queue: num(tok, v, 0xffffffff, 'queue') };
+    case 'enqueue': {
+      // enqueue:PORT:QUEUE or enqueue(PORT,QUEUE)
+      const parts = v?.startsWith('(') ? args(tok) : (v ?? '').split(':');
+      if (parts.length !== 2) throw syntaxError(tok, 'enqueue needs PORT:QUEUE');
+      const port = parsePortName(parts[0]!.trim());
+      if (port === undefined || port > 0xffff || port === OFPP.NONE) throw syntaxError(tok, `enqueue: bad port "${parts[0]}"`);
+      return { type: 'enqueue', port, queue: num(tok, parts[1]!.trim(), 0xffffffff, 'queue') };
+    }
     case 'multipath': return multipath(tok);
     case 'bundle': return bundle(tok, false);
     case 'bundle_load': return bundle(tok, true);

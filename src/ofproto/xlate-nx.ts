@@ -12,6 +12,8 @@
  * What is not executed as OVS does, and why:
  *   - output(port=P,max_len=N): the bvs datapath has no truncate action and no slow path, so
  *     the whole packet is output (the trace says so). OVS truncates.
+ *   - enqueue / set_queue: no queues in the bvs datapath: enqueue outputs to its port, set_queue
+ *     does nothing (OVS sets skb_priority for the port's QoS queue).
  *   - controller(pause): the packet-in carries `pause` but the translation goes on; there are no
  *     continuations (NXT_RESUME) yet.
  */
@@ -90,6 +92,13 @@ export function xlateNx(ctx: XlateCtx, a: OfAction, hooks: XlateHooks): boolean 
       return true;
     }
     case 'learn': xlateLearn(ctx, a); return true;
+    case 'enqueue':
+      ctx.note(`enqueue: the datapath has no queues, queue ${a.queue} is ignored`);
+      hooks.output(a.port);
+      return true;
+    case 'set_queue':
+      ctx.note(`set_queue: the datapath has no queues, queue ${a.queue} is ignored`);
+      return true;
     default: return false;
   }
 }

@@ -259,9 +259,13 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
       case 'dec_ttl': {
         if (!prereqOk(f, 'ip', wc)) { ctx.note('dec_ttl: not an IP packet, skipped'); break; }
         wc[W.NW_TTL] = 0xff;
+        wc[W.NW_PROTO] = 0xff; // as OVS compose_dec_ttl
         if (f[W.NW_TTL]! <= 1) {
-          ctx.note('dec_ttl: TTL exceeded, dropping');
-          return; // OpenFlow 1.3 §B.6.2: the packet is dropped (no invalid_ttl controller configured)
+          // OVS compose_dec_ttl: a packet-in with reason invalid_ttl to each controller id,
+          // then this action list stops (the controllers' async config decides who sees it).
+          for (const id of a.ids ?? [0]) controller(ctx, 'invalid_ttl', table, rule, id, 0xffff);
+          ctx.note(`IPv${f[W.DL_TYPE] === ETH.IP ? 4 : 6} decrement TTL exception`);
+          return;
         }
         f[W.NW_TTL] = f[W.NW_TTL]! - 1;
         break;

@@ -40,6 +40,8 @@ const CASES: [string, string | undefined][] = [
   ['actions=multipath(eth_src,50,modulo_n,1,0,NXM_NX_REG0[0..5]),bundle(eth_src,0,hrw,ofport,members:4,8),bundle_load(symmetric_l4,60,hrw,ofport,NXM_NX_REG0[],members:1,2)', undefined],
   ['actions=multipath(symmetric_l3l4+udp,1024,iter_hash,5000,0,NXM_NX_REG0[]),bundle(symmetric_l3,0,active_backup,ofport,slaves:4,LOCAL),multipath(nw_src,0,hrw,4,0,reg1[0..1])', undefined],
   ['actions=multipath(symmetric_l3l4,1,hash_threshold,2,0,NXM_NX_REG0[0]),multipath(nw_dst,0,modulo_n,3,0,xreg0[1..2])', undefined],
+  // enqueue, set_queue, dec_ttl(ids)
+  ['actions=enqueue:1:2,set_queue:3,dec_ttl(1,2),dec_ttl,enqueue(LOCAL,4),dec_ttl(0)', undefined],
   // learn
   ['actions=learn(NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])', undefined],
   ['actions=learn(table=1,priority=0,dl_type=0x800,nw_src=10.0.0.1,eth_dst=00:01:02:03:04:05,reg1=5,load:0x5->NXM_NX_REG1[],load:5->reg2[0..7],output:NXM_NX_REG0[0..15],send_flow_rem,delete_learned)', 'OpenFlow15'],

@@ -203,4 +203,23 @@ t('learn: adds the flow built from the packet, refreshes it, not in trace; the l
   assert.is(b.pipeline.allRules(10).length, 3, 'A and B learned, and the table-miss flow');
 });
 
+t('dec_ttl(ids): at TTL 1, packet-ins with reason invalid_ttl to each id, and the action list stops', () => {
+  const b = bridge('actions=dec_ttl(1,3),output:2\nip,nw_ttl=9,actions=dec_ttl,output:3');
+  const ok = run(b);
+  assert.is(formatDp(ok.actions), 'set(ipv4(ttl=63)),2');
+  const r = run(b, PKT.replace('nw_ttl=64', 'nw_ttl=1'), { trace: true });
+  assert.equal(r.packetIns.map((p) => [p.reason, p.controllerId]), [['invalid_ttl', 1], ['invalid_ttl', 3]]);
+  assert.ok(!formatDp(r.actions).includes(',2'), 'no output after the exception');
+  assert.ok(r.steps[0]!.notes.includes('IPv4 decrement TTL exception'));
+  assert.is(r.megaflow.mask.ipTtl, 0xff);
+  const plain = bridge('actions=dec_ttl,output:2');
+  assert.equal(run(plain, PKT.replace('nw_ttl=64', 'nw_ttl=0')).packetIns.map((p) => [p.reason, p.controllerId]), [['invalid_ttl', 0]]);
+});
+
+t('enqueue outputs to its port (no queues in the datapath); set_queue has no effect', () => {
+  const r = run(bridge('actions=set_queue:5,enqueue:3:7,enqueue(4,1)'), PKT, { trace: true });
+  assert.is(formatDp(r.actions), '3,4');
+  assert.ok(r.steps[0]!.notes.some((n) => n.includes('queue 7 is ignored')));
+});
+
 t.run();
