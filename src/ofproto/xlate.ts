@@ -8,8 +8,10 @@
  *    actions from the same bridge state. Everything the translation reads from the packet is
  *    un-wildcarded in ctx.wc: classifier lookups add the bits they consulted; actions add the
  *    fields they read or write (set_field/load: the written bits; move: source and destination;
- *    dec_ttl: nw_ttl; prerequisite checks: dl_type/nw_proto; NORMAL: in_port, dl_src, dl_dst,
- *    VLAN; commit: whatever decided the emitted set/push/pop actions).
+ *    dec_ttl: nw_ttl, nw_proto; prerequisite checks: dl_type/nw_proto; NORMAL: in_port, dl_src,
+ *    dl_dst, VLAN; commit: whatever decided the emitted set/push/pop actions; the NX actions
+ *    of xlate-nx.ts and xlate-learn.ts: the bits they read; conjunctive lookups (conj.ts): every
+ *    subtable they probed).
  * 2. Width: nothing else is un-wildcarded. Always exact, as in OVS xlate_wc_init: in_port,
  *    dl_type, and nw_frag for IP. Metadata and registers are pipeline state that starts at 0,
  *    so they never reach the datapath mask.
