@@ -27,7 +27,11 @@ const BARE_PORTS = new Map<string, number>([
   ['table', OFPP.TABLE],
 ]);
 
-export function parseActions(text: string, base = 0): OfAction[] {
+/**
+ * `nested`: a list inside clone(), where instructions (write_metadata, goto_table) are refused,
+ * as ovs-ofctl refuses them ("instruction not allowed here").
+ */
+export function parseActions(text: string, base = 0, nested = false): OfAction[] {
   const toks = tokenize(text, base, ',');
   const out: OfAction[] = [];
   for (const tok of toks) {
@@ -43,6 +47,7 @@ export function parseActions(text: string, base = 0): OfAction[] {
       throw syntaxError(tok, 'goto_table must be the last action');
     }
     const a = parseAction(tok);
+    if (nested && (a.type === 'goto_table' || a.type === 'write_metadata')) throw syntaxError(tok, `${a.type} instruction not allowed here`);
     // The instructions' order (OpenFlow 1.3 §5.9): apply-actions, write-metadata, goto-table.
     if (last === 'write_metadata' && a.type !== 'goto_table') {
       throw syntaxError(tok, 'invalid instruction ordering: apply_actions must appear before write_metadata');
@@ -91,7 +96,7 @@ function parseAction(tok: Token): OfAction {
   const bare = v === undefined ? BARE_PORTS.get(name) : undefined;
   if (bare !== undefined) return { type: 'output', port: bare };
   if (v === undefined && /^\d+$/.test(name)) return output(tok, name);
-  const nx = parseNxAction(tok, name, parseActions);
+  const nx = parseNxAction(tok, name, (t, b) => parseActions(t, b, true));
   if (nx) return nx;
   const modField = MOD_FIELDS.get(name);
   if (modField !== undefined) {

@@ -141,8 +141,10 @@ export function parseNxAction(tok: Token, name: string, list: ListParser): OfAct
     case 'conjunction': return conjunction(tok);
     case 'dec_ttl': {
       if (v === undefined) return undefined;
-      const ids = args(tok).map((x) => num(tok, x, 0xffff, 'controller id'));
-      return { type: 'dec_ttl', ids };
+      const list = args(tok);
+      // dec_ttl() is plain dec_ttl, as ovs-ofctl reads it.
+      if (list.length === 1 && list[0] === '') return { type: 'dec_ttl' };
+      return { type: 'dec_ttl', ids: list.map((x) => num(tok, x, 0xffff, 'controller id')) };
     }
     case 'set_queue': return { type: 'set_queue', queue: num(tok, v, 0xffffffff, 'queue') };
     case 'enqueue': {

@@ -41,7 +41,8 @@ const CASES: [string, string | undefined][] = [
   ['actions=multipath(symmetric_l3l4+udp,1024,iter_hash,5000,0,NXM_NX_REG0[]),bundle(symmetric_l3,0,active_backup,ofport,slaves:4,LOCAL),multipath(nw_src,0,hrw,4,0,reg1[0..1])', undefined],
   ['actions=multipath(symmetric_l3l4,1,hash_threshold,2,0,NXM_NX_REG0[0]),multipath(nw_dst,0,modulo_n,3,0,xreg0[1..2])', undefined],
   // enqueue, set_queue, dec_ttl(ids)
-  ['actions=enqueue:1:2,set_queue:3,dec_ttl(1,2),dec_ttl,enqueue(LOCAL,4),dec_ttl(0)', undefined],
+  ['actions=enqueue:1:2,set_queue:3,dec_ttl(1,2),dec_ttl,enqueue(LOCAL,4),dec_ttl(0),dec_ttl()', undefined],
+  ['actions=clone(conjunction(1,1/2)),bundle(eth_src,0,hrw,ofport,members:),pop:NXM_OF_IN_PORT[]', undefined],
   // learn
   ['actions=learn(NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])', undefined],
   ['actions=learn(table=1,priority=0,dl_type=0x800,nw_src=10.0.0.1,eth_dst=00:01:02:03:04:05,reg1=5,load:0x5->NXM_NX_REG1[],load:5->reg2[0..7],output:NXM_NX_REG0[0..15],send_flow_rem,delete_learned)', 'OpenFlow15'],
@@ -58,6 +59,8 @@ const REFUSED = [
   'actions=controller(userdata=1)', 'actions=bundle(eth_src,0,foo,ofport,members:1)', 'conj_id=1/1,actions=drop',
   'actions=learn(tcp_dst=80)', 'actions=learn(dl_dst=01:02:03:04:05:06/ff:ff:ff:00:00:00)', 'actions=learn(dl_type=0x806,arp_op=1,nw_ttl=3)',
   'actions=learn(eth_type=0x800,ip_dst=NXM_OF_IP_SRC[0..7])', 'actions=learn(reg1[0..7]=0x100)',
+  'actions=clone(write_metadata:1)', 'actions=clone(goto_table:2)', 'actions=learn(table=255)', 'actions=output(port=2,max_len=10)',
+  'actions=multipath(eth_src,50,modulo_n,0,0,NXM_NX_REG0[0..5])', 'actions=enqueue:NONE:1', 'actions=note:0x01',
 ];
 
 for (const text of REFUSED) {
