@@ -96,20 +96,23 @@ export function hrw(hash: number, candidates: readonly number[]): number | undef
   return best;
 }
 
-/** multipath's link (0..maxLink) for `hash` (OVS multipath_algorithm semantics, bvs's hash). */
+/** multipath's link (0..maxLink) for `hash` (OVS multipath_algorithm's structure, bvs's hash). */
 export function multipathLink(alg: 'modulo_n' | 'hash_threshold' | 'hrw' | 'iter_hash', hash: number, maxLink: number, arg: number): number {
   const n = maxLink + 1;
   switch (alg) {
     case 'modulo_n': return hash % n;
-    case 'hash_threshold': return Math.min(maxLink, Math.floor((hash * n) / 2 ** 32));
-    case 'hrw': return hrw(hash, Array.from({ length: n }, (_, i) => i))!;
-    case 'iter_hash': {
-      // Rehash within the next power of two until the value is a link (OVS multipath.c;
-      // `arg` seeds the iteration as OVS's basis does).
-      const mask = n <= 1 ? 0 : (2 ** Math.ceil(Math.log2(n))) - 1;
-      let i = 0, x = hash;
-      do { x = finish(mix(x, arg + i++)); } while ((x & mask) > maxLink);
-      return x & mask;
-    }
+    case 'hash_threshold': return n === 1 ? 0 : Math.floor(hash / (Math.floor(0xffffffff / n) + 1));
+    // Above 64 links OVS switches to iter_hash, whose cost does not grow with n.
+    case 'hrw': return n <= 64 ? hrw(hash, Array.from({ length: n }, (_, i) => i))! : iterHash(hash, n, 0);
+    case 'iter_hash': return iterHash(hash, n, arg);
   }
+}
+
+/** Rehash until the value modulo `modulo` is a link; `modulo` is `arg` when it is in
+ *  [n, 2n], else the next power of two (OVS algorithm_iter_hash). */
+function iterHash(hash: number, n: number, modulo: number): number {
+  if (modulo < n || modulo / 2 > n) modulo = 2 ** Math.ceil(Math.log2(n));
+  let i = 0, link: number;
+  do { link = finish(mix(hash, i++)) % modulo; } while (link >= n);
+  return link;
 }

@@ -5,6 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatActions as formatDp } from '../../src/datapath/odp/index.ts';
+import { finish, multipathLink } from '../../src/ofproto/hash.ts';
 import { Bridge, W, decodeControllerCookie, loadFlows, offlineBridge, packetFromText, parseFlow, xlate } from '../../src/ofproto/index.ts';
 
 const t = suite('ofproto-xlate-nx');
@@ -220,6 +221,20 @@ t('enqueue outputs to its port (no queues in the datapath); set_queue has no eff
   const r = run(bridge('actions=set_queue:5,enqueue:3:7,enqueue(4,1)'), PKT, { trace: true });
   assert.is(formatDp(r.actions), '3,4');
   assert.ok(r.steps[0]!.notes.some((n) => n.includes('queue 7 is ignored')));
+});
+
+t('multipathLink: every algorithm stays in 0..n-1 for any n (hrw above 64 links iterates), and uses them all', () => {
+  for (const n of [1, 2, 3, 64, 65, 1000]) {
+    for (const alg of ['modulo_n', 'hash_threshold', 'hrw', 'iter_hash'] as const) {
+      const seen = new Set<number>();
+      for (let i = 0; i < 20 * n; i++) {
+        const link = multipathLink(alg, finish(i * 2654435761), n - 1, alg === 'iter_hash' ? n + 1 : 0);
+        assert.ok(Number.isInteger(link) && link >= 0 && link < n, `${alg} n=${n}: ${link}`);
+        seen.add(link);
+      }
+      assert.ok(seen.size > n * 0.9, `${alg} n=${n}: ${seen.size} links used`);
+    }
+  }
 });
 
 t.run();
