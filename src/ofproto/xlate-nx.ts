@@ -19,7 +19,7 @@
  */
 import type { OfAction } from './actions.ts';
 import { OFPP, W } from './flow.ts';
-import { flowHash, hrw, multipathLink } from './hash.ts';
+import { bundleHrw, flowHash, multipathLink } from './hash.ts';
 import { formatActions } from './format.ts';
 import { readSubField, writeSubField, type XlateCtx } from './xlate-ctx.ts';
 import { xlateLearn } from './xlate-learn.ts';
@@ -85,7 +85,12 @@ export function xlateNx(ctx: XlateCtx, a: OfAction, hooks: XlateHooks): boolean 
       const live = a.members.filter((p) => ctx.bridge.toDp(p) !== undefined);
       let port: number | undefined;
       if (a.algorithm === 'active_backup') port = live[0];
-      else if (live.length) port = hrw(flowHash(ctx.flow, a.fields, a.basis, ctx.wc), live);
+      else if (live.length) {
+        // OVS un-wildcards the hashed fields only when there is a choice to make (n_members > 1).
+        const wc = a.members.length > 1 ? ctx.wc : ctx.wc.slice();
+        const i = bundleHrw(flowHash(ctx.flow, a.fields, a.basis, wc), a.members.length, (k) => ctx.bridge.toDp(a.members[k]!) !== undefined);
+        port = i === undefined ? undefined : a.members[i];
+      }
       ctx.note(`bundle: ${port === undefined ? 'no live member' : `member ${port}`}`);
       if (a.dst) writeSubField(ctx, a.dst, BigInt(port ?? OFPP.NONE));
       else if (port !== undefined) hooks.output(port);

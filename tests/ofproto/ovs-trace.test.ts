@@ -6,10 +6,10 @@
  * numbers mapped back to OpenFlow ports through dpif/show).
  *
  * Covered: conjunctive matches, clone, the stack with output to a register, write_metadata,
- * xreg/xxreg, dec_ttl, learn (the learning flow's own result). Not covered, as they differ
- * by design (see xlate-nx.ts, hash.ts): enqueue/set_queue/output truncation (no queues or
- * truncation in the bvs datapath), multipath/bundle (another hash), and the userspace
- * action's cookie format (bvs's own).
+ * xreg/xxreg, dec_ttl, learn (the learning flow's own result), multipath and bundle with every
+ * field set and algorithm (OVS's hashes, ovs-hash.ts). Not covered, as they differ by design
+ * (see xlate-nx.ts): enqueue/set_queue/output truncation (no queues or truncation in the bvs
+ * datapath), and the userspace action's cookie format (bvs's own).
  *
  * Everything this test starts (two daemons by pid, one namespace, one directory) is removed
  * after it, also when it fails. Skipped when ovs-vswitchd is not installed or not root.
@@ -56,6 +56,8 @@ function start(): Ovs {
     // Without --no-wait, ovs-vsctl returns once ovs-vswitchd has made the bridge and ports.
     run(o, 'ovs-vsctl', [`--db=${db}`, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev', 'fail_mode=secure',
       'protocols=OpenFlow10,OpenFlow13,OpenFlow15', ...ports]);
+    // bundle() chooses among enabled members only: the ports' links must be up.
+    for (let i = 1; i <= 5; i++) run(o, 'ip', ['netns', 'exec', o.ns, 'ip', 'link', 'set', `p${i}`, 'up']);
     return o;
   } catch (e) {
     stop(o);
@@ -119,6 +121,22 @@ actions=learn(table=10,idle_timeout=10,priority=5,NXM_OF_VLAN_TCI[0..11],NXM_OF_
 table=10,priority=0,actions=output:4
 `, [P]],
 ];
+
+// multipath and bundle: OVS's hashes and choices (ovs-hash.ts), over packets that differ in
+// every hashed field. Link K goes out of port K+1.
+const LINKS = [0, 1, 2, 3, 4].map((k) => `table=1,reg0=${k},actions=output:${k + 1}`).join('\n');
+const HASH_PKTS = [P, with_('nw_src=10.0.0.1', 'nw_src=10.7.3.9'), with_('tp_src=1000', 'tp_src=33333'), with_('tp_dst=80', 'tp_dst=443'),
+  with_('dl_src=02:00:00:00:00:01', 'dl_src=02:00:00:00:00:77'), with_('nw_dst=10.0.0.2', 'nw_dst=192.168.9.1'),
+  'in_port=1,udp,dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,udp_src=5353,udp_dst=53',
+  'in_port=1,tcp6,dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,ipv6_src=2001:db8::1,ipv6_dst=2001:db8::2,tp_src=1000,tp_dst=80',
+  'in_port=1,arp,dl_src=02:00:00:00:00:03,dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=1'];
+for (const fields of ['eth_src', 'symmetric_l4', 'symmetric_l3l4', 'symmetric_l3l4+udp', 'nw_src', 'nw_dst', 'symmetric_l3']) {
+  for (const alg of ['modulo_n', 'hash_threshold', 'hrw', 'iter_hash']) {
+    SCENARIOS.push([`multipath(${fields},${alg})`, `actions=multipath(${fields},7,${alg},5,6,NXM_NX_REG0[0..2]),resubmit(,1)\n${LINKS}\n`, HASH_PKTS]);
+  }
+  SCENARIOS.push([`bundle(${fields},hrw)`, `actions=bundle(${fields},3,hrw,ofport,members:2,3,4,5)\n`, HASH_PKTS]);
+}
+SCENARIOS.push(['bundle active_backup and bundle_load', 'actions=bundle(eth_src,0,active_backup,ofport,members:9,3,2),bundle_load(symmetric_l4,0,hrw,ofport,NXM_NX_REG0[0..15],members:2,5),output:NXM_NX_REG0[0..15]\n', [P]]);
 
 t.before(() => {
   if (usable) ovs = start();
