@@ -27,6 +27,6 @@ export { isConjunctive } from './conj.ts';
 export { flowHash, multipathLink } from './hash.ts';
 export {
   XlateError, encodeControllerCookie, decodeControllerCookie, USERSPACE_KIND,
-  type PacketInEvent, type XlateOptions, type TraceStep,
+  type LearnedFlow, type PacketInEvent, type XlateOptions, type TraceStep,
 } from './xlate-ctx.ts';
 export { trace, formatTrace, loadFlows, offlineBridge, packetFromText, formatPacket, TraceInputError, type TraceReport } from './trace.ts';

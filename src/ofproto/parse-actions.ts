@@ -9,8 +9,6 @@ import { fieldByName } from './fields.ts';
 import { parseFieldValue, parseHexBytes, parseSubField, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
 import { parseNxAction } from './parse-nx.ts';
 
-export { parseSubField };
-
 /*
  * The tables below are Maps because user tokens index them: a plain object would also answer
  * for inherited names, so "constructor" would be an action and "__proto__" a mod_* field.
@@ -107,9 +105,7 @@ function parseAction(tok: Token): OfAction {
     return { type: 'set_field', field, value, spelling: name };
   }
   switch (name) {
-    case 'output': {
-      return output(tok, need(tok));
-    }
+    case 'output': return output(tok, need(tok));
     case 'controller': return parseController(tok);
     case 'set_field': {
       const s = need(tok);

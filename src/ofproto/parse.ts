@@ -12,7 +12,7 @@
 import { VLAN_CFI } from '../datapath/index.ts';
 import type { OfAction } from './actions.ts';
 import { ETH, PROTO, W, parsePortName } from './flow.ts';
-import { fieldByName, fieldFullMask, PREREQ_TEXT, type FieldDef, type Prereq } from './fields.ts';
+import { fieldByName, fieldFullMask, PREREQ_TEXT, type Prereq } from './fields.ts';
 import { Match } from './match.ts';
 import { parseActions } from './parse-actions.ts';
 import { FlowSyntaxError, parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';

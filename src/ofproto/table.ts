@@ -63,6 +63,8 @@ export class Pipeline {
   readonly tables = new Map<number, Classifier<Rule>>();
   readonly softTables = new Map<number, Classifier<Rule>>();
   readonly groups = new Map<number, Group>();
+  /** Rules that learned flows with delete_learned -> those flows. */
+  private readonly learnedBy = new Map<Rule, Set<Rule>>();
   /** Bumped on every change to any table: megaflows built before may be stale. */
   generation = 0;
 
@@ -158,10 +160,26 @@ export class Pipeline {
     return rules;
   }
 
+  /**
+   * Removes a rule; the flows it learned with learn(...,delete_learned) go with it (OVS
+   * learn.c: NX_LEARN_F_DELETE_LEARNED), without flow-removed events of their own.
+   */
   removeRule(r: Rule): boolean {
     const ok = (this.tables.get(r.table)?.remove(r) || this.softTables.get(r.table)?.remove(r)) ?? false;
     if (ok) this.generation++;
+    const learned = this.learnedBy.get(r);
+    if (learned) {
+      this.learnedBy.delete(r);
+      for (const l of learned) this.removeRule(l);
+    }
     return ok;
+  }
+
+  /** Records that `owner` learned `learned` with delete_learned (see removeRule). */
+  addLearned(owner: Rule, learned: Rule): void {
+    let set = this.learnedBy.get(owner);
+    if (!set) { set = new Set(); this.learnedBy.set(owner, set); }
+    set.add(learned);
   }
 
   /** OFPGC_ADD (replacing an existing group of that id, like OFPGC_MODIFY). */

@@ -22,6 +22,12 @@ import type { SubField } from './actions.ts';
 import { getField, orFieldMask, setFieldMasked } from './fields.ts';
 import type { FlowMod } from './parse.ts';
 
+/** A flow learn() built; `owner` is the learning rule when the flow goes with it (delete_learned). */
+export interface LearnedFlow {
+  fm: FlowMod;
+  owner?: Rule;
+}
+
 export class XlateError extends Error {
   override name = 'XlateError';
 }
@@ -74,7 +80,7 @@ export class XlateCtx {
   readonly steps: TraceStep[] = [];
   readonly packetIns: PacketInEvent[] = [];
   /** Flows learn() built, applied at the end of the translation (xlate-learn.ts). */
-  readonly learns: FlowMod[] = [];
+  readonly learns: LearnedFlow[] = [];
   /** The NX stack of push/pop (values of the pushed bits, low-aligned). */
   readonly stack: bigint[] = [];
   depth = 0;

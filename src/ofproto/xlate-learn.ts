@@ -14,7 +14,8 @@
  * the megaflow would learn the same flow.
  *
  * Not done as OVS: fin_idle_timeout/fin_hard_timeout are kept and printed but not applied (no
- * TCP FIN tracking); delete_learned does not delete the learned flows with the learning flow.
+ * TCP FIN tracking). delete_learned: the learned flows go when the learning flow is removed
+ * (Pipeline.removeRule), without flow-removed events of their own.
  * A packet handled by the datapath's megaflow does not re-run learn (OVS re-executes it from
  * the revalidator's statistics push; that needs the revalidator (src/vswitch) to call
  * applyLearned with the flow mods it keeps, which it does not yet).
@@ -23,10 +24,10 @@ import type { LearnAction, OfAction } from './actions.ts';
 import { formatFlow } from './format.ts';
 import { Match } from './match.ts';
 import type { FlowMod } from './parse.ts';
-import type { Pipeline } from './table.ts';
-import { readSubField, type XlateCtx } from './xlate-ctx.ts';
+import type { Pipeline, Rule } from './table.ts';
+import { readSubField, type LearnedFlow, type XlateCtx } from './xlate-ctx.ts';
 
-export function xlateLearn(ctx: XlateCtx, a: LearnAction): void {
+export function xlateLearn(ctx: XlateCtx, a: LearnAction, rule: Rule | undefined): void {
   const match = new Match();
   const actions: OfAction[] = [];
   for (const s of a.specs) {
@@ -49,14 +50,14 @@ export function xlateLearn(ctx: XlateCtx, a: LearnAction): void {
     table: a.table, priority: a.priority, cookie: a.cookie, cookieMask: 0n, match, actions, hasActions: true,
     idleTimeout: a.idleTimeout, hardTimeout: a.hardTimeout, sendFlowRem: a.sendFlowRem, outPort: undefined,
   };
-  ctx.learns.push(fm);
+  ctx.learns.push(a.deleteLearned && rule ? { fm, owner: rule } : { fm });
   ctx.note(`learn: table=${a.table} ${formatFlow({ ...fm, table: 0 })}`);
 }
 
 /** Adds or refreshes each learned flow; returns how many were new or changed. */
-export function applyLearned(pipeline: Pipeline, fms: readonly FlowMod[], now: number): number {
+export function applyLearned(pipeline: Pipeline, learns: readonly LearnedFlow[], now: number): number {
   let changed = 0;
-  for (const fm of fms) {
+  for (const { fm, owner } of learns) {
     const old = pipeline.table(fm.table ?? 0).findExact(fm.match, fm.priority);
     if (old && old.cookie === fm.cookie && old.idleTimeout === fm.idleTimeout && old.hardTimeout === fm.hardTimeout
       && JSON.stringify(old.actions, big) === JSON.stringify(fm.actions, big)) {
@@ -64,7 +65,8 @@ export function applyLearned(pipeline: Pipeline, fms: readonly FlowMod[], now: n
       old.created = now;
       continue;
     }
-    pipeline.add(fm);
+    const added = pipeline.add(fm);
+    if (owner) pipeline.addLearned(owner, added);
     changed++;
   }
   return changed;

@@ -18,6 +18,7 @@
  *     continuations (NXT_RESUME) yet.
  */
 import type { OfAction } from './actions.ts';
+import type { Rule } from './table.ts';
 import { OFPP, W } from './flow.ts';
 import { bundleHrw, flowHash, multipathLink } from './hash.ts';
 import { formatActions } from './format.ts';
@@ -27,6 +28,8 @@ import { xlateLearn } from './xlate-learn.ts';
 export interface XlateHooks {
   output(port: number): void;
   actions(list: readonly OfAction[]): void;
+  /** The rule whose actions these are (undefined for packet-out style lists). */
+  rule: Rule | undefined;
 }
 
 /** Executes `a` when it is an NX action of this file; returns false when it is not one. */
@@ -96,7 +99,7 @@ export function xlateNx(ctx: XlateCtx, a: OfAction, hooks: XlateHooks): boolean 
       else if (port !== undefined) hooks.output(port);
       return true;
     }
-    case 'learn': xlateLearn(ctx, a); return true;
+    case 'learn': xlateLearn(ctx, a, hooks.rule); return true;
     case 'enqueue':
       ctx.note(`enqueue: the datapath has no queues, queue ${a.queue} is ignored`);
       hooks.output(a.port);

@@ -36,12 +36,11 @@ import { fieldFullMask, getField, orFieldMask, prereqOk, setFieldMasked, type Fi
 import { formatAction, formatMatch } from './format.ts';
 import type { MacDep } from './mac-learning.ts';
 import type { Rule } from './table.ts';
-import { XlateCtx, encodeControllerCookie, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
+import { XlateCtx, encodeControllerCookie, type LearnedFlow, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
 import { xlateNormal } from './xlate-normal.ts';
 import { selectBucket } from './groups.ts';
 import { xlateNx } from './xlate-nx.ts';
 import { applyLearned } from './xlate-learn.ts';
-import type { FlowMod } from './parse.ts';
 
 export interface XlateResult {
   actions: DpAction[];
@@ -52,7 +51,7 @@ export interface XlateResult {
   wc: Words;
   rules: Rule[];
   /** Flows learn() built (applied to the tables when the translation had side effects). */
-  learns: FlowMod[];
+  learns: LearnedFlow[];
   macDeps: MacDep[];
   learned: { vlan: number; mac: number; port: number }[];
   packetIns: PacketInEvent[];
@@ -295,6 +294,7 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
         xlateNx(ctx, a, {
           output: (port) => outputPort(ctx, port, table, rule),
           actions: (list) => doActions(ctx, list, table, rule),
+          rule,
         });
     }
   }

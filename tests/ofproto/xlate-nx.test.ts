@@ -237,4 +237,17 @@ t('multipathLink: every algorithm stays in 0..n-1 for any n (hrw above 64 links 
   }
 });
 
+t('learn(delete_learned): removing the learning flow removes what it learned; without it they stay', () => {
+  const b = bridge(`
+    priority=10,in_port=1,actions=learn(table=10,delete_learned,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])
+    priority=10,in_port=2,actions=learn(table=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])`);
+  run(b, PKT, { sideEffects: true });
+  run(b, PKT.replace('in_port=1', 'in_port=2').replace('dl_src=02:00:00:00:00:01', 'dl_src=02:00:00:00:00:09'), { sideEffects: true });
+  assert.is(b.pipeline.allRules(10).length, 2);
+  b.pipeline.delete(parseFlow('priority=10,in_port=1', 'del'), true);
+  assert.equal(b.pipeline.allRules(10).map((r) => r.actions.map((a) => a.type === 'output' && a.port)), [[2]], 'only the flow learned without delete_learned is left');
+  b.pipeline.delete(parseFlow('priority=10,in_port=2', 'del'), true);
+  assert.is(b.pipeline.allRules(10).length, 1);
+});
+
 t.run();
