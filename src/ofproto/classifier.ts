@@ -290,6 +290,31 @@ export class Classifier<R extends ClsRule> {
     return best;
   }
 
+  /**
+   * Every rule with priority > `minPriority` that matches `flow` (conjunctive matches need all
+   * the clauses, not only the best rule: conj.ts). Same megaflow contract as lookup(): a probe
+   * that misses at stage s un-wildcards stages 0..s; a probe that reaches the bucket, the whole
+   * mask. No trie skipping here: it would only narrow `wc`, and these tables are small.
+   */
+  lookupAll(flow: Words, wc: Words, minPriority: number): R[] {
+    const out: R[] = [];
+    for (const st of this.sorted) {
+      if (st.maxPriority <= minPriority) break;
+      const idx = st.idxAll, m = st.maskAll, ends = st.stageEnd, n = ends.length;
+      let h = 0, s = 0;
+      for (let j = 0; s < n; s++) {
+        for (const end = ends[s]!; j < end; j++) h = mix(h, flow[idx[j]!]! & m[j]!);
+        if (s < n - 1 && !st.stageSets[s]!.has(h)) break;
+      }
+      st.foldMask(wc, Math.min(s + 1, n));
+      if (s < n) continue;
+      for (const r of st.buckets.get(h) ?? []) {
+        if (r.priority > minPriority && matchesIn(st, r.match.value, flow)) out.push(r);
+      }
+    }
+    return out;
+  }
+
   private lookupSubtable(st: Subtable<R>, flow: Words, wc: Words, bestPri: number): R | undefined {
     const nStages = st.stageEnd.length;
     const idx = st.idxAll, m = st.maskAll, ends = st.stageEnd;

@@ -6,7 +6,7 @@
  * field's word span [word, word + nWords) (most significant word first). Values cross this API
  * as bigint because fields reach 128 bits; the classifier never uses this module on its hot path.
  */
-import { ETH, PROTO, W, type Words } from './flow.ts';
+import { ETH, N_REGS, PROTO, W, type Words } from './flow.ts';
 
 export type Prereq = 'none' | 'ip' | 'ipv4' | 'ipv6' | 'arp' | 'l4' | 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmp4' | 'icmp6';
 export type FieldFormat = 'dec' | 'hex' | 'mac' | 'ipv4' | 'ipv6';
@@ -37,8 +37,17 @@ function f(name: string, aliases: string[], nxm: string, word: number, nWords: n
 const DEFS: readonly FieldDef[] = Object.freeze([
   f('in_port', ['NXM_OF_IN_PORT'], 'NXM_OF_IN_PORT', W.IN_PORT, 1, 16, 'dec', 'none'),
   f('metadata', ['OXM_OF_METADATA'], 'OXM_OF_METADATA', W.METADATA, 2, 64, 'hex', 'none'),
-  ...Array.from({ length: 8 }, (_, i) =>
+  // reg0-15, and the wider views over the same words (OVS meta-flow.xml): xregN is reg(2N)
+  // (high) : reg(2N+1) (low), xxregN is reg(4N)..reg(4N+3). A view prints by its own name, so
+  // NXM_NX_XXREG0[0..63] and OXM_OF_PKT_REG1[] read back as written.
+  ...Array.from({ length: N_REGS }, (_, i) =>
     f(`reg${i}`, [`NXM_NX_REG${i}`], `NXM_NX_REG${i}`, W.REG0 + i, 1, 32, 'hex', 'none')),
+  ...Array.from({ length: N_REGS / 2 }, (_, i) =>
+    f(`xreg${i}`, [`OXM_OF_PKT_REG${i}`], `OXM_OF_PKT_REG${i}`, W.REG0 + 2 * i, 2, 64, 'hex', 'none')),
+  ...Array.from({ length: N_REGS / 4 }, (_, i) =>
+    f(`xxreg${i}`, [`NXM_NX_XXREG${i}`], `NXM_NX_XXREG${i}`, W.REG0 + 4 * i, 4, 128, 'hex', 'none')),
+  // conj_id is read-only: only the classifier sets it, while resolving a conjunctive match.
+  f('conj_id', ['NXM_NX_CONJ_ID'], 'NXM_NX_CONJ_ID', W.CONJ_ID, 1, 32, 'dec', 'none', 0, false),
   f('dl_src', ['eth_src', 'NXM_OF_ETH_SRC', 'OXM_OF_ETH_SRC'], 'NXM_OF_ETH_SRC', W.DL_SRC, 2, 48, 'mac', 'none'),
   f('dl_dst', ['eth_dst', 'NXM_OF_ETH_DST', 'OXM_OF_ETH_DST'], 'NXM_OF_ETH_DST', W.DL_DST, 2, 48, 'mac', 'none'),
   f('dl_type', ['eth_type', 'NXM_OF_ETH_TYPE'], 'NXM_OF_ETH_TYPE', W.DL_TYPE, 1, 16, 'hex', 'none', 0, false),

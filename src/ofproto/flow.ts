@@ -1,5 +1,6 @@
 /**
- * The pipeline's flow: a packet's header fields plus the pipeline metadata (metadata, reg0-reg7),
+ * The pipeline's flow: a packet's header fields plus the pipeline metadata (metadata, reg0-reg15,
+ * conj_id),
  * as a fixed array of unsigned 32-bit words. This is the one representation the classifier,
  * the matches, the actions and xlate share, because hashing and masking a Uint32Array is what
  * makes a million lookups a second possible in JS (no bigints, no 48-bit arithmetic).
@@ -19,32 +20,35 @@ import { emptyKey, type FlowKey, type FlowMask } from '../datapath/index.ts';
 
 export const W = {
   METADATA: 0,        // 2 words: hi, lo
-  REG0: 2,            // reg0..reg7: words 2..9
-  IN_PORT: 10,        // OpenFlow port number
+  REG0: 2,            // reg0..reg15: words 2..17; xregN = words 2+2N (high), 3+2N; xxregN = 2+4N..5+4N
+  CONJ_ID: 18,        // conj_id: set only while the classifier resolves a conjunctive match (conj.ts)
+  IN_PORT: 19,        // OpenFlow port number
   // ---- L2
-  DL_SRC: 11,         // 2 words: hi16, lo32
-  DL_DST: 13,         // 2 words
-  DL_TYPE: 15,
-  VLAN_TCI: 16,
+  DL_SRC: 20,         // 2 words: hi16, lo32
+  DL_DST: 22,         // 2 words
+  DL_TYPE: 24,
+  VLAN_TCI: 25,
   // ---- L3
-  NW_SRC: 17,         // IPv4 source / ARP spa
-  NW_DST: 18,         // IPv4 destination / ARP tpa
-  NW_PROTO: 19,       // IP protocol / ARP op
-  NW_TOS: 20,         // DSCP << 2 | ECN
-  NW_TTL: 21,
-  NW_FRAG: 22,
-  ARP_SHA: 23,        // 2 words
-  ARP_THA: 25,        // 2 words
-  IPV6_SRC: 27,       // 4 words
-  IPV6_DST: 31,       // 4 words
-  IPV6_LABEL: 35,
+  NW_SRC: 26,         // IPv4 source / ARP spa
+  NW_DST: 27,         // IPv4 destination / ARP tpa
+  NW_PROTO: 28,       // IP protocol / ARP op
+  NW_TOS: 29,         // DSCP << 2 | ECN
+  NW_TTL: 30,
+  NW_FRAG: 31,
+  ARP_SHA: 32,        // 2 words
+  ARP_THA: 34,        // 2 words
+  IPV6_SRC: 36,       // 4 words
+  IPV6_DST: 40,       // 4 words
+  IPV6_LABEL: 44,
   // ---- L4
-  TP_SRC: 36,         // TCP/UDP/SCTP port / ICMP type
-  TP_DST: 37,         // TCP/UDP/SCTP port / ICMP code
-  TCP_FLAGS: 38,
+  TP_SRC: 45,         // TCP/UDP/SCTP port / ICMP type
+  TP_DST: 46,         // TCP/UDP/SCTP port / ICMP code
+  TCP_FLAGS: 47,
 } as const;
 
-export const N_WORDS = 39;
+export const N_WORDS = 48;
+/** Registers reg0..reg15 (OVS FLOW_N_REGS). */
+export const N_REGS = 16;
 
 /** First word index of each stage after the first; a stage ends where the next begins. */
 export const STAGE_ENDS = [W.DL_SRC, W.NW_SRC, W.TP_SRC, N_WORDS] as const;

@@ -4,14 +4,17 @@
  * OVS's and parses back with parse.ts.
  */
 import { formatIpv4, formatIpv6, formatMac, VLAN_CFI } from '../datapath/index.ts';
-import type { OfAction, SubField } from './actions.ts';
-import { ETH, OFPP, PROTO, W, formatPort, join128, join48, type Words } from './flow.ts';
-import { fieldByName, fieldFullMask, getField, type FieldDef } from './fields.ts';
+import { formatHexBytes, formatNxAction } from './format-nx.ts';
+import type { OfAction } from './actions.ts';
+import { ETH, N_REGS, OFPP, PROTO, W, formatPort, join128, join48, type Words } from './flow.ts';
+import { fieldByName, fieldFullMask, getField } from './fields.ts';
+import { altHex, formatFieldValue, formatSubField as subField, hex } from './format-field.ts';
 import type { Match } from './match.ts';
 import { prefixLen } from './trie.ts';
 import { DEFAULT_PRIORITY } from './parse.ts';
 
-const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
+export { formatFieldValue };
+
 
 function ipv4Masked(name: string, v: number, m: number): string {
   const pl = prefixLen(m);
@@ -41,11 +44,19 @@ function intMasked(name: string, v: number, m: number, full: number, asHex = fal
   return `${name}=${hex(v)}/${hex(m)}`;
 }
 
+/** format_uint32_masked / format_be64_masked of OVS: "%#x", with "/%#x" when masked. */
+function altMasked(name: string, v: number | bigint, m: number | bigint, full: number | bigint): string | undefined {
+  if (m === 0 || m === 0n) return undefined;
+  return m === full ? `${name}=${altHex(v)}` : `${name}=${altHex(v)}/${altHex(m)}`;
+}
+
 /** match_format: `priority=N,` (when not the default), then fields in OVS's order. */
 export function formatMatch(match: Match, priority: number = DEFAULT_PRIORITY): string {
   const v = match.value, m = match.mask;
   const out: string[] = [];
   if (priority !== DEFAULT_PRIORITY) out.push(`priority=${priority}`);
+  // conj_id is exact-only (not maskable in OVS) and printed right after the priority.
+  if (m[W.CONJ_ID]) out.push(`conj_id=${v[W.CONJ_ID]}`);
   const dlType = m[W.DL_TYPE] === 0xffff ? v[W.DL_TYPE]! : -1;
   const proto = m[W.NW_PROTO] === 0xff ? v[W.NW_PROTO]! : -1;
   let skipType = false, skipProto = false;
@@ -58,13 +69,14 @@ export function formatMatch(match: Match, priority: number = DEFAULT_PRIORITY): 
     skipType = true;
   } else if (dlType === ETH.ARP) { out.push('arp'); skipType = true; }
   else if (dlType === ETH.RARP) { out.push('rarp'); skipType = true; }
-  for (let i = 0; i < 8; i++) {
-    const s = intMasked(`reg${i}`, v[W.REG0 + i]!, m[W.REG0 + i]!, 0xffffffff, true);
+  for (let i = 0; i < N_REGS; i++) {
+    const s = altMasked(`reg${i}`, v[W.REG0 + i]!, m[W.REG0 + i]!, 0xffffffff);
     if (s) out.push(s);
   }
   const md = fieldByName('metadata')!;
   const mdm = getField(m, md);
-  if (mdm !== 0n) out.push(mdm === fieldFullMask(md) ? `metadata=${hex(getField(v, md))}` : `metadata=${hex(getField(v, md))}/${hex(mdm)}`);
+  const mds = altMasked('metadata', getField(v, md), mdm, fieldFullMask(md));
+  if (mds) out.push(mds);
   if (m[W.IN_PORT]) out.push(`in_port=${formatPort(v[W.IN_PORT]!)}`);
   const tm = m[W.VLAN_TCI]!, tv = v[W.VLAN_TCI]!;
   if (tm) {
@@ -103,52 +115,28 @@ export function formatMatch(match: Match, priority: number = DEFAULT_PRIORITY): 
   return out.join(',');
 }
 
-/** A field value in its text format, with /mask when not all ones. */
-export function formatFieldValue(d: FieldDef, value: bigint, mask?: bigint): string {
-  const one = (x: bigint): string => {
-    switch (d.format) {
-      case 'mac': return formatMac(Number(x));
-      case 'ipv4': return formatIpv4(Number(x));
-      case 'ipv6': return formatIpv6(x);
-      case 'hex': return hex(x);
-      default: return x.toString();
-    }
-  };
-  if (mask === undefined || mask === fieldFullMask(d)) return one(value);
-  return `${one(value)}/${d.format === 'dec' ? hex(mask) : one(mask)}`;
-}
-
-/**
- * NAME[range] in the bits of the field NAME reads back as. That is the field itself, or a wider
- * one at the same place: dl_vlan prints as NXM_OF_VLAN_TCI[0..11], not as NXM_OF_VLAN_TCI[],
- * which would be all 16 bits of the TCI.
- */
-function subField(s: SubField): string {
-  const name = s.field.nxm;
-  const as = fieldByName(name) ?? s.field;
-  const ofs = s.ofs + s.field.shift - as.shift;
-  if (ofs === 0 && s.nBits === as.bits) return `${name}[]`;
-  return s.nBits === 1 ? `${name}[${ofs}]` : `${name}[${ofs}..${ofs + s.nBits - 1}]`;
-}
-
 export function formatAction(a: OfAction): string {
   switch (a.type) {
-    case 'output': return a.port < OFPP.MAX ? `output:${a.port}` : formatPort(a.port);
+    case 'output':
+      if (a.maxLen !== undefined) return `output(port=${formatPort(a.port)},max_len=${a.maxLen})`;
+      return a.port < OFPP.MAX ? `output:${a.port}` : formatPort(a.port);
     case 'controller': {
-      if (a.reason === 'action' && a.id === 0) return `CONTROLLER:${a.maxLen}`;
+      if (a.reason === 'action' && a.id === 0 && !a.userdata && !a.pause) return `CONTROLLER:${a.maxLen}`;
       const parts: string[] = [];
       if (a.reason !== 'action') parts.push(`reason=${a.reason}`);
       if (a.maxLen !== 0xffff) parts.push(`max_len=${a.maxLen}`);
       if (a.id !== 0) parts.push(`id=${a.id}`);
+      if (a.userdata) parts.push(`userdata=${formatHexBytes(a.userdata)}`);
+      if (a.pause) parts.push('pause');
       return `controller(${parts.join(',')})`;
     }
     case 'set_field':
       return a.spelling === 'set_field'
         ? `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.field.name}`
         : `${a.spelling}:${formatFieldValue(a.field, a.value)}`;
-    case 'load': return `load:${hex(a.value)}->${subField(a.dst)}`;
+    case 'load': return `load:${altHex(a.value)}->${subField(a.dst)}`;
     case 'move': return `move:${subField(a.src)}->${subField(a.dst)}`;
-    case 'dec_ttl': return 'dec_ttl';
+    case 'dec_ttl': return a.ids ? `dec_ttl(${a.ids.join(',')})` : 'dec_ttl';
     case 'push_vlan': return `push_vlan:${hex(a.tpid)}`;
     case 'pop_vlan': return a.spelling;
     case 'mod_vlan_vid': return `mod_vlan_vid:${a.vid}`;
@@ -158,6 +146,7 @@ export function formatAction(a: OfAction): string {
       return `resubmit(${a.port === undefined ? '' : formatPort(a.port)},${a.table})`;
     case 'goto_table': return `goto_table:${a.table}`;
     case 'group': return `group:${a.id}`;
+    default: return formatNxAction(a, formatActions)!;
   }
 }
 

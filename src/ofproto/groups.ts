@@ -13,6 +13,7 @@ import { ETH, PROTO, W, type Words } from './flow.ts';
 import { formatActions } from './format.ts';
 import { FlowSyntaxError, parseUint, tokenize } from './parse-lex.ts';
 import { parseActions } from './parse-actions.ts';
+import { mix } from './hash.ts';
 
 export interface Bucket {
   id: number;
@@ -88,14 +89,6 @@ export function parseGroup(text: string): Group {
 export function formatGroup(g: Group): string {
   const bs = g.buckets.map((b) => `bucket=bucket_id:${b.id},${g.type === 'select' ? `weight:${b.weight},` : ''}actions=${formatActions(b.actions)}`);
   return [`group_id=${g.id}`, `type=${g.type}`, ...bs].join(',');
-}
-
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  h ^= Math.imul(k, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /**

@@ -12,9 +12,9 @@
 export { Bridge, BridgeError, PortSpecError, parsePortSpec, type BridgePort, type BridgeOptions, type PortConfig } from './bridge.ts';
 export { Classifier, type ClsRule } from './classifier.ts';
 export { Match } from './match.ts';
-export { OFPP, W, N_WORDS, wordsFromKey, keyFromWords, type Words } from './flow.ts';
+export { OFPP, W, N_WORDS, N_REGS, wordsFromKey, keyFromWords, type Words } from './flow.ts';
 export { fieldByName, type FieldDef } from './fields.ts';
-export { type OfAction, type SubField, MAX_RESUBMIT_DEPTH } from './actions.ts';
+export { type OfAction, type SubField, type LearnAction, type LearnSpec, type HashFields, MAX_RESUBMIT_DEPTH } from './actions.ts';
 export { FlowSyntaxError, parseFlow, DEFAULT_PRIORITY, type FlowMod, type ParseMode } from './parse.ts';
 export { parseActions } from './parse-actions.ts';
 export { formatMatch, formatActions, formatAction, formatFlow, formatFlowStats } from './format.ts';
@@ -22,8 +22,11 @@ export { Pipeline, Rule, TableError, N_TABLES, type RemovedRule, type RemovedRea
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
 export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
 export { xlate, isStale, inMegaflow, type XlateResult } from './xlate.ts';
+export { applyLearned } from './xlate-learn.ts';
+export { isConjunctive } from './conj.ts';
+export { flowHash, multipathLink } from './hash.ts';
 export {
   XlateError, encodeControllerCookie, decodeControllerCookie, USERSPACE_KIND,
-  type PacketInEvent, type XlateOptions, type TraceStep,
+  type LearnedFlow, type PacketInEvent, type XlateOptions, type TraceStep,
 } from './xlate-ctx.ts';
 export { trace, formatTrace, loadFlows, offlineBridge, packetFromText, formatPacket, TraceInputError, type TraceReport } from './trace.ts';

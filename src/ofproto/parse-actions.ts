@@ -3,10 +3,11 @@
  * inside parentheses do not split. `drop` (or an empty list) is the empty action list and must
  * stand alone. Positions in errors are offsets into the whole flow text (`base` + offset).
  */
-import { PACKET_IN_REASON, type OfAction, type PacketInReason, type SubField } from './actions.ts';
+import { PACKET_IN_REASON, type OfAction, type PacketInReason } from './actions.ts';
 import { OFPP, parsePortName } from './flow.ts';
 import { fieldByName } from './fields.ts';
-import { parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
+import { parseFieldValue, parseHexBytes, parseSubField, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
+import { parseNxAction } from './parse-nx.ts';
 
 /*
  * The tables below are Maps because user tokens index them: a plain object would also answer
@@ -24,7 +25,11 @@ const BARE_PORTS = new Map<string, number>([
   ['table', OFPP.TABLE],
 ]);
 
-export function parseActions(text: string, base = 0): OfAction[] {
+/**
+ * `nested`: a list inside clone(), where instructions (write_metadata, goto_table) are refused,
+ * as ovs-ofctl refuses them ("instruction not allowed here").
+ */
+export function parseActions(text: string, base = 0, nested = false): OfAction[] {
   const toks = tokenize(text, base, ',');
   const out: OfAction[] = [];
   for (const tok of toks) {
@@ -34,11 +39,23 @@ export function parseActions(text: string, base = 0): OfAction[] {
       if (toks.length > 1) throw syntaxError(tok, '"drop" must not be accompanied by any other action');
       return [];
     }
-    if (out.length && out[out.length - 1]!.type === 'goto_table') {
+    const last = out.length ? out[out.length - 1]!.type : undefined;
+    if (last === 'goto_table') {
       // OpenFlow 1.1+ instructions: apply-actions come before goto_table (as ovs-ofctl requires).
       throw syntaxError(tok, 'goto_table must be the last action');
     }
-    out.push(parseAction(tok));
+    const a = parseAction(tok);
+    if (nested && (a.type === 'goto_table' || a.type === 'write_metadata')) throw syntaxError(tok, `${a.type} instruction not allowed here`);
+    // The instructions' order (OpenFlow 1.3 §5.9): apply-actions, write-metadata, goto-table.
+    if (last === 'write_metadata' && a.type !== 'goto_table') {
+      throw syntaxError(tok, 'invalid instruction ordering: apply_actions must appear before write_metadata');
+    }
+    out.push(a);
+  }
+  const conj = out.findIndex((a) => a.type === 'conjunction');
+  const other = out.findIndex((a) => a.type !== 'conjunction' && a.type !== 'note');
+  if (conj >= 0 && other >= 0) {
+    throw syntaxError(toks[other]!, '"conjunction" actions may be used along with "note" but not any other kind of action');
   }
   return out;
 }
@@ -71,27 +88,14 @@ function int(tok: Token, s: string, max: number, what: string): number {
   return Number(parseUint(s, BigInt(max), tok, what));
 }
 
-/** NAME[], NAME[a..b] or NAME[a] (a bit range of a field, OVS's mf_parse_subfield). */
-export function parseSubField(tok: Token, s: string): SubField {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/.exec(s.trim());
-  if (!m) throw syntaxError(tok, `bad field reference "${s}" (expected NAME[], NAME[a..b] or NAME[a])`);
-  const field = fieldByName(m[1]!);
-  if (!field) throw syntaxError(tok, `unknown field "${m[1]}"`);
-  let ofs = 0, end = field.bits - 1;
-  if (m[2] !== undefined) {
-    ofs = Number(m[2]);
-    end = m[3] !== undefined ? Number(m[3]) : ofs;
-  }
-  if (end < ofs || end >= field.bits) throw syntaxError(tok, `bit range [${ofs}..${end}] is outside ${field.name} (${field.bits} bits)`);
-  return { field, ofs, nBits: end - ofs + 1 };
-}
-
 function parseAction(tok: Token): OfAction {
   const name = tok.key.toLowerCase();
   const v = tok.value;
   const bare = v === undefined ? BARE_PORTS.get(name) : undefined;
   if (bare !== undefined) return { type: 'output', port: bare };
   if (v === undefined && /^\d+$/.test(name)) return output(tok, name);
+  const nx = parseNxAction(tok, name, (t, b) => parseActions(t, b, true));
+  if (nx) return nx;
   const modField = MOD_FIELDS.get(name);
   if (modField !== undefined) {
     const field = fieldByName(modField)!;
@@ -101,11 +105,7 @@ function parseAction(tok: Token): OfAction {
     return { type: 'set_field', field, value, spelling: name };
   }
   switch (name) {
-    case 'output': {
-      const s = need(tok);
-      if (s.includes('[')) throw syntaxError(tok, 'output to a field is not supported');
-      return output(tok, s);
-    }
+    case 'output': return output(tok, need(tok));
     case 'controller': return parseController(tok);
     case 'set_field': {
       const s = need(tok);
@@ -178,8 +178,12 @@ function parseController(tok: Token): OfAction {
   for (const kv of tokenize(v.slice(1, -1), tok.valuePos + 1, ',')) {
     const k = kv.key.trim().toLowerCase();
     const val = kv.value?.trim();
+    if (k === 'pause' && val === undefined) { a.pause = true; continue; }
     if (val === undefined) throw syntaxError(kv, `controller: ${k} needs a value`);
-    if (k === 'max_len') a.maxLen = int(kv, val, 0xffff, 'max_len');
+    if (k === 'userdata') {
+      const data = parseHexBytes(kv, val, "`controller' action `userdata'");
+      if (data.length) a.userdata = data; else delete a.userdata;
+    } else if (k === 'max_len') a.maxLen = int(kv, val, 0xffff, 'max_len');
     else if (k === 'id') a.id = int(kv, val, 0xffff, 'controller id');
     else if (k === 'reason') {
       // PACKET_IN_REASON is a plain object: only its own keys are reasons, not "constructor".

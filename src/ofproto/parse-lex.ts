@@ -5,7 +5,8 @@
  * and neither imports the other's internals.
  */
 import { AddressSyntaxError, ipv4PrefixMask, ipv6PrefixMask, parseIpv4, parseIpv6, parseMac } from '../datapath/index.ts';
-import { fieldFullMask, type FieldDef } from './fields.ts';
+import type { SubField } from './actions.ts';
+import { fieldByName, fieldFullMask, type FieldDef } from './fields.ts';
 
 export class FlowSyntaxError extends Error {
   override name = 'FlowSyntaxError';
@@ -102,4 +103,36 @@ export function parseFieldValue(d: FieldDef, text: string, tok: Token): { value:
     if (e instanceof AddressSyntaxError) throw syntaxError(tok, `${d.name}: ${e.message}`, e);
     throw e;
   }
+}
+
+/** NAME[], NAME[a..b] or NAME[a] (a bit range of a field, OVS's mf_parse_subfield). */
+export function parseSubField(tok: Token, s: string): SubField {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/.exec(s.trim());
+  if (!m) throw syntaxError(tok, `bad field reference "${s}" (expected NAME[], NAME[a..b] or NAME[a])`);
+  const field = fieldByName(m[1]!);
+  if (!field) throw syntaxError(tok, `unknown field "${m[1]}"`);
+  let ofs = 0, end = field.bits - 1;
+  if (m[2] !== undefined) {
+    ofs = Number(m[2]);
+    end = m[3] !== undefined ? Number(m[3]) : ofs;
+  }
+  if (end < ofs || end >= field.bits) throw syntaxError(tok, `bit range [${ofs}..${end}] is outside ${field.name} (${field.bits} bits)`);
+  return { field, ofs, nBits: end - ofs + 1 };
+}
+
+
+/**
+ * Hex bytes as OVS's ofpbuf_put_hex reads them (note:, controller(userdata=)): pairs of hex
+ * digits, optionally separated by dots ("01.02" or "0102"); an odd digit is an error.
+ */
+export function parseHexBytes(tok: Token, s: string, what: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length;) {
+    if (s[i] === '.') { i++; continue; }
+    const pair = s.slice(i, i + 2);
+    if (!/^[0-9a-fA-F]{2}$/.test(pair)) throw syntaxError(tok, `bad hex digit in ${what}`);
+    out.push(parseInt(pair, 16));
+    i += 2;
+  }
+  return Uint8Array.from(out);
 }

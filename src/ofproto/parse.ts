@@ -12,7 +12,7 @@
 import { VLAN_CFI } from '../datapath/index.ts';
 import type { OfAction } from './actions.ts';
 import { ETH, PROTO, W, parsePortName } from './flow.ts';
-import { fieldByName, fieldFullMask, PREREQ_TEXT, type FieldDef, type Prereq } from './fields.ts';
+import { fieldByName, fieldFullMask, PREREQ_TEXT, type Prereq } from './fields.ts';
 import { Match } from './match.ts';
 import { parseActions } from './parse-actions.ts';
 import { FlowSyntaxError, parseFieldValue, parseUint, syntaxError, tokenize, type Token } from './parse-lex.ts';
@@ -204,6 +204,7 @@ function applyToken(fm: FlowMod, tok: Token, mode: ParseMode, prereqs: [Prereq, 
   if (!d || d.name === 'vlan_vid' || d.name === 'dl_vlan') throw syntaxError(tok, `unknown field "${tok.key}"`);
   if (tok.value === undefined || tok.value === '') throw syntaxError(tok, `${d.name} needs a value`);
   const { value, mask } = parseFieldValue(d, tok.value, tok);
+  if (d.name === 'conj_id') { noPacket(); if (mask !== fieldFullMask(d)) throw syntaxError(tok, 'conj_id takes no mask'); }
   if (d.name === 'vlan_tci') { // replaces dl_vlan/dl_vlan_pcp given before, as in OVS
     fm.match.mask[W.VLAN_TCI] = Number(mask);
     fm.match.value[W.VLAN_TCI] = Number(value & mask);

@@ -10,7 +10,8 @@
  */
 import type { OfAction } from './actions.ts';
 import { Classifier } from './classifier.ts';
-import type { Words } from './flow.ts';
+import { newWords, type Words } from './flow.ts';
+import { conjLookup, isConjunctive } from './conj.ts';
 import { formatFlowStats } from './format.ts';
 import type { Match } from './match.ts';
 import type { FlowMod } from './parse.ts';
@@ -58,28 +59,49 @@ function outputsTo(r: Rule, port: number): boolean {
 }
 
 export class Pipeline {
+  /** Per table, the ordinary flows; the conjunctive ones (conj.ts) live apart in `softTables`. */
   readonly tables = new Map<number, Classifier<Rule>>();
+  readonly softTables = new Map<number, Classifier<Rule>>();
   readonly groups = new Map<number, Group>();
+  /** Rules that learned flows with delete_learned -> those flows. */
+  private readonly learnedBy = new Map<Rule, Set<Rule>>();
   /** Bumped on every change to any table: megaflows built before may be stale. */
   generation = 0;
 
   constructor(readonly now: () => number = Date.now) {}
 
-  table(id: number): Classifier<Rule> {
+  table(id: number, soft = false): Classifier<Rule> {
     if (!Number.isInteger(id) || id < 0 || id >= N_TABLES) throw new TableError(`table ${id} is out of range 0..254`);
-    let t = this.tables.get(id);
-    if (!t) { t = new Classifier<Rule>(); this.tables.set(id, t); }
+    const map = soft ? this.softTables : this.tables;
+    let t = map.get(id);
+    if (!t) { t = new Classifier<Rule>(); map.set(id, t); }
     return t;
   }
 
-  /** Looks up `flow` in table `id` (a missing table misses), ORing consulted bits into `wc`. */
+  /** The classifiers holding table `id`'s rules (ordinary, then conjunctive). */
+  private *classifiers(id: number): IterableIterator<Classifier<Rule>> {
+    const h = this.tables.get(id), s = this.softTables.get(id);
+    if (h) yield h;
+    if (s) yield s;
+  }
+
+  private tableIds(): number[] {
+    return [...new Set([...this.tables.keys(), ...this.softTables.keys()])].sort((a, b) => a - b);
+  }
+
+  /**
+   * Looks up `flow` in table `id` (a missing table misses), ORing consulted bits into `wc`;
+   * conjunctive flows take part as conj.ts describes.
+   */
   lookup(id: number, flow: Words, wc?: Words): Rule | undefined {
-    return this.tables.get(id)?.lookup(flow, wc);
+    const soft = this.softTables.get(id);
+    if (!soft || soft.size === 0) return this.tables.get(id)?.lookup(flow, wc);
+    return conjLookup(this.tables.get(id), soft, flow, wc ?? newWords());
   }
 
   /** OFPFC_ADD: replaces a rule with the same match and priority (counters start over). */
   add(fm: FlowMod): Rule {
-    const t = this.table(fm.table ?? 0);
+    const t = this.table(fm.table ?? 0, isConjunctive(fm.actions));
     for (const a of fm.actions) {
       // OpenFlow 1.3 §5.1: a pipeline only goes forward (OFPBIC_BAD_TABLE_ID otherwise).
       if (a.type === 'goto_table' && a.table <= (fm.table ?? 0)) {
@@ -88,8 +110,10 @@ export class Pipeline {
     }
     const rule = new Rule(fm.table ?? 0, fm.priority, fm.match.clone(), fm.actions, fm.cookie,
       fm.idleTimeout, fm.hardTimeout, fm.sendFlowRem, this.now());
-    const old = t.findExact(fm.match, fm.priority);
-    if (old) t.remove(old);
+    for (const c of [...this.classifiers(rule.table)]) {
+      const old = c.findExact(fm.match, fm.priority);
+      if (old) c.remove(old);
+    }
     t.insert(rule);
     this.generation++;
     return rule;
@@ -98,15 +122,15 @@ export class Pipeline {
   /** Rules selected by a delete/modify: strict = same match and priority; else match subset. */
   select(fm: FlowMod, strict: boolean): Rule[] {
     const out: Rule[] = [];
-    const ids = fm.table === undefined ? [...this.tables.keys()] : [fm.table];
+    const ids = fm.table === undefined ? this.tableIds() : [fm.table];
     for (const id of ids) {
-      const t = this.tables.get(id);
-      if (!t) continue;
-      if (strict) {
-        const r = t.findExact(fm.match, fm.priority);
-        if (r) out.push(r);
-      } else {
-        for (const r of t.rules()) if (r.match.isSubsetOf(fm.match)) out.push(r);
+      for (const t of this.classifiers(id)) {
+        if (strict) {
+          const r = t.findExact(fm.match, fm.priority);
+          if (r) out.push(r);
+        } else {
+          for (const r of t.rules()) if (r.match.isSubsetOf(fm.match)) out.push(r);
+        }
       }
     }
     return out.filter((r) => cookieMatches(r, fm.cookie, fm.cookieMask)
@@ -124,6 +148,11 @@ export class Pipeline {
   modify(fm: FlowMod, strict = false): Rule[] {
     const rules = this.select(fm, strict);
     for (const r of rules) {
+      if (isConjunctive(r.actions) !== isConjunctive(fm.actions)) {
+        // The rule changes sides (ordinary <-> conjunctive): it moves between classifiers.
+        this.tables.get(r.table)?.remove(r) || this.softTables.get(r.table)?.remove(r);
+        this.table(r.table, isConjunctive(fm.actions)).insert(r);
+      }
       r.actions = fm.actions;
       if (fm.cookieMask === 0n) r.cookie = fm.cookie;
     }
@@ -131,10 +160,26 @@ export class Pipeline {
     return rules;
   }
 
+  /**
+   * Removes a rule; the flows it learned with learn(...,delete_learned) go with it (OVS
+   * learn.c: NX_LEARN_F_DELETE_LEARNED), without flow-removed events of their own.
+   */
   removeRule(r: Rule): boolean {
-    const ok = this.tables.get(r.table)?.remove(r) ?? false;
+    const ok = (this.tables.get(r.table)?.remove(r) || this.softTables.get(r.table)?.remove(r)) ?? false;
     if (ok) this.generation++;
+    const learned = this.learnedBy.get(r);
+    if (learned) {
+      this.learnedBy.delete(r);
+      for (const l of learned) this.removeRule(l);
+    }
     return ok;
+  }
+
+  /** Records that `owner` learned `learned` with delete_learned (see removeRule). */
+  addLearned(owner: Rule, learned: Rule): void {
+    let set = this.learnedBy.get(owner);
+    if (!set) { set = new Set(); this.learnedBy.set(owner, set); }
+    set.add(learned);
   }
 
   /** OFPGC_ADD (replacing an existing group of that id, like OFPGC_MODIFY). */
@@ -163,7 +208,7 @@ export class Pipeline {
    */
   expire(now: number = this.now()): RemovedRule[] {
     const out: RemovedRule[] = [];
-    for (const t of this.tables.values()) {
+    for (const t of [...this.tables.values(), ...this.softTables.values()]) {
       for (const r of t.rules()) {
         if (r.hardTimeout && now - r.created >= r.hardTimeout * 1000) out.push({ rule: r, reason: 'hard_timeout' });
         else if (r.idleTimeout && now - r.used >= r.idleTimeout * 1000) out.push({ rule: r, reason: 'idle_timeout' });
@@ -175,10 +220,10 @@ export class Pipeline {
 
   /** All rules, by table then priority (highest first), as dump-flows orders them. */
   allRules(table?: number): Rule[] {
-    const ids = table === undefined ? [...this.tables.keys()].sort((a, b) => a - b) : [table];
+    const ids = table === undefined ? this.tableIds() : [table];
     const out: Rule[] = [];
     for (const id of ids) {
-      const rs = [...(this.tables.get(id)?.rules() ?? [])];
+      const rs = [...this.classifiers(id)].flatMap((c) => [...c.rules()]);
       rs.sort((a, b) => b.priority - a.priority);
       out.push(...rs);
     }

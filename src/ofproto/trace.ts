@@ -41,7 +41,7 @@ export function formatPacket(w: Words): string {
   set(W.IN_PORT, W.DL_SRC, W.DL_SRC + 1, W.DL_DST, W.DL_DST + 1);
   k[W.DL_TYPE] = 0xffff; k[W.VLAN_TCI] = 0xffff;
   k[W.DL_SRC] = k[W.DL_DST] = 0xffff;
-  for (let i = 0; i < 10; i++) if (w[i]) k[i] = 0xffffffff; // metadata, registers when set
+  for (let i = 0; i < W.CONJ_ID; i++) if (w[i]) k[i] = 0xffffffff; // metadata, registers when set
   const t = w[W.DL_TYPE]!, p = w[W.NW_PROTO]!;
   if (t === ETH.IP || t === ETH.IPV6) {
     if (t === ETH.IP) set(W.NW_SRC, W.NW_DST);

@@ -18,6 +18,15 @@ import { ETH, N_WORDS, PROTO, W, newWords, type Words } from './flow.ts';
 import type { Bridge } from './bridge.ts';
 import type { MacDep } from './mac-learning.ts';
 import type { Rule } from './table.ts';
+import type { SubField } from './actions.ts';
+import { getField, orFieldMask, setFieldMasked } from './fields.ts';
+import type { FlowMod } from './parse.ts';
+
+/** A flow learn() built; `owner` is the learning rule when the flow goes with it (delete_learned). */
+export interface LearnedFlow {
+  fm: FlowMod;
+  owner?: Rule;
+}
 
 export class XlateError extends Error {
   override name = 'XlateError';
@@ -41,6 +50,10 @@ export interface PacketInEvent {
   /** The flow as modified by the actions so far, with metadata and registers. */
   flow: Words;
   userspaceCookie: bigint;
+  /** controller(userdata=...): given to the controller with the packet (NXPINT_USERDATA). */
+  userdata?: Uint8Array;
+  /** controller(pause): the controller may resume; bvs does not pause yet (xlate-nx.ts). */
+  pause?: boolean;
 }
 
 export interface XlateOptions {
@@ -66,6 +79,10 @@ export class XlateCtx {
   readonly learned: { vlan: number; mac: number; port: number }[] = [];
   readonly steps: TraceStep[] = [];
   readonly packetIns: PacketInEvent[] = [];
+  /** Flows learn() built, applied at the end of the translation (xlate-learn.ts). */
+  readonly learns: LearnedFlow[] = [];
+  /** The NX stack of push/pop (values of the pushed bits, low-aligned). */
+  readonly stack: bigint[] = [];
   depth = 0;
   resubmits = 0;
   error: string | undefined;
@@ -161,16 +178,18 @@ export class XlateCtx {
  *   47..40  table id of the rule
  *   39..24  controller id (controller(id=N))
  *   23..8   max_len (bytes of the packet to send; 65535 = all)
- *    7..0   0
+ *    7..0   index of the controller action in its translation (mod 256), so that controller
+ *           actions differing only in what the cookie cannot hold (userdata) get distinct
+ *           cookies, and the daemon finds the right one when it re-translates
  * The rule's own OpenFlow cookie and the registers do not fit; the daemon gets them from the
  * onPacketIn callback of the translation that handled the upcall (or re-translates the packet).
  */
 export const USERSPACE_KIND = { controller: 0x01 } as const;
 const REASONS = ['no_match', 'action', 'invalid_ttl'] as const;
 
-export function encodeControllerCookie(reason: PacketInEvent['reason'], table: number, controllerId: number, maxLen: number): bigint {
+export function encodeControllerCookie(reason: PacketInEvent['reason'], table: number, controllerId: number, maxLen: number, index = 0): bigint {
   return (BigInt(USERSPACE_KIND.controller) << 56n) | (BigInt(REASONS.indexOf(reason)) << 48n)
-    | (BigInt(table & 0xff) << 40n) | (BigInt(controllerId & 0xffff) << 24n) | (BigInt(maxLen & 0xffff) << 8n);
+    | (BigInt(table & 0xff) << 40n) | (BigInt(controllerId & 0xffff) << 24n) | (BigInt(maxLen & 0xffff) << 8n) | BigInt(index & 0xff);
 }
 
 export function decodeControllerCookie(c: bigint): { reason: PacketInEvent['reason']; table: number; controllerId: number; maxLen: number } | undefined {
@@ -178,4 +197,21 @@ export function decodeControllerCookie(c: bigint): { reason: PacketInEvent['reas
   const reason = REASONS[Number((c >> 48n) & 0xffn)];
   if (!reason) return undefined;
   return { reason, table: Number((c >> 40n) & 0xffn), controllerId: Number((c >> 24n) & 0xffffn), maxLen: Number((c >> 8n) & 0xffffn) };
+}
+
+const bitsMask = (sf: SubField): bigint => ((1n << BigInt(sf.nBits)) - 1n) << BigInt(sf.ofs);
+
+/** Reads a bit range (un-wildcarding it). */
+export function readSubField(ctx: XlateCtx, sf: SubField): bigint {
+  const m = bitsMask(sf);
+  orFieldMask(ctx.wc, sf.field, m);
+  return (getField(ctx.flow, sf.field) & m) >> BigInt(sf.ofs);
+}
+
+/** Writes the low bits of `v` into a bit range (un-wildcarding it). Registers and metadata only
+ *  here: packet fields go through the load path of xlate.ts, which handles VLAN and prerequisites. */
+export function writeSubField(ctx: XlateCtx, sf: SubField, v: bigint): void {
+  const m = bitsMask(sf);
+  setFieldMasked(ctx.flow, sf.field, (v << BigInt(sf.ofs)) & m, m);
+  orFieldMask(ctx.wc, sf.field, m);
 }

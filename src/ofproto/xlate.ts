@@ -8,8 +8,10 @@
  *    actions from the same bridge state. Everything the translation reads from the packet is
  *    un-wildcarded in ctx.wc: classifier lookups add the bits they consulted; actions add the
  *    fields they read or write (set_field/load: the written bits; move: source and destination;
- *    dec_ttl: nw_ttl; prerequisite checks: dl_type/nw_proto; NORMAL: in_port, dl_src, dl_dst,
- *    VLAN; commit: whatever decided the emitted set/push/pop actions).
+ *    dec_ttl: nw_ttl, nw_proto; prerequisite checks: dl_type/nw_proto; NORMAL: in_port, dl_src,
+ *    dl_dst, VLAN; commit: whatever decided the emitted set/push/pop actions; the NX actions
+ *    of xlate-nx.ts and xlate-learn.ts: the bits they read; conjunctive lookups (conj.ts): every
+ *    subtable they probed).
  * 2. Width: nothing else is un-wildcarded. Always exact, as in OVS xlate_wc_init: in_port,
  *    dl_type, and nw_frag for IP. Metadata and registers are pipeline state that starts at 0,
  *    so they never reach the datapath mask.
@@ -34,9 +36,11 @@ import { fieldFullMask, getField, orFieldMask, prereqOk, setFieldMasked, type Fi
 import { formatAction, formatMatch } from './format.ts';
 import type { MacDep } from './mac-learning.ts';
 import type { Rule } from './table.ts';
-import { XlateCtx, encodeControllerCookie, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
+import { XlateCtx, encodeControllerCookie, type LearnedFlow, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
 import { xlateNormal } from './xlate-normal.ts';
 import { selectBucket } from './groups.ts';
+import { xlateNx } from './xlate-nx.ts';
+import { applyLearned } from './xlate-learn.ts';
 
 export interface XlateResult {
   actions: DpAction[];
@@ -46,6 +50,8 @@ export interface XlateResult {
   /** Un-wildcarded bits over the internal layout (includes metadata/registers consulted). */
   wc: Words;
   rules: Rule[];
+  /** Flows learn() built (applied to the tables when the translation had side effects). */
+  learns: LearnedFlow[];
   macDeps: MacDep[];
   learned: { vlan: number; mac: number; port: number }[];
   packetIns: PacketInEvent[];
@@ -72,6 +78,7 @@ export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): Xl
     xlateTable(ctx, 0);
   }
   const actions = ctx.error === undefined ? ctx.actions : [];
+  if (opts.sideEffects && ctx.error === undefined && ctx.learns.length) applyLearned(bridge.pipeline, ctx.learns, ctx.now);
   // Datapath prerequisites (invariant 3).
   let l3 = false, l4 = false;
   for (let i = STAGE_ENDS[1]; i < STAGE_ENDS[2]; i++) if (wc[i]) l3 = true;
@@ -85,6 +92,7 @@ export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): Xl
     finalFlow: ctx.flow,
     wc,
     rules: ctx.rules,
+    learns: ctx.learns,
     macDeps: ctx.macDeps,
     learned: ctx.learned,
     packetIns: ctx.packetIns,
@@ -151,11 +159,14 @@ function writeField(ctx: XlateCtx, d: FieldDef, value: bigint, mask: bigint): vo
   orFieldMask(ctx.wc, d, mask);
 }
 
-function controller(ctx: XlateCtx, reason: PacketInEvent['reason'], table: number, rule: Rule | undefined, id: number, maxLen: number): void {
+function controller(ctx: XlateCtx, reason: PacketInEvent['reason'], table: number, rule: Rule | undefined, id: number, maxLen: number,
+  extra: Pick<PacketInEvent, 'userdata' | 'pause'> = {}): void {
   if (!ctx.commit()) return;
-  const cookie = encodeControllerCookie(reason, table, id, maxLen);
+  const cookie = encodeControllerCookie(reason, table, id, maxLen, ctx.packetIns.length);
   ctx.actions.push({ type: 'userspace', pid: ctx.opts.upcallPid ?? 0, cookie });
   const ev: PacketInEvent = { reason, table, cookie: rule?.cookie ?? 0n, controllerId: id, maxLen, flow: ctx.flow.slice(), userspaceCookie: cookie };
+  if (extra.userdata) ev.userdata = extra.userdata;
+  if (extra.pause) { ev.pause = true; ctx.note('controller(pause): continuations are not supported yet, the translation goes on'); }
   ctx.packetIns.push(ev);
   if (ctx.opts.sideEffects) ctx.opts.onPacketIn?.(ev);
 }
@@ -209,8 +220,11 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
   for (const a of actions) {
     if (ctx.error !== undefined) return;
     switch (a.type) {
-      case 'output': outputPort(ctx, a.port, table, rule); break;
-      case 'controller': controller(ctx, a.reason, table, rule, a.id, a.maxLen); break;
+      case 'output':
+        if (a.maxLen !== undefined) ctx.note(`the datapath cannot truncate to ${a.maxLen} bytes: the whole packet is output`);
+        outputPort(ctx, a.port, table, rule);
+        break;
+      case 'controller': controller(ctx, a.reason, table, rule, a.id, a.maxLen, a); break;
       case 'set_field': {
         const d = a.field;
         if (d.name === 'vlan_vid' || d.name === 'dl_vlan' || d.name === 'dl_vlan_pcp' || d.name === 'vlan_tci') {
@@ -246,9 +260,13 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
       case 'dec_ttl': {
         if (!prereqOk(f, 'ip', wc)) { ctx.note('dec_ttl: not an IP packet, skipped'); break; }
         wc[W.NW_TTL] = 0xff;
+        wc[W.NW_PROTO] = 0xff; // as OVS compose_dec_ttl
         if (f[W.NW_TTL]! <= 1) {
-          ctx.note('dec_ttl: TTL exceeded, dropping');
-          return; // OpenFlow 1.3 §B.6.2: the packet is dropped (no invalid_ttl controller configured)
+          // OVS compose_dec_ttl: a packet-in with reason invalid_ttl to each controller id,
+          // then this action list stops (the controllers' async config decides who sees it).
+          for (const id of a.ids ?? [0]) controller(ctx, 'invalid_ttl', table, rule, id, 0xffff);
+          ctx.note(`IPv${f[W.DL_TYPE] === ETH.IP ? 4 : 6} decrement TTL exception`);
+          return;
         }
         f[W.NW_TTL] = f[W.NW_TTL]! - 1;
         break;
@@ -272,6 +290,12 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
       case 'resubmit': resubmit(ctx, a.table ?? table, a.port); break;
       case 'goto_table': resubmit(ctx, a.table, undefined); break;
       case 'group': xlateGroup(ctx, a.id, table, rule); break;
+      default:
+        xlateNx(ctx, a, {
+          output: (port) => outputPort(ctx, port, table, rule),
+          actions: (list) => doActions(ctx, list, table, rule),
+          rule,
+        });
     }
   }
 }

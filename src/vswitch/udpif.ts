@@ -405,6 +405,8 @@ export class Udpif {
         in_port: ev.flow[W.IN_PORT]! & 0xffff, total_len: u.pktLen,
         packet: Buffer.from(u.packet.buffer, u.packet.byteOffset, len).toString('base64'),
         flow: formatPacket(ev.flow),
+        ...(ev.userdata ? { userdata: Buffer.from(ev.userdata).toString('base64') } : {}),
+        ...(ev.pause ? { pause: true } : {}),
       });
     } catch {
       this.handler.errors++;

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Classifier, Match, W, type ClsRule } from '../../src/ofproto/index.ts';
+import { Classifier, Match, N_WORDS, W, type ClsRule } from '../../src/ofproto/index.ts';
 import { prng, randomFlow, randomMatch } from './gen.ts';
 
 const t = suite('ofproto-classifier');
@@ -51,11 +51,11 @@ t('the bits it reports decide the result: packets agreeing on them get the same 
     for (let i = 0; i < n; i++) cls.insert({ id: i, match: randomMatch(r), priority: Math.floor(r() * 10) });
     for (let k = 0; k < 20; k++) {
       const p = randomFlow(r);
-      const wc = new Uint32Array(39);
+      const wc = new Uint32Array(N_WORDS);
       const got = cls.lookup(p, wc);
       for (let j = 0; j < 10; j++) {
         const q = randomFlow(r);
-        for (let i = 0; i < 39; i++) q[i] = ((p[i]! & wc[i]!) | (q[i]! & ~wc[i]!)) >>> 0;
+        for (let i = 0; i < N_WORDS; i++) q[i] = ((p[i]! & wc[i]!) | (q[i]! & ~wc[i]!)) >>> 0;
         assert.is(cls.lookup(q), got);
       }
     }
@@ -74,10 +74,10 @@ t('prefix tracking: a miss un-wildcards only the prefix bits needed', () => {
   const cls = new Classifier<R>();
   cls.insert({ id: 1, match: ipMatch(0x0a000000, 24), priority: 10 }); // 10.0.0.0/24
   cls.insert({ id: 2, match: ipMatch(0, 0), priority: 0 });
-  const flow = new Uint32Array(39);
+  const flow = new Uint32Array(N_WORDS);
   flow[W.DL_TYPE] = 0x0800;
   flow[W.NW_DST] = 0xc0a80101; // 192.168.1.1: first bit differs from 10.x
-  const wc = new Uint32Array(39);
+  const wc = new Uint32Array(N_WORDS);
   assert.is(cls.lookup(flow, wc)!.id, 2);
   assert.is(wc[W.NW_DST], 0x80000000);
   // 10.0.1.1 shares 23 bits with 10.0.0.0/24: the 24th bit decides.
@@ -93,9 +93,9 @@ t('staged lookup: a miss in L2 leaves L3/L4 wildcarded; priority cut-off skips l
   m.mask[W.IN_PORT] = 0xffffffff; m.value[W.IN_PORT] = 1;
   m.mask[W.NW_PROTO] = 0xff; m.value[W.NW_PROTO] = 6; m.mask[W.TP_DST] = 0xffff; m.value[W.TP_DST] = 80;
   cls.insert({ id: 1, match: m, priority: 100 });
-  const flow = new Uint32Array(39);
+  const flow = new Uint32Array(N_WORDS);
   flow[W.IN_PORT] = 2; flow[W.DL_TYPE] = 0x0800; flow[W.NW_DST] = 0x0a000001;
-  const wc = new Uint32Array(39);
+  const wc = new Uint32Array(N_WORDS);
   assert.is(cls.lookup(flow, wc), undefined);
   assert.is(wc[W.IN_PORT], 0xffffffff);
   assert.is(wc[W.NW_DST], 0);

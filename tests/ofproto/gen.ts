@@ -1,6 +1,6 @@
 /** Seeded random rule sets and packets shared by the ofproto property tests. */
 import { emptyKey, type FlowKey } from '../../src/datapath/flow.ts';
-import { Match, W, type Words } from '../../src/ofproto/index.ts';
+import { Match, N_WORDS, W, type Words } from '../../src/ofproto/index.ts';
 
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -46,7 +46,7 @@ export function randomMatch(r: () => number): Match {
 
 /** A random packet (flow words) drawn near the values randomMatch uses. */
 export function randomFlow(r: () => number): Words {
-  const w = new Uint32Array(39);
+  const w = new Uint32Array(N_WORDS);
   w[W.IN_PORT] = 1 + Math.floor(r() * 4);
   w[W.REG0] = Math.floor(r() * 3);
   w[W.DL_SRC + 1] = 1 + Math.floor(r() * 4);

@@ -12,6 +12,7 @@ const t = suite('ofproto-parse');
 const MATCH_PARTS = [
   'in_port=3', 'in_port=LOCAL', 'dl_src=00:11:22:33:44:55', 'dl_dst=01:00:00:00:00:00/01:00:00:00:00:00',
   'dl_vlan=10', 'dl_vlan=0xffff', 'dl_vlan_pcp=5', 'vlan_tci=0x1000/0x1000', 'reg0=5', 'reg7=0x10/0xf0',
+  'reg12=0/0xff', 'xreg5=0x100000001', 'xxreg0=0x1/0x1', 'conj_id=7',
   'metadata=0x3/0xf', 'metadata=0x1234567890',
 ];
 const L3 = [
@@ -28,6 +29,11 @@ const ACTS = [
   'push_vlan:0x8100', 'mod_vlan_vid:20', 'mod_vlan_pcp:3', 'load:0x5->NXM_NX_REG1[0..15]',
   'move:NXM_OF_IP_SRC[]->NXM_NX_REG2[]', 'set_field:10.0.0.1->nw_src', 'set_field:0x10/0xff->metadata',
   'resubmit(,3)', 'resubmit:4', 'resubmit(1,2)', 'group:1', 'goto_table:200', 'mod_nw_tos:8',
+  'note:01.02', 'output:NXM_NX_REG3[0..15]', 'output(port=2,max_len=100)', 'push:NXM_NX_REG9[]', 'pop:OXM_OF_PKT_REG1[0..7]',
+  'clone(output:1,set_field:0x1->reg0)', 'controller(userdata=01.02,pause)', 'multipath(symmetric_l4,50,modulo_n,4,0,NXM_NX_REG0[0..5])',
+  'bundle(eth_src,0,hrw,ofport,members:4,8)', 'bundle_load(symmetric_l4,60,active_backup,ofport,NXM_NX_XXREG1[0..15],members:1,LOCAL)',
+  'learn(table=10,idle_timeout=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])',
+  'enqueue:1:2', 'set_queue:3', 'dec_ttl(1,2)', 'set_field:0x5->xreg2', 'load:0x1->NXM_NX_REG15[]',
 ];
 
 function randomFlowText(r: () => number): string {

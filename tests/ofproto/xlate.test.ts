@@ -21,6 +21,14 @@ const ACTIONS = [
   'mod_nw_dst:10.9.9.9', 'mod_tp_dst:8080', 'dec_ttl', 'mod_vlan_vid:30', 'strip_vlan', 'push_vlan:0x8100',
   'load:1->NXM_NX_REG0[]', 'move:NXM_OF_IP_SRC[0..7]->NXM_NX_REG0[0..7]', 'mod_nw_tos:8', 'controller',
   'set_field:3->reg0', 'mod_vlan_pcp:5', 'group:1', 'group:2',
+  // Nicira extensions (issue 10): each reads packet bits that must end up in the megaflow.
+  'note:01.02', 'output:NXM_NX_REG0[0..15]', 'push:NXM_OF_IP_SRC[0..7]', 'pop:NXM_NX_REG0[0..1]',
+  'clone(mod_nw_dst:10.9.9.9,output:2)', 'clone(push_vlan:0x8100,output:3)',
+  'multipath(symmetric_l4,0,modulo_n,4,0,NXM_NX_REG0[0..1])', 'multipath(nw_src,7,hrw,3,0,NXM_NX_REG0[])',
+  'multipath(eth_src,0,iter_hash,3,0,NXM_NX_REG0[0..1])', 'bundle(symmetric_l4,0,hrw,ofport,members:1,2,3)',
+  'bundle_load(symmetric_l3l4+udp,0,hrw,ofport,NXM_NX_REG0[],members:1,3)', 'bundle(eth_src,0,active_backup,ofport,members:5,2)',
+  'controller(userdata=01.02)', 'output(port=2,max_len=64)',
+  'learn(table=2,priority=9,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])',
 ];
 
 function randomBridge(r: () => number): Bridge {
@@ -44,6 +52,15 @@ function randomBridge(r: () => number): Bridge {
     if (r() < 0.1) acts.push('resubmit(,0)'); // loops must end in the depth limit
     const m = pick(r, MATCHES);
     b.pipeline.add(parseFlow(`table=${table},priority=${Math.floor(r() * 50)}${m ? `,${m}` : ''},actions=${acts.join(',') || 'drop'}`));
+  }
+  if (r() < 0.5) {
+    // A conjunctive match (conj.ts): its soft lookups must keep the megaflow sound too.
+    const t = pick(r, [0, 1]);
+    for (const f of ['ip,nw_src=10.0.0.0/24,actions=conjunction(9,1/2)', 'ip,nw_src=192.168.0.0/16,actions=conjunction(9,1/2)',
+      'tcp,tp_dst=80,actions=conjunction(9,2/2)', 'ip,nw_dst=10.1.0.0/16,actions=conjunction(9,2/2),conjunction(10,1/2)',
+      'in_port=2,actions=conjunction(10,2/2)', 'conj_id=9,actions=output:4', 'conj_id=10,ip,actions=mod_nw_dst:10.2.2.2,output:3']) {
+      if (r() < 0.8) b.pipeline.add(parseFlow(`table=${t},priority=${pick(r, [20, 40, 60])},${f}`));
+    }
   }
   return b;
 }

@@ -39,6 +39,10 @@ export const packetInEvent = z.object({
   packet: z.base64(),
   /** The extracted flow key in ovs-ofctl syntax (what ofproto matched on). */
   flow: z.string(),
+  /** controller(userdata=...): the bytes for the controller, base64 (NXPINT_USERDATA). */
+  userdata: z.base64().optional(),
+  /** controller(pause): set when the action asked for a continuation (not supported yet). */
+  pause: z.boolean().optional(),
 });
 
 export const configChangedEvent = z.object({
