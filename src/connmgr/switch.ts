@@ -15,14 +15,16 @@
  */
 import { OFPP, type Bridge } from '../ofproto/index.ts';
 import {
-  OFP10, OfpError, OFPP_ANY, OFPCR_ROLE, portFrom10, portTo10, type Decoded, type OfConn, type PortStats,
-  type TableStats,
+  decodeFlowMod, decodeNxFlowMod, OFP10, OfpError, OFPP_ANY, OFPCR_ROLE, portFrom10, portTo10, type Decoded, type FlowModMsg,
+  type OfConn, type PortStats,
 } from '../openflow/index.ts';
+import { aggregateStats, applyFlowMod, flowStats } from './flows.ts';
+import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
-export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort'> & {
+export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod'> & {
   datapath: Pick<BridgeRuntime['datapath'], 'portStats'>;
 };
 
@@ -33,10 +35,10 @@ export interface SwitchInfo {
   datapathId?: bigint;
 }
 
+/** Longest a barrier waits for the datapath to follow earlier flow-mods (then it replies). */
+export const BARRIER_WAIT_MS = 5_000;
 /** OVS's OFP_DEFAULT_MISS_SEND_LEN. */
 const DEFAULT_MISS_SEND_LEN = 128;
-/** Tables OVS reports (255 is reserved for OFPTT_ALL). */
-const N_TABLES = 254;
 /** OFPC_FLOW_STATS | TABLE_STATS | PORT_STATS, plus ARP_MATCH_IP (1.0) or GROUP_STATS (1.1+). */
 const CAPABILITIES_10 = 0x1 | 0x2 | 0x4 | 0x80;
 const CAPABILITIES_11 = 0x1 | 0x2 | 0x4 | 0x8;
@@ -49,6 +51,13 @@ interface Session {
   flags: number;
   missSendLen: number;
   role: number;
+  /** NXT_FLOW_MOD_TABLE_ID: 1.0/Nicira flow-mods carry a table id in their command's high byte. */
+  tableIdExt: boolean;
+  /**
+   * The revalidation the latest flow-mod since the last barrier asked for. One is enough: a
+   * request settles after a pass that started after it, which is after every earlier request.
+   */
+  pending: Promise<void> | undefined;
   queue: { d: Decoded; frame: Uint8Array }[];
   busy: boolean;
 }
@@ -71,7 +80,7 @@ export class OfSwitch {
    */
   attach(conn: OfConn, type: 'service' | 'primary' = 'service'): void {
     const missSendLen = type === 'primary' ? DEFAULT_MISS_SEND_LEN : 0;
-    this.sessions.set(conn, { conn, flags: 0, missSendLen, role: OFPCR_ROLE.EQUAL, queue: [], busy: false });
+    this.sessions.set(conn, { conn, flags: 0, missSendLen, role: OFPCR_ROLE.EQUAL, tableIdExt: false, pending: undefined, queue: [], busy: false });
   }
 
   detach(conn: OfConn): void {
@@ -140,17 +149,43 @@ export class OfSwitch {
         c.sendReplies({ kind: 'port_stats_reply', stats: this.portStats(msg.portNo) }, xid);
         return;
       case 'table_stats_request':
-        c.sendReplies({ kind: 'table_stats_reply', tables: this.tableStats() }, xid);
+        c.sendReplies({ kind: 'table_stats_reply', tables: tableStats(this.bridge.pipeline) }, xid);
+        return;
+      case 'table_features_request':
+        // A request that carries tables asks to change them: bvs's tables are fixed.
+        if (msg.tables.length > 0) throw new OfpError('OFPTFFC_EPERM', 'table features cannot be changed');
+        c.sendReplies({ kind: 'table_features_reply', tables: tableFeatures() }, xid);
         return;
       case 'barrier_request':
-        // Everything before it in this connection's queue is done (handled in order).
-        c.send({ kind: 'barrier_reply' }, xid);
+        // Everything before it in this connection's queue is applied (handled in order); the
+        // reply also waits for the datapath to follow those flow-mods.
+        return this.barrier(s, xid);
+      case 'flow_mod':
+        this.flowMod(s, version, decodeFlowMod(version, msg.body, { tableIdExt: s.tableIdExt }));
+        return;
+      case 'nx_flow_mod':
+        this.flowMod(s, version, decodeNxFlowMod(version, msg.body, { tableIdExt: s.tableIdExt }));
+        return;
+      case 'flow_stats_request':
+        c.sendReplies({ kind: 'flow_stats_reply', flows: flowStats(this.runtime, msg, this.bridge.now()) }, xid);
+        return;
+      case 'nx_flow_stats_request':
+        c.sendReplies({ kind: 'nx_flow_stats_reply', flows: flowStats(this.runtime, msg, this.bridge.now()) }, xid);
+        return;
+      case 'aggregate_request':
+        c.send({ kind: 'aggregate_reply', ...aggregateStats(this.runtime, msg) }, xid);
+        return;
+      case 'nx_aggregate_request':
+        c.send({ kind: 'nx_aggregate_reply', ...aggregateStats(this.runtime, msg) }, xid);
+        return;
+      case 'nx_flow_mod_table_id':
+        s.tableIdExt = msg.enable;
         return;
       case 'role_request':
         c.send({ kind: 'role_reply', ...this.changeRole(s, msg.role, msg.generationId) }, xid);
         return;
       case 'nx_set_flow_format': case 'nx_set_packet_in_format': case 'nx_set_controller_id':
-      case 'nx_flow_mod_table_id': case 'set_async': case 'nx_set_async_config':
+      case 'set_async': case 'nx_set_async_config':
         // Accepted; they shape later messages of this connection (flow formats are decoded per
         // message, packet-ins are not sent on the management socket yet).
         return;
@@ -161,6 +196,22 @@ export class OfSwitch {
       default:
         throw new OfpError('OFPBRC_BAD_TYPE', `${msg.kind} is not supported by bvs yet`);
     }
+  }
+
+  private flowMod(s: Session, version: Decoded['version'], m: FlowModMsg): void {
+    const done = applyFlowMod(this.runtime, version, m);
+    if (done.count > 0) s.pending = done.revalidated;
+  }
+
+  private async barrier(s: Session, xid: number): Promise<void> {
+    const pending = s.pending;
+    s.pending = undefined;
+    if (pending) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pending, new Promise((r) => { timer = setTimeout(r, BARRIER_WAIT_MS); })]);
+      clearTimeout(timer);
+    }
+    s.conn.send({ kind: 'barrier_reply' }, xid);
   }
 
   private datapathId(): bigint {
@@ -185,17 +236,6 @@ export class OfSwitch {
         durationSec: Math.floor(up / 1000), durationNsec: (up % 1000) * 1_000_000,
       };
     });
-  }
-
-  private tableStats(): TableStats[] {
-    const out: TableStats[] = [];
-    for (let id = 0; id < N_TABLES; id++) {
-      out.push({
-        tableId: id, activeCount: this.bridge.pipeline.allRules(id).length, lookupCount: 0n, matchedCount: 0n,
-        name: id === 0 ? 'classifier' : `table${id}`, wildcards: 0x3fffff, maxEntries: 1_000_000,
-      });
-    }
-    return out;
   }
 
   /** OpenFlow 1.2+ roles (§6.3.6): a stale generation id for master/slave is refused. */

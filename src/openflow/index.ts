@@ -24,3 +24,11 @@ export {
 export { OFPTFPT, type Desc, type TableFeatureProp, type TableFeatures, type TableStats } from './msg-multipart.ts';
 export { NX_ROLE, NXFF, NXPIF, type ControllerId, type FlowModTableId, type Format, type NxRole } from './msg-nx.ts';
 export { OfConn, systemTimers, type CloseReason, type ConnHandlers, type ConnOptions, type ConnTimers } from './conn.ts';
+export {
+  decodeFlowMod, decodeNxFlowMod, encodeFlowMod, encodeNxFlowMod, FLOW_MOD_COMMAND, FLOW_MOD_FLAGS,
+  type FlowModMsg, type FlowModOptions,
+} from './flow-msgs.ts';
+export type { AggregateStats, FlowStats, FlowStatsRequest } from './flow-stats.ts';
+export type { FlowRemovedMsg, PacketInMsg, PacketOutMsg } from './packet-msgs.ts';
+export type { FlowBodies } from './msg-flow.ts';
+export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';

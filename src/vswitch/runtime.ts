@@ -140,6 +140,20 @@ export class BridgeRuntime {
   // ---- OpenFlow -----------------------------------------------------------------------------
 
   /**
+   * One flow-mod already parsed (the OpenFlow channel's path; ofctl text comes through
+   * flowMod). Asks for revalidation when it changed something; `revalidated` settles when the
+   * installed megaflows follow.
+   */
+  applyFlowMod(op: 'add' | 'modify' | 'delete', fm: FlowMod, strict = false): Applied {
+    const pl = this.ofproto.pipeline;
+    let count: number;
+    if (op === 'add') { pl.add(fm); count = 1; }
+    else if (op === 'modify') count = pl.modify(fm, strict).length;
+    else count = pl.delete(fm, strict).length;
+    return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
+  }
+
+  /**
    * Applies a flow-mod and asks for revalidation, so installed megaflows follow the new rules;
    * `revalidated` settles when they do. `add` with several flows is all or none: every line is
    * parsed and checked first. Errors are RuntimeErrors whose `field` is "flow" or "flows.N".

@@ -3,12 +3,12 @@
  * management socket (RUN/BR.mgmt) exactly as users run it against OVS: OVS_RUNDIR=RUN
  * ovs-ofctl CMD BR, in OpenFlow 1.0, 1.3 and 1.5; ports are netns hosts on veths.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Topology, type Host } from '../helpers/netns.ts';
+import { ofctlAt } from './helpers.ts';
 import { daemonWithHosts, until, type DaemonProc } from '../daemon/helpers.ts';
 
 const t = suite('connmgr-mgmt');
@@ -17,19 +17,7 @@ const br = `b${topo.tag}`;
 let d: DaemonProc;
 let h: Host[] = [];
 
-function ofctl(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  return new Promise((res) => {
-    execFile('ovs-ofctl', args, { timeout: 60_000, env: { ...process.env, OVS_RUNDIR: d.runDir } }, (e, out, err) => {
-      res({ out, err, code: e ? (typeof e.code === 'number' ? e.code : 1) : 0 });
-    });
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await ofctl(...args);
-  assert.is(r.code, 0, `ovs-ofctl ${args.join(' ')}: ${r.err}`);
-  return r.out;
-}
+const { run: ofctl, ok } = ofctlAt(() => d.runDir);
 
 t.before(async () => {
   ({ d, h } = await daemonWithHosts(topo, br, 2));
@@ -71,6 +59,12 @@ t('dump-desc, dump-tables and dump-ports-desc answer from the bridge', async () 
   assert.match(tables, /table 0:\s+active=1,/, tables);
   const pd = await ok('-O', 'OpenFlow15', 'dump-ports-desc', br);
   assert.match(pd, new RegExp(` 1\\(${h[0]!.port}\\):`), pd);
+});
+
+t('dump-table-features: every table with its properties, as OpenFlow 1.3 requires', async () => {
+  const out = await ok('-O', 'OpenFlow13', 'dump-table-features', br);
+  assert.match(out, /table 0 \("classifier"\):/, out.slice(0, 2000));
+  assert.match(out, /instructions: .*apply_actions/, out.slice(0, 2000));
 });
 
 t('dump-ports counts what the datapath forwarded', async () => {
