@@ -18,6 +18,7 @@ for b in bench/*/run.ts; do
       daemon) args=(--seconds 1 --flows 5000 --trials 3 --rates 0) ;;
       datapath) args=(--seconds 1) ;;
       ovsdb) args=(--quick) ;;
+      openflow) args=(--flows 1000) ;;
     esac
   fi
   echo "== bench $name ${args[*]:-}"
