@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 iputils-ping ethtool
   iperf3 tcpdump nats-server openvswitch-common
-  openvswitch-switch make g++ python3)
+  openvswitch-switch openvswitch-testcontroller python3-os-ken make g++ python3)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do

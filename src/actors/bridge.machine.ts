@@ -20,7 +20,7 @@
  */
 import { assign, enqueueActions, sendParent, setup, type ActorRefFrom } from 'xstate';
 import {
-  assignOfport, closeBridgeLogic, destroyBridgeLogic, openBridgeLogic, portFingerprint, portIdentity,
+  assignOfport, closeBridgeLogic, connMgrConfig, destroyBridgeLogic, openBridgeLogic, portFingerprint, portIdentity,
   type BridgeConfig, type OpenedBridge, type Services,
 } from '../bridge/index.ts';
 import { DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS } from '../vswitch/index.ts';
@@ -134,6 +134,14 @@ export const bridgeMachine = setup({
       enqueue.assign({ reportedSeq: context.seq });
       enqueue.sendParent({ type: 'BRIDGE_APPLIED', bridge: context.name, seq: context.seq });
     }),
+    /** Controllers, fail mode, protocols, datapath id: to the connection manager (no-op if unchanged). */
+    configureOpenFlow: ({ context }) => {
+      const { opened, config, services } = context;
+      if (!opened?.connmgr || services.runDir === undefined) return;
+      opened.connmgr.configure(connMgrConfig(config.openflow, services.runDir)).catch((err: unknown) => {
+        services.log.warn({ component: 'connmgr', bridge: context.name, err }, 'OpenFlow configuration failed');
+      });
+    },
     /** Open_vSwitch other_config:max-idle / flow-limit apply to the live runtime at once. */
     tune: ({ context }) => {
       const u = context.opened?.runtime.udpif;
@@ -172,6 +180,7 @@ export const bridgeMachine = setup({
     running: {
       entry: [
         'register',
+        'configureOpenFlow',
         'reconcilePorts',
         'maybeApplied',
       ],
@@ -180,7 +189,7 @@ export const bridgeMachine = setup({
         { id: 'revalidator', src: 'revalidator', input: ({ context }) => ({ udpif: context.opened!.runtime.udpif, services: context.services }) },
       ],
       on: {
-        CONFIG: { actions: ['takeConfig', 'tune', 'reconcilePorts', 'maybeApplied'] },
+        CONFIG: { actions: ['takeConfig', 'tune', 'configureOpenFlow', 'reconcilePorts', 'maybeApplied'] },
         PORT_APPLIED: {
           actions: [
             assign({ ports: ({ context, event }) => {

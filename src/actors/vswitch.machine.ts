@@ -20,6 +20,7 @@
  */
 import { assign, enqueueActions, raise, setup } from 'xstate';
 import {
+  defaultOpenFlow,
   backoffDelay, commitCurCfgLogic, listDatapathsLogic, readConfig, releaseRuntimeLogic,
   type BridgeConfig, type Services, type SwitchConfig,
 } from '../bridge/index.ts';
@@ -55,7 +56,7 @@ function bridgeOf(event: { type: string }): string | undefined {
 
 const bridge: ChildLogic<BridgeInput> = bridgeMachine;
 
-const emptyBridge = (name: string): BridgeConfig => ({ uuid: '', name, ports: [], otherConfig: {}, tuning: {} });
+const emptyBridge = (name: string): BridgeConfig => ({ uuid: '', name, ports: [], otherConfig: {}, tuning: {}, openflow: defaultOpenFlow() });
 
 export const vswitchMachine = setup({
   types: {

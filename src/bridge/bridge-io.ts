@@ -7,17 +7,20 @@
  * Opening creates the datapath, or ADOPTS it when it is pinned already (a restart after
  * SIGKILL): its flows keep forwarding meanwhile, and the revalidator re-checks them against
  * the new tables. Datapath ports that are no longer configured are removed here; configured
- * ones are adopted by their port actors (never attached twice). The ofproto bridge always
- * starts with OVS's default flow `priority=0,actions=NORMAL` (like ovs-vswitchd in standalone
- * fail mode with no controller, on every start: OpenFlow tables are not persistent).
+ * ones are adopted by their port actors (never attached twice). OpenFlow tables are not
+ * persistent: every start begins from OVS's default flows, which the connection manager
+ * (src/connmgr) puts in place from the fail mode and the controllers.
  */
 import { fromPromise } from 'xstate';
-import { MgmtListener, OfSwitch } from '../connmgr/index.ts';
+import path from 'node:path';
+import { ConnMgr, type ConnMgrConfig } from '../connmgr/index.ts';
 import { Datapath, removePins } from '../datapath/index.ts';
 import { isHiddenName, removeDevice } from '../netdev/index.ts';
 import { parseFlow } from '../ofproto/index.ts';
 import { BridgeRuntime, type LimitHit } from '../vswitch/index.ts';
 import type { BridgeConfig } from './config.ts';
+import type { OpenFlowConfig } from './controller-config.ts';
+import { controllerStatusWriter } from './controller-status.ts';
 import type { PortDatapath } from './port-io.ts';
 import { dpDevice } from './ports.ts';
 import type { Services } from './services.ts';
@@ -35,11 +38,13 @@ export interface OpenedBridge {
   runtime: BridgeRuntime;
   /** False when an existing (pinned) datapath was adopted. */
   created: boolean;
+  /** The OpenFlow side (absent without a run dir). */
+  connmgr?: ConnMgr;
 }
 
 export interface OpenBridgeInput {
   config: BridgeConfig;
-  services: Pick<Services, 'log' | 'publish' | 'coverage' | 'runDir'>;
+  services: Pick<Services, 'log' | 'publish' | 'coverage' | 'runDir' | 'db'>;
 }
 
 /**
@@ -71,24 +76,44 @@ export async function openBridge(input: OpenBridgeInput): Promise<OpenedBridge> 
       coverage: services.coverage,
       onLimit: (hit) => services.log.warn({ component: 'upcall', ...hit }, LIMIT_TEXT[hit.kind]),
     });
-    runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
-    if (services.runDir !== undefined) await serveOpenFlow(runtime, services, services.runDir);
-    return { datapath, runtime, created };
+    // Without a run dir (unit tests of the machines) there is no OpenFlow side: the default flow.
+    const connmgr = services.runDir === undefined ? undefined : await serveOpenFlow(runtime, input, services.runDir);
+    if (!connmgr) runtime.ofproto.pipeline.add(parseFlow('priority=0,actions=NORMAL'));
+    return { datapath, runtime, created, connmgr };
   } catch (err) {
     datapath.close();
     throw err;
   }
 }
 
-/** The bridge's OpenFlow switch on RUN/BR.mgmt, closed with the runtime. */
-async function serveOpenFlow(runtime: BridgeRuntime, services: OpenBridgeInput['services'], runDir: string): Promise<void> {
-  const log = services.log.child({ component: 'openflow', bridge: runtime.name });
-  const mgmt = await MgmtListener.open(new OfSwitch(runtime, { version: BVS_SOFTWARE }), {
-    runDir,
+/**
+ * The bridge's connection manager (RUN/BR.mgmt and its controllers), closed with the runtime.
+ * It puts the default flow in place (NORMAL unless fail_mode is secure or controllers are set).
+ */
+async function serveOpenFlow(runtime: BridgeRuntime, input: OpenBridgeInput, runDir: string): Promise<ConnMgr> {
+  const { services, config } = input;
+  const log = services.log.child({ component: 'connmgr', bridge: runtime.name });
+  let write: () => void = () => {};
+  const mgr = await ConnMgr.open(runtime, connMgrConfig(config.openflow, runDir), {
+    runDir, software: BVS_SOFTWARE,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
-    onReject: () => services.coverage.inc('ofconn_mgmt_rejected'),
+    onMgmtReject: () => services.coverage.inc('ofconn_mgmt_rejected'),
+    onStatus: () => write(),
   });
-  runtime.onClose(() => { void mgmt.close(); });
+  write = controllerStatusWriter(mgr, config.uuid, services);
+  write();
+  runtime.onClose(() => { void mgr.close(); });
+  return mgr;
+}
+
+/** The connection manager's view of OpenFlowConfig: relative unix paths are under the run dir. */
+export function connMgrConfig(o: OpenFlowConfig, runDir: string): ConnMgrConfig {
+  const controllers = o.controllers.map((c) => {
+    const t = c.target;
+    const target = (t.kind === 'unix' || t.kind === 'punix') && !path.isAbsolute(t.path) ? { ...t, path: path.join(runDir, t.path) } : t;
+    return { ...c, target };
+  });
+  return { controllers, failMode: o.failMode, versions: o.versions, ...(o.datapathId === undefined ? {} : { datapathId: o.datapathId }) };
 }
 
 /** Log lines of the upcall path's limits (OVS: "upcall: datapath reached the dynamic limit"). */

@@ -10,16 +10,11 @@
  */
 import { z } from 'zod';
 import type { DbHandle } from '../ovsdb/index.ts';
+import { optInt, ovsMap, ovsSet, uuid } from './ovsdb-json.ts';
+import { ControllerRow, openflowConfig, type OpenFlowConfig } from './controller-config.ts';
 
 export const OFPP_LOCAL = 0xfffe;
 
-const uuid = z.tuple([z.literal('uuid'), z.string()]).transform((u) => u[1]);
-function ovsSet<T extends z.ZodType>(inner: T) {
-  return z.union([z.tuple([z.literal('set'), z.array(inner)]).transform((s) => s[1]), inner.transform((v) => [v])]);
-}
-const ovsMap = z.tuple([z.literal('map'), z.array(z.tuple([z.string(), z.string()]))])
-  .transform((m) => Object.fromEntries(m[1]) as Record<string, string>);
-const optInt = ovsSet(z.number().int()).transform((a) => (a.length ? a[0] : undefined));
 
 const IfaceRow = z.object({
   _uuid: uuid, name: z.string(), type: z.string(),
@@ -29,7 +24,10 @@ const PortRow = z.object({
   _uuid: uuid, name: z.string(), interfaces: ovsSet(uuid), tag: optInt, trunks: ovsSet(z.number().int()),
   vlan_mode: ovsSet(z.string()).transform((a) => a[0]),
 });
-const BridgeRow = z.object({ _uuid: uuid, name: z.string(), ports: ovsSet(uuid), other_config: ovsMap });
+const BridgeRow = z.object({
+  _uuid: uuid, name: z.string(), ports: ovsSet(uuid), other_config: ovsMap,
+  controller: ovsSet(uuid), protocols: ovsSet(z.string()), fail_mode: ovsSet(z.string()).transform((a) => a[0]),
+});
 const OvsRow = z.object({
   _uuid: uuid, bridges: ovsSet(uuid), next_cfg: z.number().int(), cur_cfg: z.number().int(), other_config: ovsMap,
 });
@@ -64,6 +62,8 @@ export interface BridgeConfig {
   otherConfig: Record<string, string>;
   /** Fast-path knobs from Open_vSwitch other_config (max-idle ms, flow-limit), as in OVS. */
   tuning: FastPathTuning;
+  /** Controllers, fail mode, protocols and datapath id (controller-config.ts). */
+  openflow: OpenFlowConfig;
 }
 
 export interface FastPathTuning {
@@ -118,6 +118,11 @@ export function readConfig(db: DbHandle): SwitchConfig | undefined {
     const p = parseRow(PortRow, r, `Port ${String((r as { name?: unknown }).name)}`, problems);
     if (p) ports.set(p._uuid, p);
   }
+  const controllers = new Map<string, z.output<typeof ControllerRow>>();
+  for (const r of db.rows('Controller')) {
+    const c = parseRow(ControllerRow, r, `Controller ${String((r as { target?: unknown }).target)}`, problems);
+    if (c) controllers.set(c._uuid, c);
+  }
   const bridges: BridgeConfig[] = [];
   const seenNames = new Set<string>();
   for (const r of db.rows('Bridge')) {
@@ -127,7 +132,10 @@ export function readConfig(db: DbHandle): SwitchConfig | undefined {
       problems.push(`Bridge ${b.name}: name must be 1-15 of letters, digits, '_' and '-' (it names a datapath and a netdev)`);
       continue;
     }
-    const out: BridgeConfig = { uuid: b._uuid, name: b.name, ports: [], otherConfig: b.other_config, tuning: fastPathTuning(ovs.other_config) };
+    const out: BridgeConfig = {
+      uuid: b._uuid, name: b.name, ports: [], otherConfig: b.other_config, tuning: fastPathTuning(ovs.other_config),
+      openflow: openflowConfig(b, controllers, problems),
+    };
     for (const pu of b.ports) {
       const p = ports.get(pu);
       if (!p) continue;

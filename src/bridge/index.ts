@@ -9,6 +9,9 @@ export {
   fastPathTuning, IFNAME_RE, ifaceStatusOp, OFPP_LOCAL, portFingerprint, readConfig, type FastPathTuning,
   type BridgeConfig, type IfaceConfig, type PortConfig, type SwitchConfig,
 } from './config.ts';
+export {
+  defaultOpenFlow, openflowFingerprint, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_MS, type ControllerConfig, type OpenFlowConfig,
+} from './controller-config.ts';
 export { Coverage, EVENTS, SAMPLE_SECONDS, type CoverageLine, type CoverageSink } from './coverage.ts';
 export { backoffDelay, transactStatus, type Backoff, type Logger, type Services, type StatusServices } from './services.ts';
 export { assignOfport, attachErrorText, dpDevice, linkStateOp, ofprotoPort, portIdentity } from './ports.ts';
@@ -18,7 +21,7 @@ export {
   type WatchLinkInput,
 } from './port-io.ts';
 export {
-  closeBridgeLogic, destroyBridge, destroyBridgeLogic, openBridge, openBridgeLogic, releaseRuntime, releaseRuntimeLogic,
+  closeBridgeLogic, connMgrConfig, destroyBridge, destroyBridgeLogic, openBridge, openBridgeLogic, releaseRuntime, releaseRuntimeLogic,
   type BridgeDatapath, type OpenBridgeInput, type OpenedBridge,
 } from './bridge-io.ts';
 export { commitCurCfg, commitCurCfgLogic, CurCfgError, listDatapathsLogic } from './vswitch-io.ts';

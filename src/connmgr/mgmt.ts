@@ -17,8 +17,8 @@ export const DEFAULT_MGMT_CONNECTIONS = 256;
 
 export interface MgmtOptions {
   runDir: string;
-  /** Versions Bridge.protocols allows (default: every version bvs speaks). */
-  allowed?: readonly OfpVersion[];
+  /** Versions Bridge.protocols allows, read at each connection (default: every version bvs speaks). */
+  allowed?: () => readonly OfpVersion[];
   maxConnections?: number;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
   onReject?: () => void;
@@ -48,7 +48,7 @@ export class MgmtListener {
       unlogged = 0;
     });
     server.on('connection', (sock) => {
-      const conn: OfConn = new OfConn(sock, { allowed: o.allowed ?? SUPPORTED_VERSIONS }, {
+      const conn: OfConn = new OfConn(sock, { allowed: o.allowed?.() ?? SUPPORTED_VERSIONS }, {
         onReady: () => sw.attach(conn),
         onMessage: (d, c, frame) => sw.receive(d, c, frame),
         onClose: () => { sw.detach(conn); l.conns.delete(conn); },

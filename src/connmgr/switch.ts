@@ -16,16 +16,21 @@
 import { OFPP, type Bridge } from '../ofproto/index.ts';
 import {
   decodeFlowMod, decodeNxFlowMod, OFP10, OfpError, OFPP_ANY, OFPCR_ROLE, portFrom10, portTo10, type Decoded, type FlowModMsg,
-  type OfConn, type PortStats,
+  type OfConn, type OfpPort, type PortStats,
 } from '../openflow/index.ts';
 import { aggregateStats, applyFlowMod, flowStats } from './flows.ts';
+import { flowRemovedFor, packetInFor, portStatusFor } from './async.ts';
+import { packetOut } from './packet-out.ts';
+import { asyncConfig, newSession, wantsImplicitMiss, type Limiter, type Session } from './session.ts';
+import type { PacketIn } from '../vswitch/index.ts';
+import type { RemovedRule } from '../ofproto/index.ts';
 import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
 export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod'> & {
-  datapath: Pick<BridgeRuntime['datapath'], 'portStats'>;
+  datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'>;
 };
 
 export interface SwitchInfo {
@@ -33,34 +38,21 @@ export interface SwitchInfo {
   version: string;
   /** other_config:datapath-id when set (16 hex digits), else derived from the bridge MAC. */
   datapathId?: bigint;
+  /** Called when connections come, go or change what they ask for (the connection manager
+   *  recomputes whether table misses go to controllers). */
+  onSessions?: () => void;
 }
 
 /** Longest a barrier waits for the datapath to follow earlier flow-mods (then it replies). */
 export const BARRIER_WAIT_MS = 5_000;
-/** OVS's OFP_DEFAULT_MISS_SEND_LEN. */
-const DEFAULT_MISS_SEND_LEN = 128;
-/** OFPC_FLOW_STATS | TABLE_STATS | PORT_STATS, plus ARP_MATCH_IP (1.0) or GROUP_STATS (1.1+). */
+/** Messages a slave may not send (OpenFlow 1.3 §6.3.6): they change the switch. */
+const CHANGES_STATE: ReadonlySet<string> = new Set([
+  'flow_mod', 'nx_flow_mod', 'packet_out', 'group_mod', 'port_mod', 'table_mod', 'meter_mod', 'bundle_control', 'bundle_add_message',
+]);
 const CAPABILITIES_10 = 0x1 | 0x2 | 0x4 | 0x80;
 const CAPABILITIES_11 = 0x1 | 0x2 | 0x4 | 0x8;
 /** 1.0 OFPAT_* bitmap: output, set_vlan_vid/pcp, strip_vlan, set_dl_src/dst, set_nw_src/dst/tos, set_tp_src/dst. */
 const ACTIONS_10 = 0x7ff;
-
-/** Per-connection OpenFlow state (connmgr's ofconn). */
-interface Session {
-  conn: OfConn;
-  flags: number;
-  missSendLen: number;
-  role: number;
-  /** NXT_FLOW_MOD_TABLE_ID: 1.0/Nicira flow-mods carry a table id in their command's high byte. */
-  tableIdExt: boolean;
-  /**
-   * The revalidation the latest flow-mod since the last barrier asked for. One is enough: a
-   * request settles after a pass that started after it, which is after every earlier request.
-   */
-  pending: Promise<void> | undefined;
-  queue: { d: Decoded; frame: Uint8Array }[];
-  busy: boolean;
-}
 
 export class OfSwitch {
   private readonly sessions = new Map<OfConn, Session>();
@@ -78,13 +70,59 @@ export class OfSwitch {
    * (the management socket, ovs-ofctl) starts with miss_send_len 0 and a controller's
    * ('primary') with 128, as OVS's connmgr does: packet-ins go to controllers unless asked.
    */
-  attach(conn: OfConn, type: 'service' | 'primary' = 'service'): void {
-    const missSendLen = type === 'primary' ? DEFAULT_MISS_SEND_LEN : 0;
-    this.sessions.set(conn, { conn, flags: 0, missSendLen, role: OFPCR_ROLE.EQUAL, tableIdExt: false, pending: undefined, queue: [], busy: false });
+  attach(conn: OfConn, type: 'service' | 'primary' = 'service', limiter?: Limiter): void {
+    this.sessions.set(conn, newSession(conn, type, limiter));
+    this.info.onSessions?.();
   }
 
   detach(conn: OfConn): void {
-    this.sessions.delete(conn);
+    if (this.sessions.delete(conn)) this.info.onSessions?.();
+  }
+
+  /** The connection's OFPCR_ROLE (EQUAL when unknown). */
+  roleOf(conn: OfConn): number {
+    return this.sessions.get(conn)?.role ?? OFPCR_ROLE.EQUAL;
+  }
+
+  /** Whether a connection wants table misses (OpenFlow 1.0 controllers: session.ts). */
+  wantsMisses(): boolean {
+    for (const s of this.sessions.values()) if (wantsImplicitMiss(s)) return true;
+    return false;
+  }
+
+  /** Whether any controller ('primary') connection has completed hello. */
+  hasController(): boolean {
+    for (const s of this.sessions.values()) if (s.type === 'primary' && s.conn.version !== undefined && !s.conn.closed) return true;
+    return false;
+  }
+
+  // ---- asynchronous messages (async.ts builds them per connection) -------------------------
+
+  packetIn(pi: PacketIn): void {
+    for (const s of this.sessions.values()) {
+      const m = packetInFor(s, pi);
+      if (m) s.conn.send(m, 0);
+    }
+  }
+
+  rulesRemoved(removed: readonly RemovedRule[]): void {
+    const now = this.bridge.now();
+    for (const r of removed) {
+      if (!r.rule.sendFlowRem) continue;
+      for (const s of this.sessions.values()) {
+        const m = flowRemovedFor(s, r, now);
+        if (m) s.conn.send(m, 0);
+      }
+    }
+  }
+
+  portStatus(changes: readonly { reason: number; port: OfpPort }[]): void {
+    for (const c of changes) {
+      for (const s of this.sessions.values()) {
+        const m = portStatusFor(s, c.reason, c.port);
+        if (m) s.conn.send(m, 0);
+      }
+    }
   }
 
   get connections(): number {
@@ -119,6 +157,9 @@ export class OfSwitch {
   private handle(d: Decoded, s: Session): Promise<void> | void {
     const { msg, xid, version } = d;
     const c = s.conn;
+    if (s.role === OFPCR_ROLE.SLAVE && CHANGES_STATE.has(msg.kind)) {
+      throw new OfpError('OFPBRC_IS_SLAVE', `${msg.kind} from a slave controller`);
+    }
     switch (msg.kind) {
       case 'features_request':
         c.send({
@@ -133,6 +174,7 @@ export class OfSwitch {
       case 'set_config':
         s.flags = msg.flags;
         s.missSendLen = msg.missSendLen;
+        this.info.onSessions?.();
         return;
       case 'desc_request':
         c.send({
@@ -184,10 +226,25 @@ export class OfSwitch {
       case 'role_request':
         c.send({ kind: 'role_reply', ...this.changeRole(s, msg.role, msg.generationId) }, xid);
         return;
-      case 'nx_set_flow_format': case 'nx_set_packet_in_format': case 'nx_set_controller_id':
+      case 'nx_set_flow_format':
+        // Accepted: every flow message is decoded by its own format.
+        return;
+      case 'nx_set_packet_in_format':
+        if (msg.format === 1) throw new OfpError('OFPBRC_EPERM', 'the NXT_PACKET_IN format is not supported: use standard or NXT_PACKET_IN2');
+        s.packetInFormat = msg.format;
+        return;
+      case 'nx_set_controller_id':
+        s.controllerId = msg.controllerId;
+        return;
       case 'set_async': case 'nx_set_async_config':
-        // Accepted; they shape later messages of this connection (flow formats are decoded per
-        // message, packet-ins are not sent on the management socket yet).
+        s.async = { master: { ...asyncConfig(s).master, ...msg.master }, slave: { ...asyncConfig(s).slave, ...msg.slave } };
+        this.info.onSessions?.();
+        return;
+      case 'get_async_request':
+        c.send({ kind: 'get_async_reply', ...asyncConfig(s) }, xid);
+        return;
+      case 'packet_out':
+        packetOut(this.runtime, msg, (pi) => this.packetIn(pi));
         return;
       case 'echo_reply': case 'hello': case 'error':
         return;
@@ -212,6 +269,11 @@ export class OfSwitch {
       clearTimeout(timer);
     }
     s.conn.send({ kind: 'barrier_reply' }, xid);
+  }
+
+  /** The datapath id as Bridge.datapath_id shows it: 16 hex digits. */
+  datapathIdHex(): string {
+    return this.datapathId().toString(16).padStart(16, '0');
   }
 
   private datapathId(): bigint {
@@ -252,6 +314,7 @@ export class OfSwitch {
     // A new master demotes the old one (§6.3.6).
     if (role === OFPCR_ROLE.MASTER) for (const o of this.sessions.values()) if (o !== s && o.role === OFPCR_ROLE.MASTER) o.role = OFPCR_ROLE.SLAVE;
     s.role = role;
+    this.info.onSessions?.();
     return { role, generationId: this.generationId ?? 0xffffffffffffffffn };
   }
 }

@@ -46,8 +46,9 @@ export class Bridge {
   readonly mac: MacTable;
   readonly now: () => number;
   private readonly mapPort: ((ofport: number) => number | undefined) | undefined;
-  /** Bumped when ports change: every megaflow may be stale. */
+  /** Bumped when ports or the table-miss behaviour change: every megaflow may be stale. */
   portGeneration = 0;
+  private missToCtl = false;
 
   constructor(readonly name: string, opts: BridgeOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -83,6 +84,17 @@ export class Bridge {
     this.mac.flushPort(ofport);
     this.portGeneration++;
     return true;
+  }
+
+  /** Whether a miss in table 0 goes to the controllers (xlate.ts xlateTable). */
+  get missToController(): boolean {
+    return this.missToCtl;
+  }
+
+  set missToController(on: boolean) {
+    if (on === this.missToCtl) return;
+    this.missToCtl = on;
+    this.portGeneration++;
   }
 
   /** Datapath port of an OpenFlow port, or undefined when the bridge has no such port. */

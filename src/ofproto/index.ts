@@ -21,7 +21,7 @@ export { formatMatch, formatActions, formatAction, formatFlow, formatFlowStats }
 export { Pipeline, Rule, TableError, N_TABLES, type RemovedRule, type RemovedReason } from './table.ts';
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
 export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
-export { xlate, isStale, inMegaflow, type XlateResult } from './xlate.ts';
+export { xlate, xlateActions, isStale, inMegaflow, type XlateResult } from './xlate.ts';
 export { applyLearned } from './xlate-learn.ts';
 export { isConjunctive } from './conj.ts';
 export { flowHash, multipathLink } from './hash.ts';

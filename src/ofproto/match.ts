@@ -44,6 +44,12 @@ export class Match {
     return true;
   }
 
+  /** Matches every packet (no bit is masked). */
+  isCatchall(): boolean {
+    for (let i = 0; i < this.mask.length; i++) if (this.mask[i] !== 0) return false;
+    return true;
+  }
+
   clone(): Match {
     return new Match(this.value.slice(), this.mask.slice());
   }

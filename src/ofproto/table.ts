@@ -58,6 +58,9 @@ function outputsTo(r: Rule, port: number): boolean {
   return r.actions.some((a) => a.type === 'output' && a.port === port);
 }
 
+/** The highest OpenFlow priority; rules above it are hidden (internal to the switch). */
+export const MAX_PRIORITY = 0xffff;
+
 export class Pipeline {
   /** Per table, the ordinary flows; the conjunctive ones (conj.ts) live apart in `softTables`. */
   readonly tables = new Map<number, Classifier<Rule>>();
@@ -119,7 +122,11 @@ export class Pipeline {
     return rule;
   }
 
-  /** Rules selected by a delete/modify: strict = same match and priority; else match subset. */
+  /**
+   * Rules selected by a delete/modify: strict = same match and priority; else match subset.
+   * Hidden rules (priority above MAX_PRIORITY: the connection manager's fail-open flow) are
+   * only found strictly, as OVS's collect_rule leaves them to the switch itself.
+   */
   select(fm: FlowMod, strict: boolean): Rule[] {
     const out: Rule[] = [];
     const ids = fm.table === undefined ? this.tableIds() : [fm.table];
@@ -129,7 +136,7 @@ export class Pipeline {
           const r = t.findExact(fm.match, fm.priority);
           if (r) out.push(r);
         } else {
-          for (const r of t.rules()) if (r.match.isSubsetOf(fm.match)) out.push(r);
+          for (const r of t.rules()) if (r.priority <= MAX_PRIORITY && r.match.isSubsetOf(fm.match)) out.push(r);
         }
       }
     }
@@ -218,12 +225,12 @@ export class Pipeline {
     return out;
   }
 
-  /** All rules, by table then priority (highest first), as dump-flows orders them. */
+  /** All rules but hidden ones, by table then priority (highest first), as dump-flows orders them. */
   allRules(table?: number): Rule[] {
     const ids = table === undefined ? this.tableIds() : [table];
     const out: Rule[] = [];
     for (const id of ids) {
-      const rs = [...this.classifiers(id)].flatMap((c) => [...c.rules()]);
+      const rs = [...this.classifiers(id)].flatMap((c) => [...c.rules()]).filter((r) => r.priority <= MAX_PRIORITY);
       rs.sort((a, b) => b.priority - a.priority);
       out.push(...rs);
     }

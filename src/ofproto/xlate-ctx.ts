@@ -54,6 +54,11 @@ export interface PacketInEvent {
   userdata?: Uint8Array;
   /** controller(pause): the controller may resume; bvs does not pause yet (xlate-nx.ts). */
   pause?: boolean;
+  /** A miss in table 0 with no flow (Bridge.missToController), not a controller action. */
+  miss?: boolean;
+  /** The controller action of a table-miss flow (priority 0, matching everything): OpenFlow
+   *  1.3+ reports it as no_match, as OVS does (OFPR_EXPLICIT_MISS). */
+  explicitMiss?: boolean;
 }
 
 export interface XlateOptions {

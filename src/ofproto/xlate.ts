@@ -62,7 +62,19 @@ export interface XlateResult {
 }
 
 export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): XlateResult {
-  const ofport = bridge.fromDp(key.inPort);
+  return run(bridge, key, bridge.fromDp(key.inPort), opts, (ctx) => xlateTable(ctx, 0, true));
+}
+
+/**
+ * A packet-out: `actions` run on the packet whose datapath key is `key`, arriving on OpenFlow
+ * port `inPort` (a bridge port, or OFPP.CONTROLLER / OFPP.LOCAL / OFPP.NONE as OpenFlow allows).
+ * The result's actions are for Datapath.execute; nothing is installed (the megaflow is unused).
+ */
+export function xlateActions(bridge: Bridge, key: FlowKey, inPort: number, actions: readonly OfAction[], opts: XlateOptions = {}): XlateResult {
+  return run(bridge, key, inPort, opts, (ctx) => doActions(ctx, actions, 0, undefined));
+}
+
+function run(bridge: Bridge, key: FlowKey, ofport: number | undefined, opts: XlateOptions, body: (ctx: XlateCtx) => void): XlateResult {
   // flow, wc and the commit base share one backing store (one allocation per translation).
   const words = new Uint32Array(3 * N_WORDS);
   const flow = wordsFromKey(key, ofport ?? 0, words.subarray(0, N_WORDS));
@@ -75,7 +87,7 @@ export function xlate(bridge: Bridge, key: FlowKey, opts: XlateOptions = {}): Xl
   if (ofport === undefined) {
     ctx.fail(`packet from unknown datapath port ${key.inPort}`);
   } else {
-    xlateTable(ctx, 0);
+    body(ctx);
   }
   const actions = ctx.error === undefined ? ctx.actions : [];
   if (opts.sideEffects && ctx.error === undefined && ctx.learns.length) applyLearned(bridge.pipeline, ctx.learns, ctx.now);
@@ -114,13 +126,24 @@ export function inMegaflow(key: FlowKey, mf: { key: FlowKey; mask: FlowMask }): 
   return keyMatches(key, mf.key, mf.mask);
 }
 
-function xlateTable(ctx: XlateCtx, table: number): void {
+/**
+ * `first`: the pipeline's first lookup. A miss there goes to the controllers (reason no_match)
+ * while the bridge asks for it (Bridge.missToController: an OpenFlow 1.0 controller is
+ * connected, as OVS sends table misses to 1.0-1.2 controllers only); other misses drop.
+ */
+function xlateTable(ctx: XlateCtx, table: number, first = false): void {
   const rule = ctx.bridge.pipeline.lookup(table, ctx.flow, ctx.wc);
   const step: TraceStep | undefined = ctx.opts.trace ? { depth: ctx.depth, table, actions: [], notes: [] } : undefined;
   if (step) ctx.steps.push(step);
   const saved = ctx.step;
   ctx.step = step;
   if (!rule) {
+    if (first && ctx.bridge.missToController) {
+      ctx.note('No match: to the controllers (table miss).');
+      controller(ctx, 'no_match', table, undefined, 0, 0xffff, { miss: true });
+      ctx.step = saved;
+      return;
+    }
     ctx.note('No match.');
     if (step) step.actions.push('drop');
     ctx.step = saved;
@@ -160,12 +183,14 @@ function writeField(ctx: XlateCtx, d: FieldDef, value: bigint, mask: bigint): vo
 }
 
 function controller(ctx: XlateCtx, reason: PacketInEvent['reason'], table: number, rule: Rule | undefined, id: number, maxLen: number,
-  extra: Pick<PacketInEvent, 'userdata' | 'pause'> = {}): void {
+  extra: Pick<PacketInEvent, 'userdata' | 'pause' | 'miss'> = {}): void {
   if (!ctx.commit()) return;
   const cookie = encodeControllerCookie(reason, table, id, maxLen, ctx.packetIns.length);
   ctx.actions.push({ type: 'userspace', pid: ctx.opts.upcallPid ?? 0, cookie });
   const ev: PacketInEvent = { reason, table, cookie: rule?.cookie ?? 0n, controllerId: id, maxLen, flow: ctx.flow.slice(), userspaceCookie: cookie };
   if (extra.userdata) ev.userdata = extra.userdata;
+  if (extra.miss) ev.miss = true;
+  else if (reason === 'action' && rule && rule.priority === 0 && rule.match.isCatchall()) ev.explicitMiss = true;
   if (extra.pause) { ev.pause = true; ctx.note('controller(pause): continuations are not supported yet, the translation goes on'); }
   ctx.packetIns.push(ev);
   if (ctx.opts.sideEffects) ctx.opts.onPacketIn?.(ev);

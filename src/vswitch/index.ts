@@ -17,9 +17,9 @@ export {
   type Applied, type DatapathLike, type FlowModCommand, type RuntimeOptions,
 } from './runtime.ts';
 export {
-  DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS, Every, newHandlerStats, newRevalidatorStats, PACKET_IN_RATE, systemClock, Udpif,
+  DEFAULT_FLOW_LIMIT, DEFAULT_MAX_IDLE_MS, Every, newHandlerStats, newRevalidatorStats, PACKET_IN_RATE, systemClock, TokenBucket, Udpif,
   type Clock, type CoverageSink, type FastPathEvent, type HandlerStats, type LimitHit, type LimitKind, type Publish,
-  type RevalidatorStats, type UdpifDatapath, type UdpifOptions,
+  type PacketIn, type RevalidatorStats, type UdpifDatapath, type UdpifOptions, type UdpifSinks,
 } from './udpif.ts';
 export { adoptedUkey, type Ukey } from './ukey.ts';
 export { actionsEqual, maskWithin, revalidate, revalidateSliced, type PassResult } from './revalidate.ts';

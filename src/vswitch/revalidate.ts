@@ -125,6 +125,7 @@ function* pass(rt: Udpif): Generator<void, PassResult> {
   const expired = br.pipeline.expire(nowMs);
   res.rulesExpired = expired.length;
   for (const r of expired) rt.removedRules.push(r);
+  if (expired.length > 0) rt.sinks.rulesRemoved?.(expired);
   if (rt.removedRules.length > 1024) rt.removedRules.splice(0, rt.removedRules.length - 1024);
   res.macsExpired = br.mac.expire(nowMs).length;
   let live = keep;

@@ -22,7 +22,7 @@ import type { ReplyInputOf } from '../bus/index.ts';
 import {
   Bridge, formatActions, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
   packetFromText, parseFlow, TableError, trace, W,
-  type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type Rule,
+  type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type RemovedRule, type Rule,
 } from '../ofproto/index.ts';
 import { hiddenName } from '../netdev/index.ts';
 import { Udpif, type Clock, type CoverageSink, type LimitHit, type Publish, type UdpifDatapath } from './udpif.ts';
@@ -149,7 +149,7 @@ export class BridgeRuntime {
     let count: number;
     if (op === 'add') { pl.add(fm); count = 1; }
     else if (op === 'modify') count = pl.modify(fm, strict).length;
-    else count = pl.delete(fm, strict).length;
+    else count = this.deleted(pl.delete(fm, strict));
     return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
   }
 
@@ -176,9 +176,15 @@ export class BridgeRuntime {
       count = this.ofproto.pipeline.modify(fm, c.strict ?? false).length;
     } else {
       const fm = c.flow === undefined ? parseOr('', 'del', 'flow') : parseOr(c.flow, 'del', 'flow');
-      count = this.ofproto.pipeline.delete(fm, c.strict ?? false).length;
+      count = this.deleted(this.ofproto.pipeline.delete(fm, c.strict ?? false));
     }
     return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
+  }
+
+  /** Tells the OpenFlow connections (flow-removed) of rules a delete removed; their count. */
+  private deleted(removed: RemovedRule[]): number {
+    if (removed.length > 0) this.udpif.sinks.rulesRemoved?.(removed);
+    return removed.length;
   }
 
   /** ofctl dump-flows: rules (optionally those matching `flow`, in `table`) with statistics. */

@@ -67,6 +67,19 @@ export const systemClock: Clock = { monotonicNs: () => process.hrtime.bigint() }
 export type FastPathEvent = 'packet-in' | 'flow-limit';
 export type Publish = <E extends FastPathEvent>(name: E, payload: EventInputOf<E>) => void;
 
+/** A packet-in for the bridge's OpenFlow controllers: the event, the whole frame as captured. */
+export interface PacketIn {
+  ev: PacketInEvent;
+  packet: Uint8Array;
+  /** Length on the wire (packet may be shorter: the capture was truncated). */
+  totalLen: number;
+}
+
+export interface UdpifSinks {
+  packetIn?(pi: PacketIn): void;
+  rulesRemoved?(removed: readonly RemovedRule[]): void;
+}
+
 export const DEFAULT_MAX_IDLE_MS = 10_000;
 export const DEFAULT_FLOW_LIMIT = 200_000;
 /** Packet-ins published per second and bridge at most (a token bucket of this size): a flood
@@ -142,11 +155,12 @@ export interface UdpifOptions {
 }
 
 /** A token bucket of `rate` tokens, refilled continuously from the clock. */
-class TokenBucket {
+/** `rate` tokens a second, at most `burst` saved up (default: a second's worth). */
+export class TokenBucket {
   private tokens: number;
   private atNs: bigint;
-  constructor(private readonly rate: number, private readonly clock: Clock) {
-    this.tokens = rate;
+  constructor(private readonly rate: number, private readonly clock: Clock, private readonly burst = rate) {
+    this.tokens = burst;
     this.atNs = clock.monotonicNs();
   }
 
@@ -154,7 +168,7 @@ class TokenBucket {
     const now = this.clock.monotonicNs();
     const elapsedMs = Number(now - this.atNs) / 1e6;
     this.atNs = now;
-    this.tokens = Math.min(this.rate, this.tokens + (elapsedMs * this.rate) / 1000);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsedMs * this.rate) / 1000);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
@@ -192,6 +206,9 @@ export class Udpif {
   passStarted = 0;
   /** OpenFlow rules removed by expiry in revalidation passes, for flow-removed reporting. */
   readonly removedRules: RemovedRule[] = [];
+  /** In-process listeners (the bridge's OpenFlow connections, src/connmgr): each packet-in, and
+   *  the rules a revalidation pass expired. Called synchronously; they must not throw. */
+  readonly sinks: UdpifSinks = {};
   /** Gates of the flow-limit events: a full datapath table, and the configured limit. */
   readonly tableFullEvents: Every;
   readonly flowLimitEvents: Every;
@@ -398,6 +415,11 @@ export class Udpif {
   private publishPacketIn(u: Upcall, ev: PacketInEvent, tokenTaken = false): void {
     if (!tokenTaken && !this.packetIns.take()) { this.handler.packetInsDropped++; return; }
     this.handler.packetIns++;
+    try {
+      this.sinks.packetIn?.({ ev, packet: u.packet, totalLen: u.pktLen });
+    } catch {
+      this.handler.errors++;
+    }
     const len = Math.min(u.packet.length, ev.maxLen);
     try {
       this.publish('packet-in', {

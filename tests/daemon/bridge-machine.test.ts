@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise, sendParent, setup, SimulatedClock, waitFor } from 'xstate';
 import { bridgeMachine, type BridgeInput, type BridgeParentEvent } from '../../src/actors/bridge.machine.ts';
 import type { PortEvent, PortInput } from '../../src/actors/port.machine.ts';
-import { Coverage } from '../../src/bridge/index.ts';
+import { Coverage, defaultOpenFlow } from '../../src/bridge/index.ts';
 import type { BridgeConfig, BridgeDatapath, OpenedBridge, PortConfig, Services } from '../../src/bridge/index.ts';
 import { silentLogger } from '../../src/daemon/logging.ts';
 import { BridgeRuntime } from '../../src/vswitch/index.ts';
@@ -25,7 +25,7 @@ const port = (name: string, o: Partial<PortConfig['iface']> & { tag?: number } =
   iface: { uuid: `i-${name}`, name, type: o.type ?? 'system', ofportRequest: o.ofportRequest, ofport: o.ofport, error: undefined },
 });
 
-const config = (ports: PortConfig[], tuning: BridgeConfig['tuning'] = {}): BridgeConfig => ({ uuid: 'b', name: 'br9', ports, otherConfig: {}, tuning });
+const config = (ports: PortConfig[], tuning: BridgeConfig['tuning'] = {}): BridgeConfig => ({ uuid: 'b', name: 'br9', ports, otherConfig: {}, tuning, openflow: defaultOpenFlow() });
 
 /** A port actor that applies what it is given at once and goes on REMOVE; records its input. */
 function portStandIn(spawned: PortInput[]) {
