@@ -244,8 +244,10 @@ export class ConnMgr {
     if (changes.length > 0) this.sw.portStatus(changes);
   }
 
+  /** Connections came, went, or changed role or async config. */
   private sessionsChanged(): void {
     this.rt.ofproto.missToController = this.sw.wantsMisses();
+    if (!this.closed) this.o.onStatus?.();
   }
 
   private arm(): void {

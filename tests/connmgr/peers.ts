@@ -52,12 +52,24 @@ export function testController(method: string, versions = 'OpenFlow10,OpenFlow13
   ]);
 }
 
-/** osken-manager running `app` (a .py file), listening on 127.0.0.1:port. */
-export function osKen(app: string, port: number, env: NodeJS.ProcessEnv = {}): Peer {
-  const p = new Peer('osken');
+/** osken-manager running `app` (a .py file), listening on 127.0.0.1:port; the app records its
+ *  events in `events` (OSKEN_EVENTS = DIR/events.jsonl). */
+export function osKen(app: string, port: number, env: NodeJS.ProcessEnv = {}): Peer & { events: string } {
+  const p = new Peer('osken') as Peer & { events: string };
+  p.events = path.join(p.dir, 'events.jsonl');
   return p.start('osken-manager', [
     '--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', String(port), '--use-stderr', app,
-  ], { PYTHONUNBUFFERED: '1', ...env });
+  ], { PYTHONUNBUFFERED: '1', ...env, OSKEN_EVENTS: p.events });
+}
+
+/** Whether something listens on loopback TCP `port` (read from the kernel, no connection made). */
+export function listeningOn(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // /proc/net/tcp rows: sl local_address rem_address st ...; st 0A = LISTEN.
+  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[1]?.endsWith(hex) === true && f[3] === '0A';
+  });
 }
 
 /** A TCP port free on loopback now (the kernel's choice; a later bind may still race). */

@@ -1,6 +1,7 @@
 /** Every fuzz target, by name (the name is also its corpus directory). */
 import type { Target } from '../target.ts';
 import { busReplyEvent, busRequest } from './bus.ts';
+import { controllerTarget } from './controller.ts';
 import { frame } from './frame.ts';
 import { odpActions, odpFlow } from './odp.ts';
 import { ofctlActions, ofctlFlow, ofctlGroup } from './ofctl.ts';
@@ -11,6 +12,6 @@ import { SELFTESTS } from './selftest.ts';
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
   ([
     ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
-    openflowMsg, ofMatch, ofActions, ofMessages, ...SELFTESTS,
+    openflowMsg, ofMatch, ofActions, ofMessages, controllerTarget, ...SELFTESTS,
   ] as Target<never>[]).map((t) => [t.name, t]),
 );
