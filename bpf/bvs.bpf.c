@@ -17,7 +17,7 @@
  * and TC_ACT_SHOT: userspace installs the flow and re-injects the packet it got in the upcall.
  *
  * Maps (lib/maps.h): flows, masks, config, mask_cache, ports, ifindex_port, port_stats, dp_stats,
- * drop_stats, upcalls; all LIBBPF_PIN_BY_NAME, so a loader with pin_root_path R pins them as
+ * drop_stats, meters, upcalls; all LIBBPF_PIN_BY_NAME, so a loader with pin_root_path R pins them as
  * R/<name> and the next load reuses them (flows survive a daemon restart or program upgrade);
  * exec_scratch is per load and unpinned.
  * The object holds two programs: SEC("tc") bvs_ingress, attached to every port, and SEC("tc")
@@ -60,6 +60,8 @@ struct bvs_btf_anchor {
 	struct bvs_port_stats port_stats;
 	struct bvs_dp_stats dp_stats;
 	struct bvs_exec_req exec_req;
+	struct bvs_meter meter;
+	enum bvs_meter_band_type meter_band_type;
 	enum bvs_frag frag;
 	enum bvs_action_type action_type;
 	enum bvs_drop_reason drop_reason;

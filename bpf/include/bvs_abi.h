@@ -18,6 +18,7 @@
 #define BVS_ABI_H
 
 #include <linux/types.h>
+#include <linux/bpf.h>   /* struct bpf_spin_lock (struct bvs_meter) */
 
 #define BVS_MAX_ACTIONS 16        /* actions per flow; a longer list is rejected by userspace */
 #define BVS_MAX_MASKS 64          /* mask slots walked by the lookup loop */
@@ -26,6 +27,8 @@
 #define BVS_UPCALL_SMALL 136      /* data bytes of a small upcall record (256 bytes in all) */
 #define BVS_MAX_PORTS 1024        /* entries in the port maps */
 #define BVS_DEFAULT_MAX_FLOWS 65536
+#define BVS_MAX_METERS 1024       /* entries in the meters map: datapath meter ids 0..1023 */
+#define BVS_METER_MAX_BANDS 4     /* bands per meter */
 
 /* vlan_tci: OVS's convention. The CFI bit marks "a tag was present", so TCI 0 with CFI set is
  * a priority-tagged frame, and vlan_tci == 0 means untagged. */
@@ -109,6 +112,7 @@ enum bvs_action_type {
 	BVS_ACTION_SET_IPV4 = 6,   /* u.ipv4, flags BVS_SET_SRC / DST / TOS / TTL */
 	BVS_ACTION_SET_TCP = 7,    /* u.l4, flags BVS_SET_SRC / DST */
 	BVS_ACTION_SET_UDP = 8,    /* u.l4, flags BVS_SET_SRC / DST */
+	BVS_ACTION_METER = 9,      /* port = datapath meter id (lib/meter.h) */
 };
 
 #define BVS_SET_SRC 0x1
@@ -201,8 +205,52 @@ enum bvs_drop_reason {
 	BVS_DROP_NO_OUTPUT_PORT = -4,/* an output named an unknown port */
 	BVS_DROP_REDIRECT = -5,      /* clone_redirect failed */
 	BVS_DROP_ACTION_FAILED = -6, /* a set/push/pop helper failed */
+	BVS_DROP_METER = -7,         /* a meter's drop band was exceeded */
 	BVS_DROP_MAX_ = 8,
 };
+
+/*
+ * Meters (OpenFlow meters, OVS's dpif meters): token buckets, one per band, in the array map
+ * "meters" indexed by datapath meter id. See lib/meter.h for the algorithm.
+ *
+ * Units: tokens accrue at `rate` per nanosecond of elapsed time, so a bucket is counted in
+ * micro-bits for a kbit/s meter (1 kbit/s x 1 ns = 1e-6 bit) and in nano-packets for a packet/s
+ * meter. Both make a burst of B (kbit or packets) a capacity of B * 1e9 tokens, and a packet
+ * cost byte_cost * len + packet_cost tokens (8e6 per byte, or 1e9 per packet). Userspace
+ * precomputes every derived number (no division in the datapath): max_delta_ns caps the
+ * elapsed time credited at once so that delta * rate cannot overflow (capacity / rate, rounded
+ * up: any longer gap fills the bucket anyway).
+ */
+enum bvs_meter_band_type {
+	BVS_METER_BAND_UNUSED = 0,
+	BVS_METER_BAND_DROP = 1,         /* drop the packet */
+	BVS_METER_BAND_DSCP_REMARK = 2,  /* raise the DSCP drop precedence by prec_level */
+};
+
+struct bvs_meter_band {
+	__u32 type;             /* 0: enum bvs_meter_band_type */
+	__u8 prec_level;        /* 4: DSCP_REMARK: drop precedence levels to add */
+	__u8 pad[3];            /* 5 */
+	__u64 rate;             /* 8: tokens per ns (the band's kbit/s or packets/s) */
+	__u64 capacity;         /* 16: bucket size in tokens (burst * 1e9) */
+	__u64 max_delta_ns;     /* 24: most elapsed time credited at once */
+	__u64 tokens;           /* 32: the bucket now (userspace writes it full) */
+	__u64 packets;          /* 40: packets this band applied to */
+	__u64 bytes;            /* 48 */
+};                              /* 56 */
+
+/* One meter. The datapath changes it only under `lock`; userspace writes whole values with
+ * BPF_F_LOCK, so a packet sees either the old meter or the new one, never a mix. */
+struct bvs_meter {
+	struct bpf_spin_lock lock; /* 0 */
+	__u32 n_bands;          /* 4: 0 = no meter here: packets pass */
+	__u64 last_ns;          /* 8: bpf_ktime_get_ns() of the last refill */
+	__u64 byte_cost;        /* 16: tokens per byte of a packet (kbit/s: 8e6; packets/s: 0) */
+	__u64 packet_cost;      /* 24: tokens per packet (packets/s: 1e9; kbit/s: 0) */
+	__u64 packets;          /* 32: packets that reached the meter */
+	__u64 bytes;            /* 40 */
+	struct bvs_meter_band bands[BVS_METER_MAX_BANDS]; /* 48 */
+};                              /* 272 */
 
 enum bvs_upcall_type {
 	BVS_UPCALL_MISS = 1,

@@ -32,6 +32,7 @@
 #include "common.h"
 #include "stats.h"
 #include "upcall.h"
+#include "meter.h"
 
 /* After a VLAN push/pop: re-read the tags in the data; set l2_len and key.vlan_tci. */
 static __always_inline int bvs_vlan_resync(struct __sk_buff *skb, struct bvs_ctx *c)
@@ -219,6 +220,45 @@ static __always_inline int bvs_set_eth(struct __sk_buff *skb, struct bvs_ctx *c,
 	return 0;
 }
 
+/* IPv6 traffic class: bits 4..11 of the header's first word. No header checksum; the store
+ * keeps a CHECKSUM_COMPLETE skb->csum right (BPF_F_RECOMPUTE_CSUM), as L4 sums omit it. */
+static __always_inline int bvs_set_ip6_tclass(struct __sk_buff *skb, struct bvs_ctx *c, __u8 tc)
+{
+	__be16 w;
+
+	if (bpf_skb_load_bytes(skb, c->l2_len, &w, 2))
+		return -1;
+	w = bpf_htons((bpf_ntohs(w) & 0xf00f) | ((__u16)tc << 4));
+	if (bpf_skb_store_bytes(skb, c->l2_len, &w, 2, BPF_F_RECOMPUTE_CSUM))
+		return -1;
+	c->key.ip_tos = tc;
+	return 0;
+}
+
+/* METER: 1 when the meter dropped the packet (counted; the list stops), 0 when it passes
+ * (remarked if a DSCP_REMARK band applied), -1 when the remark failed. */
+static __always_inline int bvs_meter_action(struct __sk_buff *skb, struct bvs_ctx *c, __u32 id)
+{
+	struct bvs_action set = {};
+	__u8 prec = 0, tos;
+	int v = bvs_meter_run(id, skb->len, &prec);
+
+	if (v == BVS_METER_DROP) {
+		bvs_count_drop(BVS_DROP_METER);
+		return 1;
+	}
+	if (v != BVS_METER_REMARK || !(c->flags & BVS_CTX_L3_OK))
+		return 0;
+	tos = bvs_dscp_remark(c->key.ip_tos, prec);
+	if (tos == c->key.ip_tos)
+		return 0;
+	if (c->key.eth_type == bpf_htons(BVS_ETH_P_IPV6))
+		return bvs_set_ip6_tclass(skb, c, tos);
+	set.flags = BVS_SET_TOS;
+	set.u.ipv4.tos = tos;
+	return bvs_set_ipv4(skb, c, &set);
+}
+
 /* What the action list did so far; shared by bvs_execute() and bvs_action(). */
 struct bvs_exec {
 	__u32 last;     /* in: the action is the last of the list */
@@ -230,7 +270,8 @@ struct bvs_exec {
 };
 
 /*
- * Runs one action. Returns 0, or -1 when a set/push/pop helper failed (the list stops).
+ * Runs one action. Returns 0; -1 when a set/push/pop helper failed; 1 when a meter dropped
+ * the packet. Either non-zero value ends the list.
  *
  * Global and not inlined on purpose: the verifier checks it once with unknown arguments. Inlined
  * into the bounded loop of bvs_execute(), every combination of action outcomes across 16
@@ -288,6 +329,11 @@ __attribute__((noinline)) int bvs_action(struct __sk_buff *skb, struct bvs_ctx *
 	case BVS_ACTION_SET_UDP:
 		err = bvs_set_l4(skb, c, a, BVS_IPPROTO_UDP);
 		break;
+	case BVS_ACTION_METER:
+		err = bvs_meter_action(skb, c, a->port);
+		if (err > 0)
+			return 1;
+		break;
 	default:
 		/* Unknown type: userspace validates lists, so skip rather than guess. */
 		break;
@@ -325,9 +371,13 @@ static __always_inline int bvs_execute(struct __sk_buff *skb, struct bvs_ctx *c,
 		if (i >= n)
 			break;
 		st.last = i + 1 == n;
-		if (bvs_action(skb, c, &flow->actions[i], &st)) {
-			/* As OVS: a failed action ends the list and drops what is left. */
-			bvs_count_rx_dropped(c->key.in_port);
+		int r = bvs_action(skb, c, &flow->actions[i], &st);
+
+		if (r) {
+			/* As OVS: a failed action ends the list and drops what is left. A meter drop
+			 * is the flow's policy, not a port drop: counted in drop_stats only. */
+			if (r < 0)
+				bvs_count_rx_dropped(c->key.in_port);
 			return TC_ACT_SHOT;
 		}
 	}

@@ -94,6 +94,19 @@ struct {
 } drop_stats SEC(".maps");
 
 /*
+ * Meters by datapath meter id (lib/meter.h). An array: the fast path looks a meter up by index
+ * with no hashing, and an unused entry (n_bands 0) lets packets pass, as OVS does for a meter
+ * that does not exist. 1024 x 272 bytes are preallocated per datapath.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct bvs_meter);
+	__uint(max_entries, BVS_MAX_METERS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} meters SEC(".maps");
+
+/*
  * Upcalls. 2 MiB by default (userspace may size it at create: max_entries is a power of two of
  * at least a page). A record is 256 bytes for a packet of up to BVS_UPCALL_SMALL bytes and 2168
  * for a larger one, so the ring queues about 8000 small misses (a storm of new flows: SYNs, ARP,

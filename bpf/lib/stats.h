@@ -12,6 +12,7 @@
  *   BVS_DROP_NO_OUTPUT_PORT an OUTPUT named a port missing from the ports map
  *   BVS_DROP_REDIRECT       bpf_clone_redirect/bpf_redirect returned an error
  *   BVS_DROP_ACTION_FAILED  a set/push/pop helper failed; the action list stops there
+ *   BVS_DROP_METER          a meter's drop band applied (lib/meter.h); not a port drop
  * Port counters: rx_* for every packet the program sees on a port; rx_dropped when the datapath
  * drops the packet for good (ACTION, UPCALL_LOST on a miss, ACTION_FAILED, or no output at
  * all); tx_* per successful output; tx_dropped when an output to that port failed.

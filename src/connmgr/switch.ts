@@ -27,10 +27,11 @@ import type { RemovedRule } from '../ofproto/index.ts';
 import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
+import { checkFlowMeters, meterConfigs, meterFeatures, meterMod, meterStats, type MeterDatapath } from './meters.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
 export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod'> & {
-  datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'>;
+  datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'> & Partial<MeterDatapath>;
 };
 
 export interface SwitchInfo {
@@ -220,6 +221,20 @@ export class OfSwitch {
       case 'nx_aggregate_request':
         c.send({ kind: 'nx_aggregate_reply', ...aggregateStats(this.runtime, msg) }, xid);
         return;
+      case 'meter_mod': {
+        const done = meterMod(this.runtime, msg);
+        if (done.count > 0) s.pending = done.revalidated;
+        return;
+      }
+      case 'meter_stats_request':
+        c.sendReplies({ kind: 'meter_stats_reply', meters: meterStats(this.runtime, msg.id) }, xid);
+        return;
+      case 'meter_config_request':
+        c.sendReplies({ kind: 'meter_config_reply', meters: meterConfigs(this.runtime, msg.id) }, xid);
+        return;
+      case 'meter_features_request':
+        c.send({ kind: 'meter_features_reply', ...meterFeatures(this.runtime) }, xid);
+        return;
       case 'nx_flow_mod_table_id':
         s.tableIdExt = msg.enable;
         return;
@@ -256,6 +271,7 @@ export class OfSwitch {
   }
 
   private flowMod(s: Session, version: Decoded['version'], m: FlowModMsg): void {
+    checkFlowMeters(this.runtime, m);
     const done = applyFlowMod(this.runtime, version, m);
     if (done.count > 0) s.pending = done.revalidated;
   }

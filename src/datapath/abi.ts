@@ -64,6 +64,20 @@ export const LAYOUT = {
       pid: [24, 4], csum_start: [28, 2], csum_offset: [30, 2], key: [32, 88], data: [120, 2048],
     },
   },
+  bvs_meter_band: {
+    size: 56,
+    members: {
+      type: [0, 4], prec_level: [4, 1], pad: [5, 3], rate: [8, 8], capacity: [16, 8], max_delta_ns: [24, 8],
+      tokens: [32, 8], packets: [40, 8], bytes: [48, 8],
+    },
+  },
+  bvs_meter: {
+    size: 272,
+    members: {
+      lock: [0, 4], n_bands: [4, 4], last_ns: [8, 8], byte_cost: [16, 8], packet_cost: [24, 8],
+      packets: [32, 8], bytes: [40, 8], bands: [48, 224],
+    },
+  },
   bvs_exec_req: {
     size: 400,
     members: { magic: [0, 4], in_port: [4, 4], n_actions: [8, 4], pad: [12, 4], actions: [16, 384] },
@@ -89,6 +103,9 @@ export const ABI = {
   UPCALL_RING_BYTES: 2 << 20,
   MAX_PORTS: 1024,
   DEFAULT_MAX_FLOWS: 65536,
+  MAX_METERS: 1024,
+  METER_MAX_BANDS: 4,
+  BPF_F_LOCK: 4,
   MASK_F_USED: 1,
   PORT_F_PEER: 0x1,
   PORT_F_INTERNAL: 0x2,
@@ -120,7 +137,10 @@ export const ACTION_TYPE = {
   SET_IPV4: 6,
   SET_TCP: 7,
   SET_UDP: 8,
+  METER: 9,
 } as const;
+
+export const METER_BAND_TYPE = { DROP: 1, DSCP_REMARK: 2 } as const;
 
 export const UPCALL_TYPE = { MISS: 1, ACTION: 2 } as const;
 
@@ -132,12 +152,13 @@ export const DROP_REASONS: Readonly<Record<number, string>> = {
   4: 'no_output_port',
   5: 'redirect',
   6: 'action_failed',
+  7: 'meter',
 };
 
 /** Names of the pinned maps, as declared in bpf/bvs.bpf.c. */
 export const MAP_NAMES = [
   'flows', 'masks', 'config', 'mask_cache', 'ports', 'ifindex_port',
-  'port_stats', 'dp_stats', 'drop_stats', 'upcalls',
+  'port_stats', 'dp_stats', 'drop_stats', 'meters', 'upcalls',
 ] as const;
 export type MapName = (typeof MAP_NAMES)[number];
 
@@ -152,4 +173,5 @@ export const MAP_SHAPES: Readonly<Record<Exclude<MapName, 'upcalls'>, { key: num
   port_stats: { key: 4, value: LAYOUT.bvs_port_stats.size },
   dp_stats: { key: 4, value: LAYOUT.bvs_dp_stats.size },
   drop_stats: { key: 4, value: 8 },
+  meters: { key: 4, value: LAYOUT.bvs_meter.size },
 };

@@ -206,6 +206,10 @@ export function writeAction(dv: DataView, base: number, a: DpAction): void {
       if (a.dst !== undefined) dv.setUint16(base + U.l4.dst[0], a.dst, false);
       break;
     }
+    case 'meter':
+      setActionType(dv, base, ACTION_TYPE.METER, 0);
+      dv.setUint32(base + A.port[0], a.id, true);
+      break;
     default: {
       const never: never = a;
       throw new CodecError(`unknown action ${(never as DpAction).type}`);
@@ -255,6 +259,8 @@ function readAction(dv: DataView, base: number): DpAction {
       if (has(ABI.SET_DST)) a.dst = dv.getUint16(base + U.l4.dst[0], false);
       return a;
     }
+    case ACTION_TYPE.METER:
+      return { type: 'meter', id: dv.getUint32(base + A.port[0], true) };
     default:
       throw new CodecError(`unknown action type ${type} in flow entry`);
   }

@@ -9,18 +9,21 @@
  *   ports.ts   ports, their tcx links, port stats and the port -> ifindex cache (PortTable)
  *   stats.ts   datapath-wide and drop counters
  *   execute.ts running actions on a frame in the kernel (bvs_exec)
+ *   meters.ts  the meters map: token buckets by datapath meter id, and their counters
  * This file composes them over one set of pinned fds, and keeps the upcall ring.
  *
  * One Datapath object per process and datapath: it mirrors the mask slots in memory, and the
  * daemon is the one writer of a datapath in normal operation. close() flushes deferred mask
  * refcounts before it closes the fds.
  */
+import { ABI } from './abi.ts';
 import { addon, type UpcallRing } from './addon.ts';
 import { decodeUpcall, type Upcall } from './records.ts';
 import { EXEC_SCRATCH_SIZE, executeInKernel, type ExecResult } from './execute.ts';
 import type { DpAction, FlowKey, FlowMask } from './flow.ts';
 import { type DpFlow, type FlowEntry, FlowTable, type PutMode } from './flows.ts';
 import { MaskTable } from './masks.ts';
+import { type DpMeterConfig, type DpMeterStats, MeterMap } from './meters.ts';
 import * as pins from './pins.ts';
 import { type Port, type PortStats, PortTable } from './ports.ts';
 import { type DpStats, readDpStats, readDropStats } from './stats.ts';
@@ -29,11 +32,13 @@ export { DEFAULT_PIN_ROOT, pinRoot, removePins, type CreateOptions } from './pin
 export type { DpFlow, FlowEntry, PutMode } from './flows.ts';
 export type { Port, PortStats } from './ports.ts';
 export type { DpStats } from './stats.ts';
+export type { DpMeterBand, DpMeterConfig, DpMeterStats } from './meters.ts';
 
 export class Datapath {
   private readonly masks: MaskTable;
   private readonly flows: FlowTable;
   private readonly ports: PortTable;
+  private readonly meterMap: MeterMap;
   private readonly nCpus = addon().numPossibleCpus();
   /** execute's request buffer, reused call after call (this object runs on one thread). */
   private readonly execScratch = new Uint8Array(EXEC_SCRATCH_SIZE);
@@ -45,6 +50,7 @@ export class Datapath {
     this.masks = new MaskTable(a, fds, { name });
     this.flows = new FlowTable(a, fds.flows, this.masks, name);
     this.ports = new PortTable(name, dir, fds, progFd, this.nCpus);
+    this.meterMap = new MeterMap(a, fds.meters, () => a.monotonicNs());
   }
 
   // ---- datapath lifecycle (pins.ts) --------------------------------------------------------
@@ -194,6 +200,27 @@ export class Datapath {
   /** Drop counters by reason name. */
   dropStats(): Record<string, bigint> {
     return readDropStats(addon(), this.fds.drop_stats, this.nCpus);
+  }
+
+  // ---- meters (meters.ts) -------------------------------------------------------------------
+
+  /** Datapath meter ids are 0..maxMeters()-1. */
+  maxMeters(): number {
+    return ABI.MAX_METERS;
+  }
+
+  /** Writes meter `id` whole (full buckets, zero counters); on failure the old one stays. */
+  setMeter(id: number, config: DpMeterConfig): void {
+    this.meterMap.set(id, config);
+  }
+
+  /** Empties meter `id`: packets pass it. */
+  delMeter(id: number): void {
+    this.meterMap.delete(id);
+  }
+
+  meterStats(id: number): DpMeterStats {
+    return this.meterMap.stats(id);
   }
 
   // ---- execute and upcalls -----------------------------------------------------------------

@@ -169,6 +169,8 @@ export type DpAction =
   | { type: 'set_eth'; src?: number; dst?: number }
   | { type: 'set_ipv4'; src?: number; dst?: number; tos?: number; ttl?: number }
   | { type: 'set_tcp'; src?: number; dst?: number }
-  | { type: 'set_udp'; src?: number; dst?: number };
+  | { type: 'set_udp'; src?: number; dst?: number }
+  /** Run datapath meter `id` (0..ABI.MAX_METERS-1): drop, remark or pass (bpf/lib/meter.h). */
+  | { type: 'meter'; id: number };
 
 export const MAX_ACTIONS = 16;

@@ -4,7 +4,9 @@ export { ABI, DROP_REASONS } from './abi.ts';
 export { addon, type Addon } from './addon.ts';
 export { Datapath, pinRoot, removePins, DEFAULT_PIN_ROOT } from './datapath.ts';
 export { ensurePinRoot } from './pins.ts';
-export type { DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode, CreateOptions } from './datapath.ts';
+export type {
+  DpFlow, DpStats, FlowEntry, Port, PortStats, PutMode, CreateOptions, DpMeterBand, DpMeterConfig, DpMeterStats,
+} from './datapath.ts';
 export { DatapathError, type DatapathErrorCode } from './errors.ts';
 export type { FlowStats } from './codec.ts';
 export type { Upcall } from './records.ts';

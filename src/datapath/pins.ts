@@ -18,9 +18,11 @@
  *   - open checks every map's key and value size against this build's ABI (MAP_SHAPES) and
  *     refuses pins of another layout (INCOMPATIBLE_PINS) rather than misread them;
  *   - destroy works on a half-made datapath too: it detaches what is a link, unlinks the rest;
- *   - a datapath pinned by a bvs without the execute program gets it at open: the object is
- *     loaded once more over the existing pins (maps reused, nothing else replaced) and its
- *     bvs_exec pinned, so forwarding is never interrupted by the upgrade;
+ *   - a datapath pinned by a bvs without the execute program or a newer map (meters) gets them
+ *     at open: the object is loaded once more over the existing pins (maps reused, missing ones
+ *     created and pinned, nothing else replaced) and its bvs_exec pinned, so forwarding is never
+ *     interrupted by the upgrade (the attached program stays the old one until the datapath
+ *     is re-created: its ports do not run actions it does not know, such as meter);
  *   - the pin root must be on bpffs: ensurePinRoot checks (and mounts /sys/fs/bpf when that is
  *     where it lies and nothing is mounted there), else refuses with an error naming the path.
  * This module knows nothing of flows, masks or ports beyond their pins.
@@ -195,6 +197,7 @@ export function openPins(name: string): OpenPins {
   let progFd = -1;
   let execFd = -1;
   try {
+    completePins(dir);
     for (const m of MAP_NAMES) {
       fds[m] = a.objGet(path.join(dir, m));
       if (m === 'upcalls') continue;
@@ -206,10 +209,11 @@ export function openPins(name: string): OpenPins {
       }
     }
     progFd = a.objGet(path.join(dir, PROGRAMS.bvs_ingress));
-    execFd = openExec(dir);
+    execFd = a.objGet(path.join(dir, PROGRAMS.bvs_exec));
   } catch (err) {
     for (const fd of Object.values(fds)) a.close(fd);
     if (progFd >= 0) a.close(progFd);
+    if (execFd >= 0) a.close(execFd);
     if (err instanceof DatapathError) throw err;
     throw new DatapathError('INCOMPATIBLE_PINS', `datapath ${name} is incomplete: ${(err as Error).message}`, { cause: err });
   }
@@ -222,24 +226,30 @@ function programFd(progs: Record<string, number>, name: string): number {
   return fd;
 }
 
-/** The pinned execute program; pinned first if the datapath predates it (see above). */
-function openExec(dir: string): number {
+/**
+ * Adds what an older bvs did not pin (the execute program, a newer map) by loading the object
+ * over the pins (see above).
+ */
+function completePins(dir: string): void {
   const a = addon();
   const pin = path.join(dir, PROGRAMS.bvs_exec);
-  if (!fs.existsSync(pin)) {
-    const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: dir });
-    try {
-      a.objPin(programFd(loaded.progs, 'bvs_exec'), pin);
-    } catch (err) {
-      // Another process pinned it first: use theirs.
-      if ((err as { code?: string }).code !== 'EEXIST') throw err;
-    } finally {
-      a.close(loaded.progFd);
-      for (const fd of Object.values(loaded.progs)) a.close(fd);
-      for (const fd of Object.values(loaded.maps)) a.close(fd);
+  const missing = MAP_NAMES.some((m) => !fs.existsSync(path.join(dir, m)));
+  if (!missing && fs.existsSync(pin)) return;
+  const loaded = a.load(BPF_OBJECT_PATH, { pinRoot: dir });
+  try {
+    if (!fs.existsSync(pin)) {
+      try {
+        a.objPin(programFd(loaded.progs, 'bvs_exec'), pin);
+      } catch (err) {
+        // Another process pinned it first: use theirs.
+        if ((err as { code?: string }).code !== 'EEXIST') throw err;
+      }
     }
+  } finally {
+    a.close(loaded.progFd);
+    for (const fd of Object.values(loaded.progs)) a.close(fd);
+    for (const fd of Object.values(loaded.maps)) a.close(fd);
   }
-  return a.objGet(pin);
 }
 
 /** Close what openPins opened. */

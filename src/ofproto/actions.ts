@@ -37,6 +37,8 @@ export type OfAction =
   | { type: 'resubmit'; port?: number; table?: number }
   | { type: 'goto_table'; table: number }
   | { type: 'group'; id: number }
+  /** OpenFlow 1.3/1.4 OFPIT_METER (first in the list), 1.5 OFPAT_METER: meter id (meters.ts). */
+  | { type: 'meter'; id: number }
   // ---- Nicira extensions (parse-nx.ts, format-nx.ts, xlate-nx.ts)
   /** NXAST_NOTE: no effect; `data` is already padded as OVS pads it on the wire. */
   | { type: 'note'; data: Uint8Array }

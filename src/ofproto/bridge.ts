@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { OFPP } from './flow.ts';
 import { MacTable, type MacTableOptions } from './mac-learning.ts';
+import { MeterTable } from './meters.ts';
 import { Pipeline } from './table.ts';
 
 export interface PortConfig {
@@ -44,6 +45,8 @@ export class Bridge {
   private readonly byDp = new Map<number, BridgePort>();
   readonly pipeline: Pipeline;
   readonly mac: MacTable;
+  /** OpenFlow meters (meters.ts); the datapath runs them. */
+  readonly meters: MeterTable;
   readonly now: () => number;
   private readonly mapPort: ((ofport: number) => number | undefined) | undefined;
   /** Bumped when ports or the table-miss behaviour change: every megaflow may be stale. */
@@ -54,6 +57,7 @@ export class Bridge {
     this.now = opts.now ?? Date.now;
     this.pipeline = new Pipeline(this.now);
     this.mac = new MacTable({ ...opts.mac, now: this.now });
+    this.meters = new MeterTable(undefined, undefined, this.now);
     this.mapPort = opts.mapPort;
   }
 

@@ -146,6 +146,7 @@ export function formatAction(a: OfAction): string {
       return `resubmit(${a.port === undefined ? '' : formatPort(a.port)},${a.table})`;
     case 'goto_table': return `goto_table:${a.table}`;
     case 'group': return `group:${a.id}`;
+    case 'meter': return `meter:${a.id}`;
     default: return formatNxAction(a, formatActions)!;
   }
 }

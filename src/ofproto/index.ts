@@ -21,6 +21,10 @@ export { formatMatch, formatActions, formatAction, formatFlow, formatFlowStats }
 export { Pipeline, Rule, TableError, N_TABLES, type RemovedRule, type RemovedReason } from './table.ts';
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
 export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
+export {
+  MeterTable, MeterError, METER_FLAGS, METER_BAND, OFPM_MAX, OFPM_ALL, checkMeterRefs, metersOf, rulesUsing,
+  type Meter, type MeterSpec, type MeterBandSpec, type MeterErrorCode, type DatapathMeter,
+} from './meters.ts';
 export { xlate, xlateActions, isStale, inMegaflow, type XlateResult } from './xlate.ts';
 export { applyLearned } from './xlate-learn.ts';
 export { isConjunctive } from './conj.ts';

@@ -45,6 +45,9 @@ export function parseActions(text: string, base = 0, nested = false): OfAction[]
       throw syntaxError(tok, 'goto_table must be the last action');
     }
     const a = parseAction(tok);
+    if (a.type === 'meter' && out.length > 0) {
+      throw syntaxError(tok, 'invalid instruction ordering: meter must appear before apply_actions, for OpenFlow 1.1+ compatibility');
+    }
     if (nested && (a.type === 'goto_table' || a.type === 'write_metadata')) throw syntaxError(tok, `${a.type} instruction not allowed here`);
     // The instructions' order (OpenFlow 1.3 §5.9): apply-actions, write-metadata, goto-table.
     if (last === 'write_metadata' && a.type !== 'goto_table') {
@@ -149,6 +152,7 @@ function parseAction(tok: Token): OfAction {
     case 'mod_vlan_pcp': return { type: 'mod_vlan_pcp', pcp: int(tok, need(tok), 7, 'mod_vlan_pcp') };
     case 'goto_table': return { type: 'goto_table', table: int(tok, need(tok), 254, 'goto_table') };
     case 'group': return { type: 'group', id: int(tok, need(tok), 0xffffff00, 'group') };
+    case 'meter': return { type: 'meter', id: int(tok, need(tok), 0xffffffff, 'meter') };
     case 'resubmit': {
       const s = need(tok);
       if (!s.startsWith('(')) return { type: 'resubmit', port: port(tok, s) };

@@ -315,6 +315,13 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
       case 'resubmit': resubmit(ctx, a.table ?? table, a.port); break;
       case 'goto_table': resubmit(ctx, a.table, undefined); break;
       case 'group': xlateGroup(ctx, a.id, table, rule); break;
+      case 'meter': {
+        // The meter runs where it stands: header changes before it are committed first.
+        const m = ctx.bridge.meters.get(a.id);
+        if (!m) ctx.note(`meter:${a.id}: no such meter, skipped`);
+        else if (ctx.commit()) ctx.actions.push({ type: 'meter', id: m.dpId });
+        break;
+      }
       default:
         xlateNx(ctx, a, {
           output: (port) => outputPort(ctx, port, table, rule),

@@ -9,7 +9,7 @@
  *
  * Decoding maps each wire action onto the OfAction that ovs-ofctl's text for it would parse to
  * (`spelling` records which wire form it came in, so a decode-encode-decode is stable). Actions
- * bvs does not execute (enqueue, set_queue, MPLS, TTL copies, PBB, meter) are length-checked and
+ * bvs does not execute (enqueue, set_queue, MPLS, TTL copies, PBB) are length-checked and
  * refused with OFPBAC_BAD_TYPE naming them.
  *
  * Encoding takes the flow's match where a choice depends on it (mod_tp_src has no OXM of its
@@ -177,7 +177,7 @@ function decodeOf11(version: OfpVersion, r: Reader, at: number, len: number, typ
       if (!dst.field.writable) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `copy_field: ${dst.field.name} is read-only`);
       return { type: 'move', src, dst };
     }
-    case 29: if (version >= OFP15) refused(['meter', 8], len, type); break;
+    case 29: if (version >= OFP15) { exact(len, 8, 'meter'); return { type: 'meter', id: r.u32(at + 4) }; } break;
     default: break;
   }
   const set = OF11_SET.get(type);
@@ -253,6 +253,8 @@ export function encodeOne(version: OfpVersion, w: Writer, a: OfAction, ctx: Acti
       if (a.dst.nBits > 64) return encodeSetField(version, w, loadAsSetField(a), ctx);
       return encodeRegLoad(w, a, ctx.match);
     case 'set_field': return encodeSetField(version, w, a, ctx);
+    // OFPAT_METER from 1.5; before, the meter instruction (instructions.ts); nothing in 1.0 (as OVS).
+    case 'meter': if (version >= OFP15) w.u16(29).u16(8).u32(a.id); return;
   }
 }
 

@@ -32,3 +32,4 @@ export type { AggregateStats, FlowStats, FlowStatsRequest } from './flow-stats.t
 export type { FlowRemovedMsg, PacketInMsg, PacketOutMsg } from './packet-msgs.ts';
 export type { FlowBodies } from './msg-flow.ts';
 export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';
+export type { MeterBand, MeterConfig, MeterFeatures, MeterMod, MeterStats } from './msg-meter-group.ts';

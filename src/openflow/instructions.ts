@@ -1,29 +1,32 @@
 /**
  * OpenFlow 1.1+ instructions (OpenFlow 1.3 §7.2.4), to and from bvs's OfAction[].
  *
- * bvs has no action set and no meters, so the instructions it takes are the ones that map onto
- * an ordered action list without changing meaning. OpenFlow runs a flow's instructions in a
- * fixed order whatever their order on the wire (§5.9: meter, apply-actions, clear-actions,
- * write-actions, write-metadata, goto-table), so:
- *   apply_actions(A), write_metadata(V/M), goto_table(T)  ==  A, set_field(V/M->metadata), goto_table(T)
+ * bvs has no action set, so the instructions it takes are the ones that map onto an ordered
+ * action list without changing meaning. OpenFlow runs a flow's instructions in a fixed order
+ * whatever their order on the wire (§5.9: meter, apply-actions, clear-actions, write-actions,
+ * write-metadata, goto-table), so:
+ *   meter(M), apply_actions(A), write_metadata(V/M), goto_table(T)
+ *     ==  meter:M, A, set_field(V/M->metadata), goto_table(T)
  * is faithful: write-metadata changes nothing apply-actions could see, and it happens before the
- * next table's lookup. clear_actions, write_actions and meter are refused (OFPBIC_UNSUP_INST)
- * until action sets and meters exist; experimenter instructions as OFPBIC_BAD_EXPERIMENTER.
- * Each type may appear once (OFPBIC_DUP_INST).
+ * next table's lookup. In OpenFlow 1.5 meter is an action (OFPAT_METER, actions.ts) and the
+ * instruction is unknown (OFPBIC_UNKNOWN_INST, as OVS). clear_actions and write_actions are
+ * refused (OFPBIC_UNSUP_INST) until action sets exist; experimenter instructions as
+ * OFPBIC_BAD_EXPERIMENTER. Each type may appear once (OFPBIC_DUP_INST).
  *
  * Encoding puts every action before a trailing goto_table into apply_actions (write_metadata is
- * decoded into a set_field inside it, which encodes back as such: same meaning).
+ * decoded into a set_field inside it, which encodes back as such: same meaning); before 1.5 a
+ * leading meter becomes the meter instruction.
  */
 import type { OfAction } from '../ofproto/actions.ts';
 import { fieldByName } from '../ofproto/fields.ts';
 import { OfpError } from './errors.ts';
-import type { OfpVersion } from './version.ts';
+import { OFP15, type OfpVersion } from './version.ts';
 import { Reader, Writer } from './action-wire.ts';
 import { decodeActions, encodeOne, startContext, type ActionContext } from './actions.ts';
 
 const OFPIT = { GOTO_TABLE: 1, WRITE_METADATA: 2, WRITE_ACTIONS: 3, APPLY_ACTIONS: 4, CLEAR_ACTIONS: 5, METER: 6, STAT_TRIGGER: 7 } as const;
 const UNSUPPORTED = new Map<number, string>([
-  [OFPIT.WRITE_ACTIONS, 'write_actions'], [OFPIT.CLEAR_ACTIONS, 'clear_actions'], [OFPIT.METER, 'meter'], [OFPIT.STAT_TRIGGER, 'stat_trigger'],
+  [OFPIT.WRITE_ACTIONS, 'write_actions'], [OFPIT.CLEAR_ACTIONS, 'clear_actions'], [OFPIT.STAT_TRIGGER, 'stat_trigger'],
 ]);
 
 export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off = 0, len = bytes.length - off): OfAction[] {
@@ -31,7 +34,7 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
   r.need(off, len, 'instructions');
   const end = off + len;
   const seen = new Set<number>();
-  let apply: OfAction[] = [], goto: number | undefined, meta: { value: bigint; mask: bigint } | undefined;
+  let apply: OfAction[] = [], goto: number | undefined, meta: { value: bigint; mask: bigint } | undefined, meter: number | undefined;
   for (let at = off; at < end;) {
     if (end - at < 4) throw new OfpError('OFPBIC_BAD_LEN', `${end - at} bytes left over after the instructions`);
     const type = r.u16(at), ilen = r.u16(at + 2);
@@ -55,6 +58,11 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
       case OFPIT.APPLY_ACTIONS:
         apply = decodeActions(version, bytes, at + 8, ilen - 8);
         break;
+      case OFPIT.METER:
+        if (version >= OFP15) throw new OfpError('OFPBIC_UNKNOWN_INST', 'meter is an action in OpenFlow 1.5, not an instruction');
+        fixed(8, 'meter');
+        meter = r.u32(at + 4);
+        break;
       case 0xffff: throw new OfpError('OFPBIC_BAD_EXPERIMENTER', `experimenter instruction 0x${r.u32(at + 4).toString(16)} is not supported`);
       default: {
         const name = UNSUPPORTED.get(type);
@@ -64,7 +72,7 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
     }
     at += ilen;
   }
-  const out = apply;
+  const out = meter === undefined ? apply : [{ type: 'meter', id: meter } as OfAction, ...apply];
   if (meta) {
     const md = fieldByName('metadata')!;
     const a: OfAction = { type: 'set_field', field: md, value: meta.value & meta.mask, spelling: 'set_field' };
@@ -80,7 +88,12 @@ export function encodeInstructions(version: OfpVersion, actions: readonly OfActi
   const w = new Writer();
   const last = actions[actions.length - 1];
   const goto = last?.type === 'goto_table' ? last.table : undefined;
-  const body = goto === undefined ? actions : actions.slice(0, -1);
+  let body = goto === undefined ? actions : actions.slice(0, -1);
+  const first = body[0];
+  if (first?.type === 'meter' && version < OFP15) {
+    w.u16(OFPIT.METER).u16(8).u32(first.id);
+    body = body.slice(1);
+  }
   if (body.length > 0) {
     const at = w.len;
     w.u16(OFPIT.APPLY_ACTIONS).u16(0).zeros(4);

@@ -22,6 +22,7 @@ t('OVS action strings print back byte for byte', () => {
     'set(ipv4(ttl=208)),3',
     'set(ipv4(src=10.0.0.1,dst=10.0.0.2,tos=0x80,ttl=63)),push_vlan(vid=10,pcp=0),2',
     'userspace(pid=0)', 'userspace(pid=4294967295,userdata(0102030405060708))',
+    'meter(0),2', 'meter(1023),set(ipv4(tos=0x28)),meter(7),1',
     'drop',
   ]) assert.is(rt(s), s);
 });
@@ -35,6 +36,8 @@ t('values', () => {
   assert.equal(parseActions('push_vlan(vid=10,pcp=0,cfi=1)'), [{ type: 'push_vlan', tpid: 0x8100, tci: 10 }]);
   assert.equal(parseActions('set(ipv4(ttl=63))'), [{ type: 'set_ipv4', ttl: 63 }]);
   assert.equal(parseActions('userspace(pid=7,userdata(01))'), [{ type: 'userspace', pid: 7, cookie: 1n }]);
+  assert.equal(parseActions('meter(5),2'), [{ type: 'meter', id: 5 }, { type: 'output', port: 2 }]);
+  assert.equal(parseActions('meter( 5 )'), [{ type: 'meter', id: 5 }]);
   assert.is(rt('userspace(pid=7,userdata(01))'), 'userspace(pid=7,userdata(0000000000000001))');
   const a: DpAction[] = [{ type: 'set_eth', dst: 0xffffffffffff }];
   assert.is(formatActions(a), 'set(eth(dst=ff:ff:ff:ff:ff:ff))');
@@ -70,6 +73,10 @@ t('errors name the position and the token', () => {
     ['userspace(userdata(01))', 0, 'userspace', /needs pid=N/],
     ['1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17', 39, '17', /too many actions/],
     ['set(eth(src=00:01:02:03:04))', 12, '00:01:02:03:04', /bad MAC address/],
+    ['2,meter(1024)', 8, '1024', /meter id 1024 is out of range \(the datapath has meters 0\.\.1023\)/],
+    ['meter()', 6, '', /takes a meter id/],
+    ['meter(id=1)', 6, 'id=1', /takes a meter id/],
+    ['meter', 0, 'meter', /unknown action "meter"/],
   ];
   for (const [text, pos, token, re] of cases) {
     const x = err(text);

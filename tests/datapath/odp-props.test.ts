@@ -170,6 +170,7 @@ const action: fc.Arbitrary<DpAction> = fc.oneof(
   fc.tuple(fc.constantFrom('set_tcp', 'set_udp') as fc.Arbitrary<'set_tcp' | 'set_udp'>,
     fc.record({ src: uint(0xffff), dst: uint(0xffff) }, { requiredKeys: [] }))
     .map(([type, f]): DpAction => ({ type, ...f })),
+  uint(1023).map((id): DpAction => ({ type: 'meter', id })),
 );
 
 t('parseActions(formatActions(a)) == a', () => {

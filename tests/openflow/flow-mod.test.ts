@@ -48,6 +48,9 @@ const V13_FLOWS = [
   'actions=goto_table:3',
   'reg1=1,actions=push_vlan:0x8100,set_field:4101->vlan_vid,output:2,goto_table:7',
   'actions=set_field:0x55/0xff->metadata,goto_table:2',
+  'actions=meter:1,output:2',
+  'ip,actions=meter:7,mod_nw_tos:8,goto_table:3',
+  'actions=meter:4294901760',
 ];
 
 /** Our encoding of the flow text as an add, framed (NXT_FLOW_MOD when 1.0's ofp_match cannot carry it). */

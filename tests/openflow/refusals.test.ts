@@ -52,8 +52,6 @@ const CASES: [OfpVersion, string, string, string][] = [
   [1, 'actions=enqueue:1:2', 'OFPBAC_BAD_TYPE', 'enqueue'],
   [4, 'actions=write_actions(output:1)', 'OFPBIC_UNSUP_INST', 'write_actions'],
   [4, 'actions=clear_actions', 'OFPBIC_UNSUP_INST', 'clear_actions'],
-  [4, 'actions=meter:1,output:1', 'OFPBIC_UNSUP_INST', 'meter'],
-  [6, 'actions=meter:1,output:1', 'OFPBAC_BAD_TYPE', 'meter'],
 ];
 
 t('what ovs-ofctl sends with an unsupported field, action or instruction is refused by name', async () => {

@@ -12,10 +12,12 @@
  *   set(eth(src=..,dst=..)), set(ipv4(src=..,dst=..,tos=..,ttl=..)), set(tcp(src=..,dst=..)),
  *   set(udp(..))                       only the subfields the action sets, in OVS's field order
  *                                      (how OVS 3.x prints a masked set with exact masks)
+ *   meter(N)                           datapath meter N (0..1023; OVS's form, a decimal id)
  * Parsing also accepts userdata of 1..8 bytes (zero-extended on the left), push_vlan's cfi=1,
  * an empty text as drop. Anything else OVS knows (ct, recirc, sample, partial set masks, ...)
  * is rejected as unsupported, naming the token.
  */
+import { ABI } from '../abi.ts';
 import { type DpAction, MAX_ACTIONS, VLAN_CFI } from '../flow.ts';
 import { formatIpv4, formatMac } from './addr.ts';
 import { OdpSyntaxError } from './errors.ts';
@@ -24,8 +26,10 @@ import { formatVlanBody } from './key-format.ts';
 import { type Node, parseUintBits, splitItems, splitNodes } from './lexer.ts';
 import { ipv4VM, macVM } from './values.ts';
 
+const MAX_METERS = ABI.MAX_METERS;
+
 const UNSUPPORTED = new Set([
-  'sample', 'clone', 'ct', 'ct_clear', 'recirc', 'trunc', 'tnl_push', 'tnl_pop', 'hash', 'meter',
+  'sample', 'clone', 'ct', 'ct_clear', 'recirc', 'trunc', 'tnl_push', 'tnl_pop', 'hash',
   'check_pkt_len', 'push_mpls', 'pop_mpls', 'add_mpls', 'push_eth', 'pop_eth', 'push_nsh',
   'pop_nsh', 'lb_output', 'emit_sample', 'psample', 'dec_ttl', 'set_masked',
 ]);
@@ -41,6 +45,7 @@ export function formatAction(a: DpAction, ports: PortNames = {}): string {
     case 'push_vlan':
       return `push_vlan(${a.tpid !== 0x8100 ? `tpid=${hex4(a.tpid)},` : ''}${formatVlanBody(a.tci | VLAN_CFI, 0xffff)})`;
     case 'pop_vlan': return 'pop_vlan';
+    case 'meter': return `meter(${a.id})`;
     case 'set_eth':
       return setText('eth', [a.src === undefined ? null : `src=${formatMac(a.src)}`,
         a.dst === undefined ? null : `dst=${formatMac(a.dst)}`]);
@@ -90,6 +95,7 @@ function parseAction(n: Node, ports: PortNames): DpAction {
       case 'userspace': return userspace(n);
       case 'push_vlan': return pushVlan(n);
       case 'set': return setAction(n);
+      case 'meter': return meter(n);
     }
   }
   if (UNSUPPORTED.has(n.name)) throw new OdpSyntaxError(n.pos, n.name, `action "${n.name}" is not supported by the bvs datapath`);
@@ -139,6 +145,14 @@ function userspace(n: Node): DpAction {
   }
   if (pid === undefined) throw new OdpSyntaxError(n.pos, 'userspace', 'userspace(...) needs pid=N');
   return cookie === undefined ? { type: 'userspace', pid } : { type: 'userspace', pid, cookie };
+}
+
+function meter(n: Node): DpAction {
+  const body = (n.body ?? '').trim();
+  if (!/^[0-9]+$/.test(body)) throw new OdpSyntaxError(n.bodyPos, body, `meter(...) takes a meter id, e.g. meter(0), not "${body}"`);
+  const id = parseUintBits(body, n.bodyPos, 'meter id', 32);
+  if (id >= MAX_METERS) throw new OdpSyntaxError(n.bodyPos, body, `meter id ${id} is out of range (the datapath has meters 0..${MAX_METERS - 1})`);
+  return { type: 'meter', id };
 }
 
 function pushVlan(n: Node): DpAction {

@@ -21,7 +21,7 @@ const PORTS: PortNames = (() => {
 const FRAGMENTS = [
   'recirc_id(0)', 'in_port(', 'eth(', 'eth_type(0x8100)', 'vlan(vid=', 'encap(', 'ipv4(', 'ipv6(', 'arp(', 'tcp(',
   'udp(', 'icmp(', 'icmpv6(', 'tcp_flags(', 'vlan_tci(', 'frag=', 'src=', 'dst=', 'proto=', '/0x', '/255.0.0.0',
-  '::1', 'fe80::/64', 'userspace(pid=', 'userdata(', 'push_vlan(', 'set(', 'pop_vlan', 'drop', 'p1', 'veth.7',
+  '::1', 'fe80::/64', 'userspace(pid=', 'userdata(', 'push_vlan(', 'set(', 'pop_vlan', 'meter(', 'drop', 'p1', 'veth.7',
   'ufid:12345678-1234-1234-1234-123456789abc', '+syn-ack', 'syn|ack', 'first', 'later', 'no',
 ];
 
