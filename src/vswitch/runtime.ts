@@ -20,7 +20,7 @@ import type { DpStats, FlowKey, Port, PortStats } from '../datapath/index.ts';
 import { ABI, formatMac, keyFromFrame, type Upcall } from '../datapath/index.ts';
 import type { ReplyInputOf } from '../bus/index.ts';
 import {
-  Bridge, formatActions, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
+  Bridge, checkMeterRefs, formatActions, MeterError, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
   packetFromText, parseFlow, TableError, trace, W,
   type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type RemovedRule, type Rule,
 } from '../ofproto/index.ts';
@@ -168,17 +168,29 @@ export class BridgeRuntime {
             throw new RuntimeError(`goto_table:${a.table} must name a table after table ${fm.table ?? 0}`, c.flows.length === 1 ? 'flow' : `flows.${i}`);
           }
         }
+        this.checkMeters(fm, c.flows.length === 1 ? 'flow' : `flows.${i}`);
       });
       for (const fm of fms) this.ofproto.pipeline.add(fm);
       count = fms.length;
     } else if (c.op === 'modify') {
       const fm = parseOr(c.flow, 'add', 'flow');
+      this.checkMeters(fm, 'flow');
       count = this.ofproto.pipeline.modify(fm, c.strict ?? false).length;
     } else {
       const fm = c.flow === undefined ? parseOr('', 'del', 'flow') : parseOr(c.flow, 'del', 'flow');
       count = this.deleted(this.ofproto.pipeline.delete(fm, c.strict ?? false));
     }
     return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
+  }
+
+  /** A flow naming a meter the bridge lacks is refused, as over OpenFlow (OFPMMFC_INVALID_METER). */
+  private checkMeters(fm: FlowMod, field: string): void {
+    try {
+      checkMeterRefs(this.ofproto.meters, fm.actions);
+    } catch (e) {
+      if (e instanceof MeterError) throw new RuntimeError(e.message, field, { cause: e });
+      throw e;
+    }
   }
 
   /** Tells the OpenFlow connections (flow-removed) of rules a delete removed; their count. */
