@@ -15,7 +15,7 @@
  */
 import { OFPP, type Bridge } from '../ofproto/index.ts';
 import {
-  decodeFlowMod, decodeNxFlowMod, OFP10, OfpError, OFPP_ANY, OFPCR_ROLE, portFrom10, portTo10, type Decoded, type FlowModMsg,
+  decodeFlowMod, decodeNxFlowMod, OFP10, OFP14, OfpError, OFPP_ANY, OFPCR_ROLE, portFrom10, portTo10, type Decoded, type FlowModMsg,
   type OfConn, type OfpPort, type PortStats,
 } from '../openflow/index.ts';
 import { aggregateStats, applyFlowMod, flowStats } from './flows.ts';
@@ -46,6 +46,8 @@ export interface SwitchInfo {
 
 /** Longest a barrier waits for the datapath to follow earlier flow-mods (then it replies). */
 export const BARRIER_WAIT_MS = 5_000;
+/** ofp_controller_role_reason: another controller asked to be master. */
+const OFPCRR_MASTER_REQUEST = 0;
 /** Messages a slave may not send (OpenFlow 1.3 §6.3.6): they change the switch. */
 const CHANGES_STATE: ReadonlySet<string> = new Set([
   'flow_mod', 'nx_flow_mod', 'packet_out', 'group_mod', 'port_mod', 'table_mod', 'meter_mod', 'bundle_control', 'bundle_add_message',
@@ -328,7 +330,16 @@ export class OfSwitch {
       throw new OfpError('OFPRRFC_BAD_ROLE', `role ${role}`);
     }
     // A new master demotes the old one (§6.3.6).
-    if (role === OFPCR_ROLE.MASTER) for (const o of this.sessions.values()) if (o !== s && o.role === OFPCR_ROLE.MASTER) o.role = OFPCR_ROLE.SLAVE;
+    if (role === OFPCR_ROLE.MASTER) {
+      for (const o of this.sessions.values()) {
+        if (o === s || o.role !== OFPCR_ROLE.MASTER) continue;
+        o.role = OFPCR_ROLE.SLAVE;
+        // OpenFlow 1.4+ tells the demoted master (OFPCRR_MASTER_REQUEST), as OVS does.
+        if ((o.conn.version ?? 0) >= OFP14) {
+          o.conn.send({ kind: 'role_status', role: OFPCR_ROLE.SLAVE, reason: OFPCRR_MASTER_REQUEST, generationId: this.generationId ?? 0n }, 0);
+        }
+      }
+    }
     s.role = role;
     this.info.onSessions?.();
     return { role, generationId: this.generationId ?? 0xffffffffffffffffn };
