@@ -5,7 +5,9 @@
 #   3. pings between the hosts (NORMAL switching: MAC learning, megaflows in the eBPF datapath);
 #   4. shows the datapath flows (bvs dpctl), the OpenFlow table and MAC table (over NATS) and
 #      the trace of one packet;
-#   5. cleans up everything, also on failure or Ctrl-C.
+#   5. drives the bridge with OVS's own tools: ovs-ofctl over RUN/BR.mgmt, then OVS's
+#      learning-switch controller (ovs-testcontroller) set with ovs-vsctl set-controller;
+#   6. cleans up everything, also on failure or Ctrl-C.
 # The datapath-only demo (no daemon, flows written by hand) is scripts/demo-dpctl.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +20,11 @@ export BVS_PIN_DIR=/sys/fs/bpf/bvs-demo-$tag
 BR=demo$tag
 VSCTL=(ovs-vsctl "--db=unix:$BVS_RUN_DIR/db.sock" --timeout=20)
 daemon_pid=
+ctl_pid=
 
 cleanup() {
   set +e
+  [ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
     "${VSCTL[@]}" --if-exists del-br "$BR" >/dev/null 2>&1
     kill -TERM "$daemon_pid"
@@ -65,3 +69,22 @@ step $BVS appctl ofproto/trace "$BR" "in_port=1,dl_src=02:00:00:00:00:01,dl_dst=
 echo
 echo "The first packet of each flow went to the daemon (upcall), which learned the MACs, installed"
 echo "a megaflow in the eBPF datapath and sent the packet on; the rest never left the kernel."
+
+echo
+echo "The same bridge through OVS's tools: ovs-ofctl finds it at \$OVS_RUNDIR/$BR.mgmt."
+export OVS_RUNDIR=$BVS_RUN_DIR
+step ovs-ofctl -O OpenFlow13 add-flow "$BR" "priority=100,icmp,nw_dst=10.0.0.3,actions=drop"
+step ovs-ofctl -O OpenFlow13 dump-flows "$BR"
+ovs-testcontroller --unixctl="$DIR/tc.ctl" -O OpenFlow13 "punix:$DIR/controller.sock" >"$DIR/tc.log" 2>&1 &
+ctl_pid=$!
+for _ in $(seq 50); do [ -S "$DIR/controller.sock" ] && break; sleep 0.1; done
+step "${VSCTL[@]}" set-controller "$BR" "unix:$DIR/controller.sock"
+for _ in $(seq 100); do
+  [ "$("${VSCTL[@]}" --bare --columns=is_connected list Controller)" = true ] && break; sleep 0.1
+done
+step "${VSCTL[@]}" --columns=target,is_connected,role,status list Controller
+step ip netns exec "bvd-$tag-h1" ping -c 3 -i 0.2 10.0.0.2
+step ovs-ofctl -O OpenFlow13 dump-flows "$BR"
+echo
+echo "Setting a controller flushed the tables (as OVS does); ovs-testcontroller put in its"
+echo "table-miss flow, learned from packet-ins, answered with packet-outs and installed flows."
