@@ -16,6 +16,8 @@ import type { PacketIn } from '../vswitch/index.ts';
 import { PIN_REASON, wants, wantsImplicitMiss, type Session } from './session.ts';
 
 const NO_BUFFER = 0xffffffff;
+/** Bytes queued to a connection past which its packet-ins are dropped (about OVS's 100 packets). */
+export const PACKET_IN_BACKLOG_BYTES = 256 * 1024;
 /** OFPCML_NO_BUFFER: the whole packet. */
 const MAX_LEN_ALL = 0xffff;
 /** Words of the pipeline fields a packet-in reports when not zero: metadata and reg0-15. */
@@ -31,6 +33,9 @@ export function packetInFor(s: Session, pi: PacketIn): OfpMessage | undefined {
   const reason = ev.explicitMiss && (s.conn.version ?? 0) >= OFP13 ? PIN_REASON.no_match : PIN_REASON[ev.reason];
   if (implicit ? !wantsImplicitMiss(s) : !wants(s, 'packetIn', reason)) return undefined;
   if (ev.controllerId !== s.controllerId) return undefined;
+  // A controller that does not keep up loses packet-ins, not its connection (OVS drops past
+  // controller_queue_size); the limiter is controller_rate_limit.
+  if (s.conn.backlog > PACKET_IN_BACKLOG_BYTES) return undefined;
   if (s.limiter && !s.limiter.take()) return undefined;
   const maxLen = implicit ? s.missSendLen : ev.maxLen;
   const len = maxLen === MAX_LEN_ALL ? pi.packet.length : Math.min(pi.packet.length, maxLen);

@@ -101,7 +101,7 @@ export interface HandlerStats {
   /** Misses whose capture was truncated (pkt_len > captured bytes): installed, not executed. */
   truncated: number;
   packetIns: number;
-  /** Packet-ins over the rate limit (PACKET_IN_RATE per second), not published. */
+  /** Packet-ins over the bus's rate limit (PACKET_IN_RATE per second), not published on the bus. */
   packetInsDropped: number;
   errors: number;
   batches: number;
@@ -402,24 +402,29 @@ export class Udpif {
     h.actionUpcalls++;
     const c = decodeControllerCookie(u.cookie);
     if (!c) { h.errors++; return; }
-    // Over the rate limit, skip the re-translation too.
-    if (!this.packetIns.take()) { h.packetInsDropped++; return; }
+    // With no OpenFlow connection to serve and the bus's bucket empty, skip the re-translation.
+    const busToken = this.packetIns.take();
+    if (!busToken && !this.sinks.packetIn) { h.packetInsDropped++; return; }
     const r = xlate(this.ofproto, u.key, { sideEffects: false });
-    const ev = r.packetIns.find((p) => p.userspaceCookie === u.cookie);
-    if (ev) { this.publishPacketIn(u, ev, true); return; }
-    // The rule is gone since the flow was installed: report what the cookie says.
-    this.publishPacketIn(u, { reason: c.reason, table: c.table, cookie: 0n, controllerId: c.controllerId,
-      maxLen: c.maxLen, flow: r.finalFlow, userspaceCookie: u.cookie }, true);
+    const ev = r.packetIns.find((p) => p.userspaceCookie === u.cookie)
+      // The rule is gone since the flow was installed: report what the cookie says.
+      ?? { reason: c.reason, table: c.table, cookie: 0n, controllerId: c.controllerId, maxLen: c.maxLen, flow: r.finalFlow, userspaceCookie: u.cookie };
+    this.publishPacketIn(u, ev, busToken);
   }
 
-  private publishPacketIn(u: Upcall, ev: PacketInEvent, tokenTaken = false): void {
-    if (!tokenTaken && !this.packetIns.take()) { this.handler.packetInsDropped++; return; }
+  /**
+   * A packet-in goes to the bridge's OpenFlow connections (in process; each connection bounds
+   * its own: controller_rate_limit, and a backlog over which packet-ins are dropped, as OVS's
+   * controller_queue_size) and to the bus, whose events are limited to PACKET_IN_RATE a second.
+   */
+  private publishPacketIn(u: Upcall, ev: PacketInEvent, busToken?: boolean): void {
     this.handler.packetIns++;
     try {
       this.sinks.packetIn?.({ ev, packet: u.packet, totalLen: u.pktLen });
     } catch {
       this.handler.errors++;
     }
+    if (!(busToken ?? this.packetIns.take())) { this.handler.packetInsDropped++; return; }
     const len = Math.min(u.packet.length, ev.maxLen);
     try {
       this.publish('packet-in', {

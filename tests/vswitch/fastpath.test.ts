@@ -106,11 +106,12 @@ t('controller action: packet-in on the miss, and again from a userspace action u
   assert.is(Events['packet-in'].payload.parse(events[1]!.payload).cookie, 0x42n);
   assert.is(rt.udpif.handler.packetIns, 2);
   assert.is(dp.flows.size, 1, 'an action upcall installs nothing');
-  // A flood through the controller flow is rate-limited (1000/s per bridge).
+  // A flood through the controller flow reaches the bus rate-limited (1000/s per bridge); with no
+  // OpenFlow connection to serve, the ones over the limit are not even re-translated.
   rt.udpif.handleBatch(Array.from({ length: 1500 }, () => ({ ...missUpcall(key, 80), type: 'action' as const, cookie })));
-  assert.ok(rt.udpif.handler.packetIns >= 1000 && rt.udpif.handler.packetIns < 1100, `published ${rt.udpif.handler.packetIns}`);
+  assert.ok(events.length >= 1000 && events.length < 1100, `published ${events.length}`);
+  assert.is(rt.udpif.handler.packetIns, events.length);
   assert.is(rt.udpif.handler.packetIns + rt.udpif.handler.packetInsDropped, 1502);
-  assert.is(events.length, rt.udpif.handler.packetIns);
 });
 
 t('a drop rule added by flowMod makes the installed flow stale; removing it restores NORMAL', () => {

@@ -80,8 +80,20 @@ t('packet-ins over the rate limit are counted', () => {
   // The clock stands still: the bucket holds PACKET_IN_RATE tokens and is not refilled.
   const batch = Array.from({ length: 1100 }, (_, i) => missUpcall(udpKey(1, A, B, 1 + (i % 60000))));
   rt.udpif.handleBatch(batch);
-  assert.is(rt.udpif.handler.packetIns, 1000);
-  assert.is(coverage.total('upcall_packet_in_dropped'), 100);
+  assert.is(rt.udpif.handler.packetIns, 1100);
+  assert.is(coverage.total('upcall_packet_in_dropped'), 100, 'over the bus limit: not published');
+});
+
+t('OpenFlow connections get every packet-in; only the bus is limited', () => {
+  const dp = new FakeDatapath();
+  const rt = new BridgeRuntime({ datapath: dp, clock: { monotonicNs: () => dp.nowNs } });
+  dp.addPort(1, 'p1'); rt.addPort({ name: 'p1', ofport: 1 });
+  rt.flowMod({ op: 'add', flows: ['priority=10,actions=controller'] });
+  let toControllers = 0;
+  rt.udpif.sinks.packetIn = () => { toControllers++; };
+  rt.udpif.handleBatch(Array.from({ length: 1100 }, (_, i) => missUpcall(udpKey(1, A, B, 1 + (i % 60000)))));
+  assert.is(toControllers, 1100);
+  assert.is(rt.udpif.handler.packetInsDropped, 100);
 });
 
 t.run();
