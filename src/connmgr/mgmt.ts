@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { OfConn, SUPPORTED_VERSIONS, type OfpVersion } from '../openflow/index.ts';
+import { limitConnections, listenUnix } from '../sockets/index.ts';
 import type { OfSwitch } from './switch.ts';
 
 export const DEFAULT_MGMT_CONNECTIONS = 256;
@@ -36,16 +37,9 @@ export class MgmtListener {
     const server = net.createServer();
     const l = new MgmtListener(sockPath, server);
     const max = o.maxConnections ?? DEFAULT_MGMT_CONNECTIONS;
-    const now = o.now ?? Date.now;
-    server.maxConnections = max;
-    let lastLog = -Infinity, unlogged = 0;
-    server.on('drop', () => {
-      unlogged++;
-      o.onReject?.();
-      if (now() - lastLog < 1000) return;
-      lastLog = now();
-      o.log('warn', `${sockPath}: ${unlogged} connection(s) refused: ${max} open, the limit`, { bridge: sw.runtime.name });
-      unlogged = 0;
+    limitConnections(server, {
+      max, now: o.now, onReject: o.onReject,
+      log: (n) => o.log('warn', `${sockPath}: ${n} connection(s) refused: ${max} open, the limit`, { bridge: sw.runtime.name }),
     });
     server.on('connection', (sock) => {
       const conn: OfConn = new OfConn(sock, { allowed: o.allowed?.() ?? SUPPORTED_VERSIONS }, {
@@ -56,17 +50,7 @@ export class MgmtListener {
       });
       l.conns.add(conn);
     });
-    fs.rmSync(sockPath, { force: true });
-    const old = process.umask(0o177);
-    try {
-      await new Promise<void>((res, rej) => {
-        server.once('error', rej);
-        server.listen(sockPath, () => { server.off('error', rej); res(); });
-      });
-    } finally {
-      process.umask(old);
-    }
-    fs.chmodSync(sockPath, 0o600);
+    await listenUnix(server, sockPath);
     return l;
   }
 

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { OfConn, type ConnTimers, type OfpVersion } from '../openflow/index.ts';
+import { listenTcp, listenUnix } from '../sockets/index.ts';
 import { TokenBucket, type Clock } from '../vswitch/index.ts';
 import type { Limiter } from './session.ts';
 import type { OfSwitch } from './switch.ts';
@@ -123,25 +124,16 @@ export class OfService {
     const t = this.cfg.target;
     const server = net.createServer((sock) => this.adopt(sock));
     this.server = server;
-    if (t.kind === 'punix') fs.rmSync(t.path, { force: true });
-    const old = t.kind === 'punix' ? process.umask(0o177) : undefined;
     try {
-      await new Promise<void>((res, rej) => {
-        server.once('error', rej);
-        const done = (): void => { server.off('error', rej); res(); };
-        if (t.kind === 'punix') server.listen(t.path, done);
-        else if (t.kind === 'ptcp') server.listen({ host: t.host, port: t.port }, done);
-      });
+      if (t.kind === 'punix') await listenUnix(server, t.path);
+      else if (t.kind === 'ptcp') await listenTcp(server, t.host, t.port);
     } catch (err) {
       this.lastError = (err as Error).message;
       this.env.log('warn', `${this.cfg.text}: cannot listen: ${this.lastError}`);
       this.server = undefined;
       this.env.onChange();
       return;
-    } finally {
-      if (old !== undefined) process.umask(old);
     }
-    if (t.kind === 'punix') fs.chmodSync(t.path, 0o600);
     this.state = 'LISTENING';
     this.env.onChange();
   }

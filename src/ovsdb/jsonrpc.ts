@@ -18,6 +18,7 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { limitConnections, listenTcp, listenUnix } from '../sockets/index.ts';
 import type { OvsdbCore } from './core.ts';
 import { OvsdbError, OvsdbErrorTag } from './errors.ts';
 import { JsonRpcProtocolError, JsonSplitter } from './json-stream.ts';
@@ -214,47 +215,19 @@ export class Listener {
     const server = net.createServer();
     const l = new Listener(server, remote);
     const max = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    const now = limits.now ?? Date.now;
     const name = remote.kind === 'punix' ? `punix:${remote.path}` : `ptcp:${remote.port}:${remote.host}`;
-    server.maxConnections = max;
-    let lastLog = -Infinity, unlogged = 0;
-    server.on('drop', () => {
-      l.rejected++;
-      unlogged++;
-      limits.onReject?.(name);
-      const t = now();
-      if (t - lastLog < 1000) return;
-      lastLog = t;
-      log(`${name}: ${unlogged} connection(s) refused: ${max} connections open, the limit of this remote`);
-      unlogged = 0;
+    limitConnections(server, {
+      max, now: limits.now,
+      onReject: () => { l.rejected++; limits.onReject?.(name); },
+      log: (n) => log(`${name}: ${n} connection(s) refused: ${max} connections open, the limit of this remote`),
     });
     server.on('connection', (sock) => {
       const c = new Connection(core, sock, log);
       l.conns.add(c);
       sock.on('close', () => l.conns.delete(c));
     });
-    if (remote.kind === 'punix') {
-      try {
-        fs.unlinkSync(remote.path);
-      } catch {
-        /* no stale socket */
-      }
-      const old = process.umask(0o777 & ~mode);
-      try {
-        await new Promise<void>((res, rej) => {
-          server.once('error', rej);
-          server.listen(remote.path, () => res());
-        });
-      } finally {
-        process.umask(old);
-      }
-      fs.chmodSync(remote.path, mode);
-    } else {
-      await new Promise<void>((res, rej) => {
-        server.once('error', rej);
-        server.listen(remote.port, remote.host, () => res());
-      });
-    }
+    if (remote.kind === 'punix') await listenUnix(server, remote.path, mode);
+    else await listenTcp(server, remote.host, remote.port);
     return l;
   }
 
