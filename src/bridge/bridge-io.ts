@@ -100,6 +100,7 @@ async function serveOpenFlow(runtime: BridgeRuntime, input: OpenBridgeInput, run
     onMgmtReject: () => services.coverage.inc('ofconn_mgmt_rejected'),
     onStatus: () => write(),
   });
+  runtime.openflow = mgr.sw;
   write = controllerStatusWriter(mgr, config.uuid, services);
   write();
   runtime.onClose(() => { void mgr.close(); });

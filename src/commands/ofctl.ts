@@ -5,10 +5,11 @@
  * revalidation the flow-mod requested (BridgeRuntime.flowMod -> Udpif.requestRevalidation),
  * for at most REVALIDATE_WAIT_MS; a revalidator that is restarting cannot hold a reply longer.
  */
-import fs from 'node:fs';
 import type { Handlers } from '../bus/index.ts';
 import type { Services } from '../bridge/index.ts';
-import { OFPP } from '../ofproto/index.ts';
+import { datapathIdOf, describePort, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../connmgr/index.ts';
+import { formatMac } from '../datapath/index.ts';
+import { N_TABLES, OFPP } from '../ofproto/index.ts';
 import type { Applied, BridgeRuntime, FlowModCommand } from '../vswitch/index.ts';
 import { guard, runtimeOf } from './common.ts';
 
@@ -25,34 +26,24 @@ export async function settled(a: Applied): Promise<{ count: number }> {
   return { count: a.count };
 }
 
-function readSys(dev: string, file: string): string | undefined {
-  try {
-    return fs.readFileSync(`/sys/class/net/${dev}/${file}`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
 async function flowMod(s: Services, bridge: string, c: FlowModCommand): Promise<{ count: number }> {
   const rt = runtimeOf(s, bridge);
   return settled(guard(() => rt.flowMod(c)));
 }
 
+/** What `ovs-ofctl show` prints, from the same port descriptions OpenFlow sends (connmgr). */
 function show(rt: BridgeRuntime) {
   const local = rt.findPort(OFPP.LOCAL);
-  const mac = (local && readSys(local.name, 'address')) ?? '00:00:00:00:00:00';
   return {
     bridge: rt.name,
-    datapath_id: `0000${mac.replace(/:/g, '')}`.padStart(16, '0').slice(-16),
-    n_tables: 254,
+    datapath_id: rt.openflow?.datapathIdHex() ?? datapathIdOf(local).toString(16).padStart(16, '0'),
+    n_tables: N_TABLES,
     ports: rt.ofproto.sortedPorts().map((p) => {
-      const addr = readSys(p.name, 'address');
-      const up = readSys(p.name, 'operstate') === 'up';
-      const admin = (Number.parseInt(readSys(p.name, 'flags') ?? '0', 16) & 1) === 1;
+      const d = describePort(p);
       return {
-        ofport: p.ofport, name: p.name, state: up ? 'up' as const : 'down' as const,
-        config: admin ? [] : ['PORT_DOWN'],
-        ...(addr && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(addr) ? { mac: addr } : {}),
+        ofport: p.ofport, name: p.name, state: d.state & OFPPS_LINK_DOWN ? 'down' as const : 'up' as const,
+        config: d.config & OFPPC_PORT_DOWN ? ['PORT_DOWN'] : [],
+        ...(d.hwAddr !== 0 ? { mac: formatMac(d.hwAddr) } : {}),
       };
     }),
   };

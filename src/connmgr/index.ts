@@ -6,7 +6,7 @@
  */
 export { OfSwitch, type SwitchInfo, type SwitchRuntime } from './switch.ts';
 export { MgmtListener, DEFAULT_MGMT_CONNECTIONS, type MgmtOptions } from './mgmt.ts';
-export { describePort, datapathIdOf } from './ports.ts';
+export { describePort, datapathIdOf, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from './ports.ts';
 export { ConnMgr, FAIL_OPEN_PRIORITY, type ConnMgrConfig, type ConnMgrOptions, type ControllerSpec } from './connmgr.ts';
 export { OfService, type ServiceStatus } from './service.ts';
 export { parseTarget, TargetError, OFP_PORT, type Target } from './target.ts';

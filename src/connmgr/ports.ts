@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import type { BridgePort } from '../ofproto/index.ts';
 import { portFrom10, type OfpPort } from '../openflow/index.ts';
 
-const OFPPC_PORT_DOWN = 1;
-const OFPPS_LINK_DOWN = 1;
+export const OFPPC_PORT_DOWN = 1;
+export const OFPPS_LINK_DOWN = 1;
 const OFPPS_LIVE = 4;
 const OFPPF_COPPER = 0x800;
 /** Speeds in Mb/s and their OFPPF_*_FD bits (full duplex, as veth and most NICs report). */

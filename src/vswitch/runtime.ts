@@ -79,6 +79,9 @@ export class BridgeRuntime {
   readonly ofproto: Bridge;
   /** The upcall path: handler, Ukeys, revalidation requests and counters. */
   readonly udpif: Udpif;
+  /** The bridge's OpenFlow side, once its connection manager serves it (the datapath id it
+   *  reports, other_config:datapath-id included). */
+  openflow: { datapathIdHex(): string } | undefined;
 
   constructor(opts: RuntimeOptions) {
     this.datapath = opts.datapath;
