@@ -60,7 +60,8 @@ export function tableStats(pipeline: Pipeline): TableStats[] {
   const out: TableStats[] = [];
   for (let id = 0; id < N_TABLES; id++) {
     out.push({
-      tableId: id, activeCount: pipeline.allRules(id).length, lookupCount: 0n, matchedCount: 0n,
+      tableId: id, activeCount: pipeline.allRules(id).length,
+      lookupCount: BigInt(pipeline.lookupCounts[id]!), matchedCount: BigInt(pipeline.matchedCounts[id]!),
       name: tableName(id), wildcards: 0x3fffff, maxEntries: MAX_ENTRIES,
     });
   }

@@ -61,6 +61,9 @@ function outputsTo(r: Rule, port: number): boolean {
 /** The highest OpenFlow priority; rules above it are hidden (internal to the switch). */
 export const MAX_PRIORITY = 0xffff;
 
+/** Set in an xlate lookups entry (XlateResult.lookups) when the lookup matched a rule. */
+export const LOOKUP_MATCHED = 0x100;
+
 export class Pipeline {
   /** Per table, the ordinary flows; the conjunctive ones (conj.ts) live apart in `softTables`. */
   readonly tables = new Map<number, Classifier<Rule>>();
@@ -200,6 +203,20 @@ export class Pipeline {
     const ok = this.groups.delete(id);
     if (ok) this.generation++;
     return ok;
+  }
+
+  /** Packets looked up in and matched by each table (OpenFlow table stats), from the datapath. */
+  readonly lookupCounts = new Float64Array(N_TABLES);
+  readonly matchedCounts = new Float64Array(N_TABLES);
+
+  /** Credits `packets` to the tables of a translation's lookups (xlate's `lookups`). */
+  creditLookups(lookups: readonly number[], packets: number): void {
+    for (let i = 0; i < lookups.length; i++) {
+      const l = lookups[i]!;
+      const t = l & 0xff;
+      this.lookupCounts[t] += packets;
+      if (l & LOOKUP_MATCHED) this.matchedCounts[t] += packets;
+    }
   }
 
   /** Credits datapath statistics to a rule (from the revalidator); `used` refreshes idle age. */

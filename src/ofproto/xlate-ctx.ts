@@ -84,6 +84,8 @@ export class XlateCtx {
   readonly learned: { vlan: number; mac: number; port: number }[] = [];
   readonly steps: TraceStep[] = [];
   readonly packetIns: PacketInEvent[] = [];
+  /** Each table lookup, in order: the table id, | LOOKUP_MATCHED (table.ts) when a rule matched. */
+  readonly lookups: number[] = [];
   /** Flows learn() built, applied at the end of the translation (xlate-learn.ts). */
   readonly learns: LearnedFlow[] = [];
   /** The NX stack of push/pop (values of the pushed bits, low-aligned). */

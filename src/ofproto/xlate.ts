@@ -35,7 +35,7 @@ import { ETH, N_WORDS, OFPP, STAGE_ENDS, W, keyFromWords, wordsFromKey, type Wor
 import { fieldFullMask, getField, orFieldMask, prereqOk, setFieldMasked, type FieldDef } from './fields.ts';
 import { formatAction, formatMatch } from './format.ts';
 import type { MacDep } from './mac-learning.ts';
-import type { Rule } from './table.ts';
+import { LOOKUP_MATCHED, type Rule } from './table.ts';
 import { XlateCtx, encodeControllerCookie, type LearnedFlow, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
 import { xlateNormal } from './xlate-normal.ts';
 import { selectBucket } from './groups.ts';
@@ -50,6 +50,8 @@ export interface XlateResult {
   /** Un-wildcarded bits over the internal layout (includes metadata/registers consulted). */
   wc: Words;
   rules: Rule[];
+  /** The table lookups, for table statistics (Pipeline.creditLookups). */
+  lookups: number[];
   /** Flows learn() built (applied to the tables when the translation had side effects). */
   learns: LearnedFlow[];
   macDeps: MacDep[];
@@ -104,6 +106,7 @@ function run(bridge: Bridge, key: FlowKey, ofport: number | undefined, opts: Xla
     finalFlow: ctx.flow,
     wc,
     rules: ctx.rules,
+    lookups: ctx.lookups,
     learns: ctx.learns,
     macDeps: ctx.macDeps,
     learned: ctx.learned,
@@ -133,6 +136,7 @@ export function inMegaflow(key: FlowKey, mf: { key: FlowKey; mask: FlowMask }): 
  */
 function xlateTable(ctx: XlateCtx, table: number, first = false): void {
   const rule = ctx.bridge.pipeline.lookup(table, ctx.flow, ctx.wc);
+  ctx.lookups.push(rule ? table | LOOKUP_MATCHED : table);
   const step: TraceStep | undefined = ctx.opts.trace ? { depth: ctx.depth, table, actions: [], notes: [] } : undefined;
   if (step) ctx.steps.push(step);
   const saved = ctx.step;

@@ -181,6 +181,7 @@ function pushStats(rt: Udpif, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: 
   uk.bytes = stats.bytes;
   const usedMs = stats.usedNs > 0n && nowNs > stats.usedNs ? nowMs - Number(nowNs - stats.usedNs) / 1e6 : nowMs;
   for (const r of uk.rules) rt.ofproto.pipeline.credit(r, Number(dp), Number(db), usedMs);
+  rt.ofproto.pipeline.creditLookups(uk.lookups, Number(dp));
   const mac = rt.ofproto.mac;
   for (const l of uk.learned) {
     const cur = mac.lookup(l.vlan, l.mac, nowMs);
@@ -199,6 +200,7 @@ function stillValid(rt: Udpif, e: FlowEntry, uk: Ukey): boolean {
   if (r.error !== undefined || !actionsEqual(r.actions, f.actions) || !maskWithin(r.megaflow.mask, f.mask)) return false;
   uk.actions = r.actions;
   uk.rules = r.rules;
+  uk.lookups = r.lookups;
   uk.macDeps = r.macDeps;
   uk.generations = r.generations;
   return true;

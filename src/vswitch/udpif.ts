@@ -358,6 +358,7 @@ export class Udpif {
       const nowMs = this.ofproto.now();
       for (let i = 0; i < r.rules.length; i++) this.ofproto.pipeline.credit(r.rules[i]!, 1, u.pktLen, nowMs);
     }
+    this.ofproto.pipeline.creditLookups(r.lookups, 1);
     let overLimit = false;
     if (this.flowCount >= this.flowLimit) {
       h.overLimit++;
@@ -369,7 +370,7 @@ export class Udpif {
         h.flowsInstalled++;
         this.flowCount++;
         this.ukeys.set(id, {
-          actions: r.actions, rules: r.rules, macDeps: r.macDeps, learned: r.learned,
+          actions: r.actions, rules: r.rules, lookups: r.lookups, macDeps: r.macDeps, learned: r.learned,
           generations: r.generations, packets: 0n, bytes: 0n, createdNs: nowNs, seen: this.passStarted,
         });
       } catch (e) {

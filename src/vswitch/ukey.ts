@@ -13,6 +13,8 @@ import type { MacDep, Rule } from '../ofproto/index.ts';
 export interface Ukey {
   actions: DpAction[];
   rules: Rule[];
+  /** The translation's table lookups, credited like the rules (table statistics). */
+  lookups: number[];
   macDeps: MacDep[];
   learned: { vlan: number; mac: number; port: number }[];
   generations: { pipeline: number; mac: number; ports: number };
@@ -31,7 +33,7 @@ export interface Ukey {
  *  pass re-translates it; its current stats are the baseline. */
 export function adoptedUkey(actions: DpAction[], stats: { packets: bigint; bytes: bigint }, nowNs: bigint, pass: number): Ukey {
   return {
-    actions, rules: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
+    actions, rules: [], lookups: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
     packets: stats.packets, bytes: stats.bytes, createdNs: nowNs, seen: pass,
   };
 }
