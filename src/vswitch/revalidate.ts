@@ -14,7 +14,8 @@
  * Statistics: the packets/bytes each flow gained since the last pass are credited to the
  * OpenFlow rules it came from (Pipeline.credit, which also refreshes their idle timers), and a
  * used flow refreshes the MAC entries its translation learned (never moving one: a flow from a
- * MAC's old port must not undo a move). Then OpenFlow idle/hard timeouts and MAC aging are
+ * MAC's old port must not undo a move), counts its table lookups, and runs its learn() actions
+ * again (refreshing, or re-adding, the flows they learn, as OVS's xlate cache does). Then OpenFlow idle/hard timeouts and MAC aging are
  * applied; if that changed anything, the surviving flows are checked again in the same pass,
  * so an expired rule stops matching traffic at once.
  *
@@ -32,7 +33,7 @@
  * revalidate() runs the same pass without yielding (tests, callers that need it done).
  */
 import { FLOW_FIELDS, type DpAction, type FlowEntry, type FlowMask, type FlowStats } from '../datapath/index.ts';
-import { isStale, xlate } from '../ofproto/index.ts';
+import { applyLearned, isStale, xlate } from '../ofproto/index.ts';
 import type { Udpif } from './udpif.ts';
 import { adoptedUkey, type Ukey } from './ukey.ts';
 
@@ -182,6 +183,7 @@ function pushStats(rt: Udpif, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: 
   const usedMs = stats.usedNs > 0n && nowNs > stats.usedNs ? nowMs - Number(nowNs - stats.usedNs) / 1e6 : nowMs;
   for (const r of uk.rules) rt.ofproto.pipeline.credit(r, Number(dp), Number(db), usedMs);
   rt.ofproto.pipeline.creditLookups(uk.lookups, Number(dp));
+  if (uk.learns.length > 0) applyLearned(rt.ofproto.pipeline, uk.learns, usedMs);
   const mac = rt.ofproto.mac;
   for (const l of uk.learned) {
     const cur = mac.lookup(l.vlan, l.mac, nowMs);
@@ -201,6 +203,7 @@ function stillValid(rt: Udpif, e: FlowEntry, uk: Ukey): boolean {
   uk.actions = r.actions;
   uk.rules = r.rules;
   uk.lookups = r.lookups;
+  uk.learns = r.learns;
   uk.macDeps = r.macDeps;
   uk.generations = r.generations;
   return true;

@@ -370,7 +370,7 @@ export class Udpif {
         h.flowsInstalled++;
         this.flowCount++;
         this.ukeys.set(id, {
-          actions: r.actions, rules: r.rules, lookups: r.lookups, macDeps: r.macDeps, learned: r.learned,
+          actions: r.actions, rules: r.rules, lookups: r.lookups, learns: r.learns, macDeps: r.macDeps, learned: r.learned,
           generations: r.generations, packets: 0n, bytes: 0n, createdNs: nowNs, seen: this.passStarted,
         });
       } catch (e) {

@@ -236,6 +236,26 @@ t('OpenFlow idle timeouts expire in the pass, and the flows they made go at once
   assert.is(rt.udpif.removedRules[0]!.reason, 'idle_timeout');
 });
 
+t('learn() runs again when its megaflow is used: a learned flow with an idle timeout lives while traffic flows', () => {
+  const { dp, rt, advance } = setup({ flows: [
+    'table=0,priority=10,udp,actions=learn(table=1,idle_timeout=5,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),output:2',
+    'priority=0,actions=drop',
+  ] });
+  const k = udpKey(1, A, B);
+  rt.udpif.handleBatch([missUpcall(k)]);
+  const learned = () => rt.ofproto.pipeline.allRules(1);
+  assert.is(learned().length, 1, 'learned on the miss');
+  for (let i = 0; i < 3; i++) {
+    advance(4000);
+    dp.hit(k);
+    revalidate(rt.udpif);
+    assert.is(learned().length, 1, `still there after ${4 * (i + 1)} s of traffic`);
+  }
+  advance(6000);
+  revalidate(rt.udpif);
+  assert.is(learned().length, 0, 'idle for 6 s: expired');
+});
+
 t('flowMod: add-flows is all or none, errors name the line', () => {
   const { rt } = setup({ flows: [] });
   try {
