@@ -19,6 +19,8 @@ const br = `f${topo.tag}`;
 let d: DaemonProc;
 let h: Host[] = [];
 let ctl: Peer | undefined;
+/** Every controller process started (a restart makes a new one): all cleaned up. */
+const started: Peer[] = [];
 const { ok } = ofctlAt(() => d.runDir);
 
 t.before(async () => {
@@ -26,7 +28,7 @@ t.before(async () => {
 });
 
 t.after.each(async () => {
-  await ctl?.cleanup();
+  for (const p of started.splice(0)) await p.cleanup();
   ctl = undefined;
   await d.v('del-controller', br);
   await d.v('del-fail-mode', br);
@@ -39,6 +41,7 @@ t.after(async () => {
 
 async function startController(sock: string): Promise<void> {
   ctl = testController(`punix:${sock}`, 'OpenFlow13');
+  started.push(ctl);
   await until(`ovs-testcontroller to listen on ${sock}`, () => {
     if (!ctl!.running) throw new Error(`ovs-testcontroller exited: ${ctl!.out}`);
     return fs.existsSync(sock);
