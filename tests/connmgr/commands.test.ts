@@ -5,6 +5,7 @@
  * Bridge.protocols limits the versions, other_config:datapath-id sets the datapath id, which
  * Bridge.datapath_id reports.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -79,6 +80,25 @@ t('dump-tables: lookups and matches of table 0 are counted from the datapath', a
   // Ten echo packets (and maybe ARP) went through table 0; the revalidator credits them.
   const after = await until('table 0 counters', async () => { const c = await counts(); return c.lookup >= before.lookup + 10 && c; });
   assert.ok(after.matched >= before.matched + 10, JSON.stringify({ before, after }));
+});
+
+t('ovs-ofctl monitor BR 65534 shows packet-ins (NXT_PACKET_IN2) from a controller flow', async () => {
+  const mon = spawn('ovs-ofctl', ['-O', 'OpenFlow13', 'monitor', br, '65534'], { env: { ...process.env, OVS_RUNDIR: d.runDir } });
+  let out = '';
+  mon.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  mon.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+  try {
+    await ok('-O', 'OpenFlow13', 'add-flow', br, 'priority=300,icmp,actions=controller');
+    // monitor connects, sets miss_send_len and the packet-in format; pings until one shows.
+    await until('a packet-in in the monitor', async () => {
+      await topo.ping(h[0]!, h[1]!, 1, 0.2, 1);
+      return /NXT_PACKET_IN2[^\n]*\n[^\n]*icmp/.test(out);
+    });
+    assert.match(out, /NXT_PACKET_IN2 \(OF1\.3\).*total_len=98 in_port=1 \(via action\)/, out);
+  } finally {
+    mon.kill('SIGKILL');
+    await ok('-O', 'OpenFlow13', '--strict', 'del-flows', br, 'priority=300,icmp');
+  }
 });
 
 t('Bridge.protocols limits the versions ovs-ofctl can use', async () => {
