@@ -14,6 +14,7 @@ export const ControllerRow = z.object({
   _uuid: uuid, target: z.string(), max_backoff: optInt, inactivity_probe: optInt,
   connection_mode: ovsSet(z.string()).transform((a) => a[0]),
   controller_rate_limit: optInt, controller_burst_limit: optInt,
+  enable_async_messages: ovsSet(z.boolean()).transform((a) => a[0]),
 });
 
 /** OVS's defaults: 8 s max backoff, 5 s inactivity probe. */
@@ -30,6 +31,8 @@ export interface ControllerConfig {
   probeMs: number;
   /** controller_rate_limit (packets/s) and burst; undefined: no limit but the datapath's. */
   rateLimit?: { rate: number; burst: number };
+  /** enable_async_messages; undefined: true. */
+  enableAsync?: boolean;
 }
 
 export interface OpenFlowConfig {
@@ -88,6 +91,7 @@ function controllerConfig(row: z.output<typeof ControllerRow>): ControllerConfig
     uuid: row._uuid, text: row.target, target: parseTarget(row.target),
     maxBackoffMs: row.max_backoff ?? DEFAULT_MAX_BACKOFF_MS,
     probeMs: row.inactivity_probe ?? DEFAULT_PROBE_MS,
+    ...(row.enable_async_messages === false ? { enableAsync: false } : {}),
   };
   if (row.controller_rate_limit !== undefined) {
     // OVS: the burst defaults to a quarter of the rate (at least 1).
@@ -95,9 +99,4 @@ function controllerConfig(row: z.output<typeof ControllerRow>): ControllerConfig
     c.rateLimit = { rate, burst: row.controller_burst_limit ?? Math.max(1, Math.floor(rate / 4)) };
   }
   return c;
-}
-
-/** Changes iff what the connection manager must act on changes (status columns excluded). */
-export function openflowFingerprint(o: OpenFlowConfig): string {
-  return JSON.stringify([o.controllers.map((c) => [c.text, c.maxBackoffMs, c.probeMs, c.rateLimit]), o.failMode, o.versions, o.datapathId?.toString()]);
 }

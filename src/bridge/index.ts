@@ -10,7 +10,7 @@ export {
   type BridgeConfig, type IfaceConfig, type PortConfig, type SwitchConfig,
 } from './config.ts';
 export {
-  defaultOpenFlow, openflowFingerprint, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_MS, type ControllerConfig, type OpenFlowConfig,
+  defaultOpenFlow, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PROBE_MS, type ControllerConfig, type OpenFlowConfig,
 } from './controller-config.ts';
 export { Coverage, EVENTS, SAMPLE_SECONDS, type CoverageLine, type CoverageSink } from './coverage.ts';
 export { backoffDelay, transactStatus, type Backoff, type Logger, type Services, type StatusServices } from './services.ts';

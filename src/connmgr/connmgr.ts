@@ -260,7 +260,7 @@ export class ConnMgr {
 }
 
 function fingerprint(c: ControllerSpec): string {
-  return JSON.stringify([c.target, c.maxBackoffMs, c.probeMs, c.rateLimit]);
+  return JSON.stringify([c.target, c.maxBackoffMs, c.probeMs, c.rateLimit, c.enableAsync]);
 }
 
 function fingerprintAll(c: ConnMgrConfig): string {

@@ -26,6 +26,8 @@ export interface ServiceConfig {
   maxBackoffMs: number;
   probeMs: number;
   rateLimit?: { rate: number; burst: number };
+  /** Controller.enable_async_messages (default true). */
+  enableAsync?: boolean;
 }
 
 export interface ServiceEnv {
@@ -150,7 +152,7 @@ export class OfService {
     const { sw } = this.env;
     const conn: OfConn = new OfConn(sock, { allowed: this.env.versions(), probeIntervalMs: this.cfg.probeMs }, {
       onReady: () => {
-        sw.attach(conn, 'primary', this.limiter);
+        sw.attach(conn, 'primary', this.limiter, this.cfg.enableAsync === false);
         this.lastConnected = this.env.timers.now();
         if (!this.passive) this.state = 'ACTIVE';
         this.env.log('info', `${this.cfg.text}: connected`, { version: conn.version });

@@ -36,6 +36,8 @@ export interface Session {
   async: AsyncConfig | undefined;
   /** controller_rate_limit of the Controller the connection belongs to. */
   limiter: Limiter | undefined;
+  /** Controller.enable_async_messages=false: no packet-in, flow-removed or port-status at all. */
+  asyncOff: boolean;
   /** NXT_FLOW_MOD_TABLE_ID: 1.0/Nicira flow-mods carry a table id in their command's high byte. */
   tableIdExt: boolean;
   /**
@@ -47,10 +49,10 @@ export interface Session {
   busy: boolean;
 }
 
-export function newSession(conn: OfConn, type: Session['type'], limiter?: Limiter): Session {
+export function newSession(conn: OfConn, type: Session['type'], limiter?: Limiter, asyncOff = false): Session {
   return {
     conn, type, flags: 0, missSendLen: type === 'primary' ? DEFAULT_MISS_SEND_LEN : 0, role: OFPCR_ROLE.EQUAL,
-    controllerId: 0, packetInFormat: 0, async: undefined, limiter, tableIdExt: false, pending: undefined, queue: [], busy: false,
+    controllerId: 0, packetInFormat: 0, async: undefined, limiter, asyncOff, tableIdExt: false, pending: undefined, queue: [], busy: false,
   };
 }
 
@@ -67,7 +69,7 @@ export function asyncConfig(s: Session): AsyncConfig {
 /** Whether the connection wants an asynchronous message of `kind` with reason bit `reason`. */
 export function wants(s: Session, kind: AsyncKind, reason: number): boolean {
   if (s.conn.closed || s.conn.version === undefined) return false;
-  if (s.type === 'service' && s.missSendLen === 0) return false;
+  if (s.asyncOff || (s.type === 'service' && s.missSendLen === 0)) return false;
   const cfg = asyncConfig(s);
   const masks = s.role === OFPCR_ROLE.SLAVE ? cfg.slave : cfg.master;
   return ((masks[kind] ?? 0) >>> reason & 1) === 1;

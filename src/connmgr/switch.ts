@@ -73,8 +73,8 @@ export class OfSwitch {
    * (the management socket, ovs-ofctl) starts with miss_send_len 0 and a controller's
    * ('primary') with 128, as OVS's connmgr does: packet-ins go to controllers unless asked.
    */
-  attach(conn: OfConn, type: 'service' | 'primary' = 'service', limiter?: Limiter): void {
-    this.sessions.set(conn, newSession(conn, type, limiter));
+  attach(conn: OfConn, type: 'service' | 'primary' = 'service', limiter?: Limiter, asyncOff = false): void {
+    this.sessions.set(conn, newSession(conn, type, limiter, asyncOff));
     this.info.onSessions?.();
   }
 
