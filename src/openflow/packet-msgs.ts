@@ -165,7 +165,8 @@ export interface PacketInMsg {
   /** in_port and the pipeline fields (metadata, registers) the packet had. */
   match: Match;
   data: Uint8Array;
-  /** NXT_PACKET_IN2 only: controller2 userdata and the opaque continuation. */
+  /** NXT_PACKET_IN2 only: controller2 userdata and the opaque continuation (msg-resume.ts; the
+   *  content of the nested property, without its padding). */
   userdata?: Uint8Array;
   continuation?: Uint8Array;
 }
@@ -220,7 +221,11 @@ export function decodePacketIn2(_version: OfpVersion, body: Uint8Array): PacketI
       case NXPINT.REASON: m.reason = r.u8(at + 4); break;
       case NXPINT.METADATA: m.match = decodeNxMatch(body, at + 4, len - 4).match; break;
       case NXPINT.USERDATA: m.userdata = value.slice(); break;
-      case NXPINT.CONTINUATION: m.continuation = value.slice(); break;
+      case NXPINT.CONTINUATION:
+        // A nested property (OVS ofpprop_put_nested): 4 bytes of padding, then the content.
+        if (len < 8) throw new OfpError('OFPBRC_BAD_LEN', `packet-in2 continuation of length ${len}`);
+        m.continuation = body.slice(at + 8, at + len);
+        break;
       default: throw new OfpError('OFPBRC_BAD_TYPE', `packet-in2 property ${type} is unknown`);
     }
     at += (len + 7) & ~7;
@@ -246,6 +251,6 @@ export function encodePacketIn2(_version: OfpVersion, m: PacketInMsg): Uint8Arra
   prop(NXPINT.REASON, () => w.u8(m.reason));
   prop(NXPINT.METADATA, () => w.raw(encodeNxMatch(m.match)));
   if (m.userdata) prop(NXPINT.USERDATA, () => w.raw(m.userdata!));
-  if (m.continuation) prop(NXPINT.CONTINUATION, () => w.raw(m.continuation!));
+  if (m.continuation) prop(NXPINT.CONTINUATION, () => w.zeros(4).raw(m.continuation!));
   return w.bytes();
 }
