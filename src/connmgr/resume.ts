@@ -5,8 +5,8 @@
  *
  * The flow is rebuilt from the packet as it comes now (the controller may have edited it) and
  * from the resume's metadata (in_port, metadata, registers: edited too, maybe); the frozen
- * frames run (ofproto xlateResume); the result is executed in the kernel as a packet-out's is.
- * Nothing is installed: each paused packet is resumed on its own. A pause met again sends a new
+ * frames run (ofproto xlateResume); the result is executed in the kernel as a packet-out's is,
+ * and the rules it went through count the packet (as OVS's xcache credits them). Nothing is installed: each paused packet is resumed on its own. A pause met again sends a new
  * packet-in with a new continuation.
  *
  * Binding: a continuation is for the bridge that made it (freeze.ts bridgeId, random per bridge
@@ -42,5 +42,8 @@ export function resume(rt: SwitchRuntime, m: ResumeMsg, toControllers: (pi: Pack
     sideEffects: true,
     onPacketIn: (ev) => toControllers({ ev, packet, totalLen: packet.length }),
   });
+  // The rules the resumed run went through count the packet, as OVS credits them (xcache).
+  const now = br.now();
+  if (r.error === undefined) for (const rule of r.rules) br.pipeline.credit(rule, 1, packet.length, now);
   executeResult(rt, packet, r, dpIn);
 }
