@@ -80,7 +80,7 @@ export function encodeContinuation(version: OfpVersion, f: FrozenState, flow?: W
     w.patch16(at + 2, w.len - at);
     w.pad8();
   };
-  prop(NXCPT.BRIDGE, () => w.raw(f.bridge));
+  if (f.bridge.length === BRIDGE_LEN) prop(NXCPT.BRIDGE, () => w.raw(f.bridge)); // none: stale anyway
   for (let i = f.stack.length - 1; i >= 0; i--) prop(NXCPT.STACK, () => w.raw(bigToBytes(f.stack[i]!)));
   let table = 0, cookie = 0n;
   const match = flow ? contextMatch(flow) : undefined;
