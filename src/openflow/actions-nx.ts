@@ -13,7 +13,7 @@ import { PACKET_IN_REASON, type OfAction, type PacketInReason } from '../ofproto
 import { OFPP } from '../ofproto/flow.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
-import { Reader, Writer, headerOfSubField, splitOfsNbits, subFieldOf } from './action-wire.ts';
+import { Reader, Writer, headerOfSubField, splitOfsNbits, subFieldOf, writeProp } from './action-wire.ts';
 import { decodeSetFieldTlv } from './set-field.ts';
 
 export const NX_VENDOR_ID = 0x00002320;
@@ -170,13 +170,7 @@ export function encodeController(w: Writer, a: Extract<OfAction, { type: 'contro
 function encodeController2(w: Writer, a: Extract<OfAction, { type: 'controller' }>): void {
   const at = nxStart(w, NXAST.CONTROLLER2);
   w.zeros(6);
-  const prop = (type: number, write: () => void): void => {
-    const p = w.len;
-    w.u16(type).u16(0);
-    write();
-    w.patch16(p + 2, w.len - p);
-    w.pad8();
-  };
+  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
   if (a.maxLen !== 0xffff) prop(0, () => w.u16(a.maxLen).zeros(2));
   if (a.id !== 0) prop(1, () => w.u16(a.id).zeros(2));
   if (a.reason !== 'action') prop(2, () => w.u8(PACKET_IN_REASON[a.reason]));

@@ -39,7 +39,7 @@ import { Match } from '../ofproto/match.ts';
 import { VLAN_CFI } from '../datapath/index.ts';
 import { FlowSyntaxError } from '../ofproto/parse-lex.ts';
 import { OfpError } from './errors.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer, writeProp } from './action-wire.ts';
 import { decodeActions, encodeOne, startContext } from './actions.ts';
 import { decodePacketIn2, encodePacketIn2, type PacketInMsg } from './packet-msgs.ts';
 import type { OfpVersion } from './version.ts';
@@ -73,13 +73,7 @@ export function encodeResume(version: OfpVersion, m: ResumeMsg): Uint8Array {
  */
 export function encodeContinuation(version: OfpVersion, f: FrozenState, flow?: Words): Uint8Array {
   const w = new Writer();
-  const prop = (type: number, write: () => void): void => {
-    const at = w.len;
-    w.u16(type).u16(0);
-    write();
-    w.patch16(at + 2, w.len - at);
-    w.pad8();
-  };
+  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
   if (f.bridge.length === BRIDGE_LEN) prop(NXCPT.BRIDGE, () => w.raw(f.bridge)); // none: stale anyway
   for (let i = f.stack.length - 1; i >= 0; i--) prop(NXCPT.STACK, () => w.raw(bigToBytes(f.stack[i]!)));
   let table = 0, cookie = 0n;

@@ -16,7 +16,7 @@ import { OFPP, W } from '../ofproto/flow.ts';
 import { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { OFP10, OFP15, type OfpVersion } from './version.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer, writeProp } from './action-wire.ts';
 import { decodeActions, encodeActions } from './actions.ts';
 import { decodeNxMatch, decodeOf10Match, decodeOxmMatch, encodeNxMatch, encodeOf10Match, encodeOxmMatch } from './match.ts';
 import { decodeOxs, encodeOxs } from './flow-stats.ts';
@@ -236,13 +236,7 @@ export function decodePacketIn2(_version: OfpVersion, body: Uint8Array): PacketI
 
 export function encodePacketIn2(_version: OfpVersion, m: PacketInMsg): Uint8Array {
   const w = new Writer();
-  const prop = (type: number, write: () => void): void => {
-    const at = w.len;
-    w.u16(type).u16(0);
-    write();
-    w.patch16(at + 2, w.len - at);
-    w.pad8();
-  };
+  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
   prop(NXPINT.PACKET, () => w.raw(m.data));
   if (m.totalLen !== m.data.length) prop(NXPINT.FULL_LEN, () => w.u32(m.totalLen));
   if (m.bufferId !== 0xffffffff) prop(NXPINT.BUFFER_ID, () => w.u32(m.bufferId));
