@@ -5,13 +5,15 @@
  *   packet-in      the packet (truncated to the action's max_len, or miss_send_len for a table
  *                  miss), NO_BUFFER (bvs never buffers), table, cookie, and the pipeline fields
  *                  that are not zero (in_port always; metadata and registers when set) as the
- *                  match; NXT_PACKET_IN2 adds controller(userdata). Sent only to connections with
+ *                  match; NXT_PACKET_IN2 adds controller(userdata) and, for controller(pause),
+ *                  the continuation NXT_RESUME takes back (msg-resume.ts; other formats cannot
+ *                  carry one, so such a packet is not resumed, as in OVS). Sent only to connections with
  *                  the action's controller id, and within the Controller's rate limit.
  *   flow-removed   for rules with send_flow_rem, with their counters and age.
  *   port-status    add/delete/modify of a port's description.
  */
 import { Match, W, type RemovedRule } from '../ofproto/index.ts';
-import { NXPIF, OFP13, OFPP_ANY, type OfpMessage, type OfpPort } from '../openflow/index.ts';
+import { encodeContinuation, NXPIF, OFP10, OFP13, OFPP_ANY, type OfpMessage, type OfpPort } from '../openflow/index.ts';
 import type { PacketIn } from '../vswitch/index.ts';
 import { PIN_REASON, wants, wantsImplicitMiss, type Session } from './session.ts';
 
@@ -50,7 +52,9 @@ export function packetInFor(s: Session, pi: PacketIn): OfpMessage | undefined {
     cookie: implicit ? 0xffffffffffffffffn : ev.cookie, match, data: pi.packet.slice(0, len),
   };
   if (s.packetInFormat === NXPIF.NXT_PACKET_IN2) {
-    return { kind: 'nx_packet_in2', ...body, ...(ev.userdata ? { userdata: ev.userdata } : {}) };
+    // A paused translation's continuation, in this connection's version (its actions are).
+    const continuation = ev.frozen ? encodeContinuation(s.conn.version ?? OFP10, ev.frozen, ev.flow) : undefined;
+    return { kind: 'nx_packet_in2', ...body, ...(ev.userdata ? { userdata: ev.userdata } : {}), ...(continuation ? { continuation } : {}) };
   }
   return { kind: 'packet_in', ...body };
 }

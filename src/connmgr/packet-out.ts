@@ -10,7 +10,7 @@
  * actions in the list come back as packet-ins at once; NORMAL learns like any packet.
  */
 import { keyFromFrame } from '../datapath/index.ts';
-import { OFPP, xlateActions } from '../ofproto/index.ts';
+import { OFPP, xlateActions, type XlateResult } from '../ofproto/index.ts';
 import { OfpError, type PacketOutMsg } from '../openflow/index.ts';
 import type { PacketIn } from '../vswitch/index.ts';
 import type { SwitchRuntime } from './switch.ts';
@@ -34,7 +34,13 @@ export function packetOut(rt: SwitchRuntime, m: PacketOutMsg, toControllers: (pi
     sideEffects: true,
     onPacketIn: (ev) => toControllers({ ev, packet, totalLen: packet.length }),
   });
-  if (r.error !== undefined) return; // dropped, as a flow's translation failure drops
+  executeResult(rt, packet, r, dpIn);
+}
+
+/** Runs a translation's actions on `packet` in the kernel; its controller actions already went
+ *  out as packet-ins. A failed translation drops, as a flow's does. (NXT_RESUME uses it too.) */
+export function executeResult(rt: SwitchRuntime, packet: Uint8Array, r: XlateResult, dpIn: number): void {
+  if (r.error !== undefined) return;
   const acts = r.actions.filter((a) => a.type !== 'userspace');
   if (acts.length > 0) rt.datapath.execute(packet, acts, dpIn);
 }

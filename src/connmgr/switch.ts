@@ -21,6 +21,7 @@ import {
 import { aggregateStats, applyFlowMod, flowStats } from './flows.ts';
 import { flowRemovedFor, packetInFor, portStatusFor } from './async.ts';
 import { packetOut } from './packet-out.ts';
+import { resume } from './resume.ts';
 import { asyncConfig, newSession, wantsImplicitMiss, type Limiter, type Session } from './session.ts';
 import type { PacketIn } from '../vswitch/index.ts';
 import type { RemovedRule } from '../ofproto/index.ts';
@@ -263,6 +264,7 @@ export class OfSwitch {
       case 'packet_out':
         packetOut(this.runtime, msg, (pi) => this.packetIn(pi));
         return;
+      case 'nx_resume': resume(this.runtime, msg, (pi) => this.packetIn(pi)); return;
       case 'echo_reply': case 'hello': case 'error':
         return;
       case 'nx_tlv_table_request':

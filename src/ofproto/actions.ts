@@ -22,7 +22,7 @@ export type OfAction =
     type: 'controller'; maxLen: number; reason: PacketInReason; id: number; spelling: 'short' | 'long';
     /** Bytes handed to the controller with the packet-in (NXAC2PT_USERDATA); absent when none. */
     userdata?: Uint8Array;
-    /** NXAC2PT_PAUSE: the controller may resume the translation (not executed yet: see xlate-nx.ts). */
+    /** NXAC2PT_PAUSE: the translation stops here until the controller resumes it (freeze.ts). */
     pause?: boolean;
   }
   | { type: 'set_field'; field: FieldDef; value: bigint; mask?: bigint; spelling: string }

@@ -25,7 +25,8 @@ export {
   MeterTable, MeterError, METER_FLAGS, METER_BAND, OFPM_MAX, OFPM_ALL, checkMeterRefs, metersOf, rulesUsing,
   type Meter, type MeterSpec, type MeterBandSpec, type MeterErrorCode, type DatapathMeter,
 } from './meters.ts';
-export { xlate, xlateActions, isStale, inMegaflow, type XlateResult } from './xlate.ts';
+export { xlate, xlateActions, xlateResume, isStale, inMegaflow, type XlateResult } from './xlate.ts';
+export { bridgeId, sameBridge, type FrozenState, type FrozenFrame } from './freeze.ts';
 export { applyLearned } from './xlate-learn.ts';
 export { isConjunctive } from './conj.ts';
 export { flowHash, multipathLink } from './hash.ts';

@@ -21,6 +21,7 @@ import type { Rule } from './table.ts';
 import type { SubField } from './actions.ts';
 import { getField, orFieldMask, setFieldMasked } from './fields.ts';
 import type { FlowMod } from './parse.ts';
+import type { Freezing, FrozenState } from './freeze.ts';
 
 /** A flow learn() built; `owner` is the learning rule when the flow goes with it (delete_learned). */
 export interface LearnedFlow {
@@ -52,8 +53,9 @@ export interface PacketInEvent {
   userspaceCookie: bigint;
   /** controller(userdata=...): given to the controller with the packet (NXPINT_USERDATA). */
   userdata?: Uint8Array;
-  /** controller(pause): the controller may resume; bvs does not pause yet (xlate-nx.ts). */
+  /** controller(pause): the translation stopped here; `frozen` is what NXT_RESUME finishes (freeze.ts). */
   pause?: boolean;
+  frozen?: FrozenState;
   /** A miss in table 0 with no flow (Bridge.missToController), not a controller action. */
   miss?: boolean;
   /** The controller action of a table-miss flow (priority 0, matching everything): OpenFlow
@@ -96,6 +98,12 @@ export class XlateCtx {
   pushTpid = VLAN_PUSH_DEFAULT_TPID;
   step: TraceStep | undefined;
   readonly now: number;
+  /** A controller(pause) is unwinding the translation (freeze.ts); doActions stops while set. */
+  freezing: Freezing | undefined;
+  /** The cookie of actions that run without their rule: a resumed frame's (xlateResume). */
+  frameCookie: bigint | undefined;
+  /** The datapath port the packet came in on (kept in a frozen state, to execute it again). */
+  dpInPort = 0;
 
   /** `wc` and `base`, when given, are fresh arrays (xlate carves flow, wc and base out of one
    *  allocation: three typed arrays' backing stores were a quarter of a translation's cost). */

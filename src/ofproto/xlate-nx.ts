@@ -14,8 +14,10 @@
  *     the whole packet is output (the trace says so). OVS truncates.
  *   - enqueue / set_queue: no queues in the bvs datapath: enqueue outputs to its port, set_queue
  *     does nothing (OVS sets skb_priority for the port's QoS queue).
- *   - controller(pause): the packet-in carries `pause` but the translation goes on; there are no
- *     continuations (NXT_RESUME) yet.
+ *
+ * controller(pause) inside clone() freezes only the clone's own processing (freeze.ts
+ * invariant 2): the freeze ends when the nested actions return, and the actions after the
+ * clone go on with the original packet.
  */
 import type { OfAction } from './actions.ts';
 import type { Rule } from './table.ts';
@@ -24,6 +26,7 @@ import { bundleHrw, flowHash, multipathLink } from './hash.ts';
 import { formatActions } from './format.ts';
 import { readSubField, writeSubField, type XlateCtx } from './xlate-ctx.ts';
 import { xlateLearn } from './xlate-learn.ts';
+import { finishFreeze } from './freeze.ts';
 
 export interface XlateHooks {
   output(port: number): void;
@@ -62,6 +65,7 @@ export function xlateNx(ctx: XlateCtx, a: OfAction, hooks: XlateHooks): boolean 
       const flow = ctx.flow.slice(), stack = ctx.stack.slice(), tpid = ctx.pushTpid;
       ctx.note(`clone: ${formatActions(a.actions)}`);
       hooks.actions(a.actions);
+      finishFreeze(ctx);
       ctx.flow.set(flow);
       ctx.stack.length = 0;
       ctx.stack.push(...stack);

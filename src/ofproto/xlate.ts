@@ -41,6 +41,7 @@ import { xlateNormal } from './xlate-normal.ts';
 import { selectBucket } from './groups.ts';
 import { xlateNx } from './xlate-nx.ts';
 import { applyLearned } from './xlate-learn.ts';
+import { finishFreeze, recordFrame, startFreeze, type FrozenState } from './freeze.ts';
 
 export interface XlateResult {
   actions: DpAction[];
@@ -76,12 +77,41 @@ export function xlateActions(bridge: Bridge, key: FlowKey, inPort: number, actio
   return run(bridge, key, inPort, opts, (ctx) => doActions(ctx, actions, 0, undefined));
 }
 
+/**
+ * NXT_RESUME: finishes a translation controller(pause) froze (freeze.ts). `key` is the
+ * datapath key of the packet the controller sent back (maybe edited), `inPort` and `fields`
+ * (metadata and registers: words before W.CONJ_ID) its pipeline fields from the resume's
+ * metadata. The frames run one after the other; a pause among them freezes again, and the
+ * frames not yet run go into that continuation. As for a packet-out, the result is for
+ * Datapath.execute; nothing is installed.
+ */
+export function xlateResume(bridge: Bridge, key: FlowKey, inPort: number, fields: Words, frozen: FrozenState, opts: XlateOptions = {}): XlateResult {
+  return run(bridge, key, inPort, opts, (ctx) => {
+    for (let i = 0; i < W.CONJ_ID; i++) ctx.flow[i] = fields[i]!;
+    ctx.stack.push(...frozen.stack);
+    const frames = frozen.frames;
+    for (let k = 0; k < frames.length && ctx.error === undefined; k++) {
+      const f = frames[k]!;
+      ctx.frameCookie = f.cookie;
+      doActions(ctx, f.actions, f.table, undefined);
+      const fz = ctx.freezing;
+      if (fz) {
+        // The later frames carry their own in_port restores (freeze.ts invariant 3).
+        const inPort = fz.frames.at(-1)?.inPort ?? fz.ev.flow[W.IN_PORT]!;
+        for (const g of frames.slice(k + 1)) fz.frames.push({ ...g, inPort });
+        return;
+      }
+    }
+  });
+}
+
 function run(bridge: Bridge, key: FlowKey, ofport: number | undefined, opts: XlateOptions, body: (ctx: XlateCtx) => void): XlateResult {
   // flow, wc and the commit base share one backing store (one allocation per translation).
   const words = new Uint32Array(3 * N_WORDS);
   const flow = wordsFromKey(key, ofport ?? 0, words.subarray(0, N_WORDS));
   const generations = { pipeline: bridge.pipeline.generation, mac: bridge.mac.generation, ports: bridge.portGeneration };
   const ctx = new XlateCtx(bridge, flow, opts, words.subarray(N_WORDS, 2 * N_WORDS), words.subarray(2 * N_WORDS));
+  ctx.dpInPort = key.inPort;
   const wc = ctx.wc;
   wc[W.IN_PORT] = 0xffffffff;
   wc[W.DL_TYPE] = 0xffff;
@@ -90,6 +120,7 @@ function run(bridge: Bridge, key: FlowKey, ofport: number | undefined, opts: Xla
     ctx.fail(`packet from unknown datapath port ${key.inPort}`);
   } else {
     body(ctx);
+    finishFreeze(ctx);
   }
   const actions = ctx.error === undefined ? ctx.actions : [];
   if (opts.sideEffects && ctx.error === undefined && ctx.learns.length) applyLearned(bridge.pipeline, ctx.learns, ctx.now);
@@ -191,13 +222,19 @@ function controller(ctx: XlateCtx, reason: PacketInEvent['reason'], table: numbe
   if (!ctx.commit()) return;
   const cookie = encodeControllerCookie(reason, table, id, maxLen, ctx.packetIns.length);
   ctx.actions.push({ type: 'userspace', pid: ctx.opts.upcallPid ?? 0, cookie });
-  const ev: PacketInEvent = { reason, table, cookie: rule?.cookie ?? 0n, controllerId: id, maxLen, flow: ctx.flow.slice(), userspaceCookie: cookie };
+  const ev: PacketInEvent = { reason, table, cookie: cookieOf(ctx, rule), controllerId: id, maxLen, flow: ctx.flow.slice(), userspaceCookie: cookie };
   if (extra.userdata) ev.userdata = extra.userdata;
   if (extra.miss) ev.miss = true;
   else if (reason === 'action' && rule && rule.priority === 0 && rule.match.isCatchall()) ev.explicitMiss = true;
-  if (extra.pause) { ev.pause = true; ctx.note('controller(pause): continuations are not supported yet, the translation goes on'); }
+  // The packet-in of a pause goes out when its frozen state is complete (freeze.ts finishFreeze).
+  if (extra.pause) { ev.pause = true; startFreeze(ctx, ev); return; }
   ctx.packetIns.push(ev);
   if (ctx.opts.sideEffects) ctx.opts.onPacketIn?.(ev);
+}
+
+/** The cookie of the actions being run: their rule's, a resumed frame's, or 0 (packet-out). */
+function cookieOf(ctx: XlateCtx, rule: Rule | undefined): bigint {
+  return rule ? rule.cookie : ctx.frameCookie ?? 0n;
 }
 
 function outputPort(ctx: XlateCtx, port: number, table: number, rule: Rule | undefined, maxLen = 0xffff): void {
@@ -232,6 +269,7 @@ function xlateGroup(ctx: XlateCtx, id: number, table: number, rule: Rule | undef
     const tpid = ctx.pushTpid;
     ctx.depth++;
     doActions(ctx, b.actions, table, rule);
+    finishFreeze(ctx); // a bucket is a copy of the packet (freeze.ts invariant 2)
     ctx.depth--;
     ctx.flow.set(saved);
     ctx.pushTpid = tpid;
@@ -246,7 +284,8 @@ function setVlanTci(ctx: XlateCtx, tci: number): void {
 
 export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: number, rule: Rule | undefined): void {
   const f = ctx.flow, wc = ctx.wc;
-  for (const a of actions) {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
     if (ctx.error !== undefined) return;
     switch (a.type) {
       case 'output':
@@ -333,5 +372,7 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
           rule,
         });
     }
+    // controller(pause) ran here or below: keep the rest of this list, stop (freeze.ts).
+    if (ctx.freezing) { recordFrame(ctx, actions, i + 1, table, cookieOf(ctx, rule)); return; }
   }
 }

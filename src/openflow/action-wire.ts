@@ -97,6 +97,15 @@ export function headerOfSubField(sf: SubField, match?: Match): { header: number;
 }
 
 /** OVS ofpact_check_output_port: a physical port or a reserved port that can be output to. */
+/** An OpenFlow property (type 16, length 16 with the header, value, zeros to 8): `write` writes the value. */
+export function writeProp(w: Writer, type: number, write: () => void): void {
+  const at = w.len;
+  w.u16(type).u16(0);
+  write();
+  w.patch16(at + 2, w.len - at);
+  w.pad8();
+}
+
 export function checkOutputPort(p: number): void {
   if (p < OFPP.MAX || (p >= OFPP.IN_PORT && p !== OFPP.NONE)) return;
   throw new OfpError('OFPBAC_BAD_OUT_PORT', `${p} is not a valid output port`);

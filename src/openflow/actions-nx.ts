@@ -13,7 +13,7 @@ import { PACKET_IN_REASON, type OfAction, type PacketInReason } from '../ofproto
 import { OFPP } from '../ofproto/flow.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
-import { Reader, Writer, headerOfSubField, splitOfsNbits, subFieldOf } from './action-wire.ts';
+import { Reader, Writer, headerOfSubField, splitOfsNbits, subFieldOf, writeProp } from './action-wire.ts';
 import { decodeSetFieldTlv } from './set-field.ts';
 
 export const NX_VENDOR_ID = 0x00002320;
@@ -108,8 +108,8 @@ function checkZero(r: Reader, off: number, n: number, what: string): void {
 
 /**
  * NXAST_CONTROLLER2: 16-byte header, then properties (type, len, value, padded to 8):
- * max_len(0), controller_id(1), reason(2), userdata(3), pause(4), meter_id(5). Userdata,
- * pause and meter are refused until bvs supports them.
+ * max_len(0), controller_id(1), reason(2), userdata(3), pause(4), meter_id(5). meter_id is
+ * refused (bvs has no controller meter).
  */
 function decodeController2(r: Reader, off: number, len: number): OfAction {
   checkZero(r, off + 10, 6, 'controller2');
@@ -119,13 +119,16 @@ function decodeController2(r: Reader, off: number, len: number): OfAction {
   while (at < end) {
     const t = r.u16(at, 'controller2 property'), plen = r.u16(at + 2, 'controller2 property');
     if (plen < 4 || at + plen > end) throw new OfpError('OFPBAC_BAD_LEN', `controller2 property ${t} has length ${plen}`);
+    // OVS writes a 16-bit property with 2 bytes of padding inside (length 8) and reads any
+    // length that holds the value (ofpprop_parse_u16); the others are exact.
     const size = t === 0 || t === 1 ? 6 : t === 2 ? 5 : t === 5 ? 8 : t === 4 ? 4 : -1;
-    if (size > 0 && plen !== size) throw new OfpError('OFPBAC_BAD_LEN', `controller2 property ${t} has length ${plen}, wants ${size}`);
+    const ok = t === 0 || t === 1 ? plen === 6 || plen === 8 : size < 0 || plen === size;
+    if (!ok) throw new OfpError('OFPBAC_BAD_LEN', `controller2 property ${t} has length ${plen}, wants ${size}`);
     if (t === 0) a.maxLen = r.u16(at + 4);
     else if (t === 1) a.id = r.u16(at + 4);
     else if (t === 2) a.reason = reasonOf(r.u8(at + 4));
-    else if (t === 3) throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', 'controller2 with userdata is not supported by bvs yet');
-    else if (t === 4) throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', 'controller2 with pause is not supported by bvs yet');
+    else if (t === 3) a.userdata = r.slice(at + 4, plen - 4, 'controller2 userdata').slice();
+    else if (t === 4) a.pause = true;
     else if (t === 5) throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', 'controller2 with meter_id is not supported by bvs yet');
     else throw new OfpError('OFPBAC_BAD_ARGUMENT', `controller2: unknown property ${t}`);
     at += (plen + 7) & ~7;
@@ -157,8 +160,22 @@ export function encodeResubmit(w: Writer, a: Extract<OfAction, { type: 'resubmit
 }
 
 export function encodeController(w: Writer, a: Extract<OfAction, { type: 'controller' }>): void {
+  if (a.userdata || a.pause) return encodeController2(w, a);
   const at = nxStart(w, NXAST.CONTROLLER);
   w.u16(a.maxLen).u16(a.id).u8(PACKET_IN_REASON[a.reason]).u8(0);
+  finish(w, at);
+}
+
+/** NXAST_CONTROLLER2 with the properties that differ from the defaults, as OVS writes it. */
+function encodeController2(w: Writer, a: Extract<OfAction, { type: 'controller' }>): void {
+  const at = nxStart(w, NXAST.CONTROLLER2);
+  w.zeros(6);
+  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
+  if (a.maxLen !== 0xffff) prop(0, () => w.u16(a.maxLen).zeros(2));
+  if (a.id !== 0) prop(1, () => w.u16(a.id).zeros(2));
+  if (a.reason !== 'action') prop(2, () => w.u8(PACKET_IN_REASON[a.reason]));
+  if (a.userdata) prop(3, () => w.raw(a.userdata!));
+  if (a.pause) prop(4, () => {});
   finish(w, at);
 }
 

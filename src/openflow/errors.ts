@@ -57,7 +57,7 @@ export type OfpErrorName =
   // Nicira extension errors that OVS sends
   | 'NXBRC_NXM_INVALID' | 'NXBRC_NXM_BAD_TYPE' | 'NXBRC_MUST_BE_ZERO' | 'NXBRC_BAD_REASON'
   | 'NXBRC_UNENCODABLE_ERROR' | 'NXBAC_MUST_BE_ZERO' | 'NXFMFC_BAD_TABLE_ID'
-  | 'NXTTMFC_BAD_COMMAND' | 'NXR_NOT_SUPPORTED';
+  | 'NXTTMFC_BAD_COMMAND' | 'NXR_NOT_SUPPORTED' | 'NXR_STALE';
 
 export class OfpError extends Error {
   override name = 'OfpError';
@@ -137,6 +137,7 @@ const SPECS: Readonly<Record<OfpErrorName, string>> = {
   OFPBFC_MSG_TOO_MANY: 'ONF1.3(2312) OF1.4+(17,12)', OFPBFC_MSG_FAILED: 'ONF1.3(2313) OF1.4+(17,13)',
   OFPBFC_TIMEOUT: 'ONF1.3(2314) OF1.4+(17,14)', OFPBFC_BUNDLE_IN_PROGRESS: 'ONF1.3(2315) OF1.4+(17,15)',
   NXTTMFC_BAD_COMMAND: 'NX1.0-1.1(1,527) NX1.2+(16)', NXR_NOT_SUPPORTED: 'NX1.0-1.1(1,533) NX1.2+(34)',
+  NXR_STALE: 'NX1.0-1.1(1,534) NX1.2+(35)',
 };
 /** The specs by name (for tests that walk every name). */
 export const ERROR_SPECS: Readonly<Record<OfpErrorName, string>> = SPECS;

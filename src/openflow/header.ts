@@ -106,7 +106,7 @@ export const WIRE = {
   nx_set_flow_format: split(NX(12), undefined), nx_flow_mod: all(NX(13)), nx_flow_removed: all(NX(14)),
   nx_flow_mod_table_id: all(NX(15)), nx_set_packet_in_format: all(NX(16)), nx_packet_in: all(NX(17)),
   nx_set_async_config: all(NX(19)), nx_set_controller_id: all(NX(20)),
-  nx_tlv_table_request: all(NX(25)), nx_packet_in2: all(NX(30)),
+  nx_tlv_table_request: all(NX(25)), nx_resume: all(NX(28)), nx_packet_in2: all(NX(30)),
   // Stats / multipart.
   desc_request: descQ, desc_reply: descR, flow_stats_request: flowQ, flow_stats_reply: flowR,
   aggregate_request: aggQ, aggregate_reply: aggR, table_stats_request: tableQ, table_stats_reply: tableR,

@@ -31,5 +31,6 @@ export {
 export type { AggregateStats, FlowStats, FlowStatsRequest } from './flow-stats.ts';
 export type { FlowRemovedMsg, PacketInMsg, PacketOutMsg } from './packet-msgs.ts';
 export type { FlowBodies } from './msg-flow.ts';
+export { encodeContinuation, decodeContinuation, type ResumeMsg } from './msg-resume.ts';
 export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';
 export type { MeterBand, MeterConfig, MeterFeatures, MeterMod, MeterStats } from './msg-meter-group.ts';

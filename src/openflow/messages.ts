@@ -48,6 +48,7 @@ import {
   type MeterConfig, type MeterFeatures, type MeterMod, type MeterStats,
 } from './msg-meter-group.ts';
 import { FLOW_BODY, type FlowBodies } from './msg-flow.ts';
+import { decodeResume, encodeResume, type ResumeMsg } from './msg-resume.ts';
 import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
@@ -68,7 +69,7 @@ export interface Bodies extends FlowBodies {
   nx_role_request: NxRole; nx_role_reply: NxRole; nx_set_flow_format: Format; nx_flow_mod: RawBody;
   nx_flow_mod_table_id: FlowModTableId; nx_set_packet_in_format: Format;
   nx_packet_in: RawBody; nx_set_async_config: AsyncConfig; nx_set_controller_id: ControllerId;
-  nx_tlv_table_request: Empty;
+  nx_tlv_table_request: Empty; nx_resume: ResumeMsg;
   desc_request: Empty; desc_reply: Desc;
   table_stats_request: Empty; table_stats_reply: { tables: TableStats[] };
   port_stats_request: { portNo: number }; port_stats_reply: { stats: PortStats[] };
@@ -134,6 +135,7 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   nx_set_async_config: { decode: (_v, b) => decodeAsync(OFP13, b), encode: (_v, m) => encodeAsync(OFP13, m) },
   nx_set_controller_id: { decode: decodeControllerId, encode: encodeControllerId },
   nx_tlv_table_request: empty('tlv table request'),
+  nx_resume: { decode: decodeResume, encode: encodeResume },
   nx_flow_mod: raw, nx_packet_in: raw,
   desc_request: empty('desc request'), desc_reply: { decode: decodeDesc, encode: encodeDesc },
   table_stats_request: empty('table stats request'),

@@ -16,7 +16,7 @@ import { OFPP, W } from '../ofproto/flow.ts';
 import { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { OFP10, OFP15, type OfpVersion } from './version.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer, writeProp } from './action-wire.ts';
 import { decodeActions, encodeActions } from './actions.ts';
 import { decodeNxMatch, decodeOf10Match, decodeOxmMatch, encodeNxMatch, encodeOf10Match, encodeOxmMatch } from './match.ts';
 import { decodeOxs, encodeOxs } from './flow-stats.ts';
@@ -165,7 +165,8 @@ export interface PacketInMsg {
   /** in_port and the pipeline fields (metadata, registers) the packet had. */
   match: Match;
   data: Uint8Array;
-  /** NXT_PACKET_IN2 only: controller2 userdata and the opaque continuation. */
+  /** NXT_PACKET_IN2 only: controller2 userdata and the opaque continuation (msg-resume.ts; the
+   *  content of the nested property, without its padding). */
   userdata?: Uint8Array;
   continuation?: Uint8Array;
 }
@@ -220,7 +221,11 @@ export function decodePacketIn2(_version: OfpVersion, body: Uint8Array): PacketI
       case NXPINT.REASON: m.reason = r.u8(at + 4); break;
       case NXPINT.METADATA: m.match = decodeNxMatch(body, at + 4, len - 4).match; break;
       case NXPINT.USERDATA: m.userdata = value.slice(); break;
-      case NXPINT.CONTINUATION: m.continuation = value.slice(); break;
+      case NXPINT.CONTINUATION:
+        // A nested property (OVS ofpprop_put_nested): 4 bytes of padding, then the content.
+        if (len < 8) throw new OfpError('OFPBRC_BAD_LEN', `packet-in2 continuation of length ${len}`);
+        m.continuation = body.slice(at + 8, at + len);
+        break;
       default: throw new OfpError('OFPBRC_BAD_TYPE', `packet-in2 property ${type} is unknown`);
     }
     at += (len + 7) & ~7;
@@ -231,13 +236,7 @@ export function decodePacketIn2(_version: OfpVersion, body: Uint8Array): PacketI
 
 export function encodePacketIn2(_version: OfpVersion, m: PacketInMsg): Uint8Array {
   const w = new Writer();
-  const prop = (type: number, write: () => void): void => {
-    const at = w.len;
-    w.u16(type).u16(0);
-    write();
-    w.patch16(at + 2, w.len - at);
-    w.pad8();
-  };
+  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
   prop(NXPINT.PACKET, () => w.raw(m.data));
   if (m.totalLen !== m.data.length) prop(NXPINT.FULL_LEN, () => w.u32(m.totalLen));
   if (m.bufferId !== 0xffffffff) prop(NXPINT.BUFFER_ID, () => w.u32(m.bufferId));
@@ -246,6 +245,6 @@ export function encodePacketIn2(_version: OfpVersion, m: PacketInMsg): Uint8Arra
   prop(NXPINT.REASON, () => w.u8(m.reason));
   prop(NXPINT.METADATA, () => w.raw(encodeNxMatch(m.match)));
   if (m.userdata) prop(NXPINT.USERDATA, () => w.raw(m.userdata!));
-  if (m.continuation) prop(NXPINT.CONTINUATION, () => w.raw(m.continuation!));
+  if (m.continuation) prop(NXPINT.CONTINUATION, () => w.zeros(4).raw(m.continuation!));
   return w.bytes();
 }

@@ -40,8 +40,6 @@ const CASES: [OfpVersion, string, string, string][] = [
   [4, 'actions=multipath(eth_src,50,modulo_n,1,0,NXM_NX_REG0[0..1])', 'OFPBAC_BAD_VENDOR_TYPE', 'multipath'],
   [4, 'actions=bundle(eth_src,0,hrw,ofport,members:1,2)', 'OFPBAC_BAD_VENDOR_TYPE', 'bundle'],
   [4, 'actions=output:NXM_NX_REG0[0..15]', 'OFPBAC_BAD_VENDOR_TYPE', 'output_reg'],
-  [4, 'actions=controller(userdata=01.02)', 'OFPBAC_BAD_VENDOR_TYPE', 'userdata'],
-  [4, 'actions=controller(pause)', 'OFPBAC_BAD_VENDOR_TYPE', 'pause'],
   [1, 'actions=fin_timeout(idle_timeout=5)', 'OFPBAC_BAD_VENDOR_TYPE', 'fin_timeout'],
   [1, 'actions=dec_ttl(1,2)', 'OFPBAC_BAD_VENDOR_TYPE', 'controller ids'],
   [4, 'actions=exit', 'OFPBAC_BAD_VENDOR_TYPE', 'exit'],
@@ -64,11 +62,14 @@ t('what ovs-ofctl sends with an unsupported field, action or instruction is refu
   }
 });
 
-t('supported extensions the same tools send decode: xxreg over reg4-7, write_metadata, mod_nw_ttl', async () => {
+t('supported extensions the same tools send decode: xxreg over reg4-7, write_metadata, controller(userdata, pause), mod_nw_ttl', async () => {
   const x = await capturedAdd(4, 'xxreg1=0x10,actions=drop');
   assert.is(x.match.value[2 + 7], 0x10); // xxreg1 is reg4..reg7, reg7 its lowest word
   const wm = await capturedAdd(4, 'ip,actions=write_metadata:0x5/0xff,goto_table:3');
   assert.equal(wm.actions.map((a) => a.type), ['set_field', 'goto_table']);
+  const c2 = await capturedAdd(6, 'actions=controller(userdata=01.02,pause,max_len=100),controller(pause,id=3)');
+  assert.equal(c2.actions.map((a) => a.type === 'controller' ? [Array.from(a.userdata ?? []), a.pause, a.maxLen, a.id] : a.type),
+    [[[1, 2], true, 100, 0], [[], true, 0xffff, 3]]);
   const ttl = await capturedAdd(4, 'ip,actions=mod_nw_ttl:4');
   assert.equal(ttl.actions.map((a) => a.type), ['set_field']);
 });

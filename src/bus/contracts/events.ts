@@ -41,7 +41,8 @@ export const packetInEvent = z.object({
   flow: z.string(),
   /** controller(userdata=...): the bytes for the controller, base64 (NXPINT_USERDATA). */
   userdata: z.base64().optional(),
-  /** controller(pause): set when the action asked for a continuation (not supported yet). */
+  /** controller(pause): the pipeline stopped here; only an OpenFlow controller (NXT_PACKET_IN2
+   *  continuation, NXT_RESUME) can resume it, the bus event carries no continuation. */
   pause: z.boolean().optional(),
 });
 

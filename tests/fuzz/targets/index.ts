@@ -7,11 +7,12 @@ import { odpActions, odpFlow } from './odp.ts';
 import { ofctlActions, ofctlFlow, ofctlGroup } from './ofctl.ts';
 import { openflowMsg } from './openflow.ts';
 import { ofActions, ofMatch, ofMessages } from './openflow-body.ts';
+import { ofContinuation } from './resume.ts';
 import { SELFTESTS } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
   ([
     ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
-    openflowMsg, ofMatch, ofActions, ofMessages, controllerTarget, ...SELFTESTS,
+    openflowMsg, ofMatch, ofActions, ofMessages, ofContinuation, controllerTarget, ...SELFTESTS,
   ] as Target<never>[]).map((t) => [t.name, t]),
 );

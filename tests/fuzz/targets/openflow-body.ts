@@ -51,7 +51,7 @@ function tryEnc(f: () => Uint8Array): Uint8Array[] {
 }
 
 /** The canonical meaning of a decoded value (see the note at the top). */
-function meaning(v: unknown): string {
+export function meaning(v: unknown): string {
   return JSON.stringify(v, (k, x: unknown) => {
     if (k === 'spelling') return undefined;
     if (typeof x === 'bigint') return `${x}n`;
