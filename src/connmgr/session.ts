@@ -40,11 +40,6 @@ export interface Session {
   asyncOff: boolean;
   /** NXT_FLOW_MOD_TABLE_ID: 1.0/Nicira flow-mods carry a table id in their command's high byte. */
   tableIdExt: boolean;
-  /**
-   * The revalidation the latest flow-mod since the last barrier asked for. One is enough: a
-   * request settles after a pass that started after it, which is after every earlier request.
-   */
-  pending: Promise<void> | undefined;
   queue: { d: Decoded; frame: Uint8Array }[];
   busy: boolean;
 }
@@ -52,7 +47,7 @@ export interface Session {
 export function newSession(conn: OfConn, type: Session['type'], limiter?: Limiter, asyncOff = false): Session {
   return {
     conn, type, flags: 0, missSendLen: type === 'primary' ? DEFAULT_MISS_SEND_LEN : 0, role: OFPCR_ROLE.EQUAL,
-    controllerId: 0, packetInFormat: 0, async: undefined, limiter, asyncOff, tableIdExt: false, pending: undefined, queue: [], busy: false,
+    controllerId: 0, packetInFormat: 0, async: undefined, limiter, asyncOff, tableIdExt: false, queue: [], busy: false,
   };
 }
 

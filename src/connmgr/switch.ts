@@ -5,9 +5,11 @@
  * tables, so a change through either path is seen through the other.
  *
  * Order: an OpenFlow switch may reorder nothing across a barrier. Each connection's messages
- * are handled one at a time in arrival order (a queue); a handler that must wait (a barrier,
- * for the revalidations its flow-mods asked for) holds the queue until it is done, so every
- * reply after it is also after the change is live in the datapath.
+ * are handled one at a time in arrival order (a queue); a handler that returns a promise holds
+ * the queue until it settles. A barrier is answered once every message before it has changed
+ * the tables, as OVS answers it: the datapath follows within a revalidation pass (requested by
+ * each change at once, a few milliseconds). Waiting for that pass made every barrier cost a
+ * pass, and ovs-ofctl sends one after each flow-mod (add-flows ran at one pass per flow).
  *
  * Invariant: a message is either applied whole or refused with an OfpError (answered with
  * OFPT_ERROR by the connection); nothing half-applied. Errors of other kinds are defects:
@@ -45,8 +47,6 @@ export interface SwitchInfo {
   onSessions?: () => void;
 }
 
-/** Longest a barrier waits for the datapath to follow earlier flow-mods (then it replies). */
-export const BARRIER_WAIT_MS = 5_000;
 /** ofp_controller_role_reason: another controller asked to be master. */
 const OFPCRR_MASTER_REQUEST = 0;
 /** Messages a slave may not send (OpenFlow 1.3 §6.3.6): they change the switch. */
@@ -203,9 +203,9 @@ export class OfSwitch {
         c.sendReplies({ kind: 'table_features_reply', tables: tableFeatures() }, xid);
         return;
       case 'barrier_request':
-        // Everything before it in this connection's queue is applied (handled in order); the
-        // reply also waits for the datapath to follow those flow-mods.
-        return this.barrier(s, xid);
+        // Everything before it in this connection's queue is applied (handled in order).
+        c.send({ kind: 'barrier_reply' }, xid);
+        return;
       case 'flow_mod':
         this.flowMod(s, version, decodeFlowMod(version, msg.body, { tableIdExt: s.tableIdExt }));
         return;
@@ -224,11 +224,9 @@ export class OfSwitch {
       case 'nx_aggregate_request':
         c.send({ kind: 'nx_aggregate_reply', ...aggregateStats(this.runtime, msg) }, xid);
         return;
-      case 'meter_mod': {
-        const done = meterMod(this.runtime, msg);
-        if (done.count > 0) s.pending = done.revalidated;
+      case 'meter_mod':
+        meterMod(this.runtime, msg);
         return;
-      }
       case 'meter_stats_request':
         c.sendReplies({ kind: 'meter_stats_reply', meters: meterStats(this.runtime, msg.id) }, xid);
         return;
@@ -276,19 +274,7 @@ export class OfSwitch {
 
   private flowMod(s: Session, version: Decoded['version'], m: FlowModMsg): void {
     checkFlowMeters(this.runtime, m);
-    const done = applyFlowMod(this.runtime, version, m);
-    if (done.count > 0) s.pending = done.revalidated;
-  }
-
-  private async barrier(s: Session, xid: number): Promise<void> {
-    const pending = s.pending;
-    s.pending = undefined;
-    if (pending) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([pending, new Promise((r) => { timer = setTimeout(r, BARRIER_WAIT_MS); })]);
-      clearTimeout(timer);
-    }
-    s.conn.send({ kind: 'barrier_reply' }, xid);
+    applyFlowMod(this.runtime, version, m);
   }
 
   /** The datapath id as Bridge.datapath_id shows it: 16 hex digits. */

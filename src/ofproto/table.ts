@@ -73,6 +73,9 @@ export class Pipeline {
   private readonly learnedBy = new Map<Rule, Set<Rule>>();
   /** Bumped on every change to any table: megaflows built before may be stale. */
   generation = 0;
+  /** The rules with an idle or hard timeout: expire() looks at these only (a pass over every
+   *  rule, run by each revalidation, made a burst of flow-mods quadratic). */
+  private readonly timed = new Set<Rule>();
 
   constructor(readonly now: () => number = Date.now) {}
 
@@ -118,9 +121,10 @@ export class Pipeline {
       fm.idleTimeout, fm.hardTimeout, fm.sendFlowRem, this.now());
     for (const c of [...this.classifiers(rule.table)]) {
       const old = c.findExact(fm.match, fm.priority);
-      if (old) c.remove(old);
+      if (old) { c.remove(old); this.timed.delete(old); }
     }
     t.insert(rule);
+    if (rule.idleTimeout || rule.hardTimeout) this.timed.add(rule);
     this.generation++;
     return rule;
   }
@@ -176,6 +180,7 @@ export class Pipeline {
    */
   removeRule(r: Rule): boolean {
     const ok = (this.tables.get(r.table)?.remove(r) || this.softTables.get(r.table)?.remove(r)) ?? false;
+    this.timed.delete(r);
     if (ok) this.generation++;
     const learned = this.learnedBy.get(r);
     if (learned) {
@@ -232,11 +237,9 @@ export class Pipeline {
    */
   expire(now: number = this.now()): RemovedRule[] {
     const out: RemovedRule[] = [];
-    for (const t of [...this.tables.values(), ...this.softTables.values()]) {
-      for (const r of t.rules()) {
-        if (r.hardTimeout && now - r.created >= r.hardTimeout * 1000) out.push({ rule: r, reason: 'hard_timeout' });
-        else if (r.idleTimeout && now - r.used >= r.idleTimeout * 1000) out.push({ rule: r, reason: 'idle_timeout' });
-      }
+    for (const r of this.timed) {
+      if (r.hardTimeout && now - r.created >= r.hardTimeout * 1000) out.push({ rule: r, reason: 'hard_timeout' });
+      else if (r.idleTimeout && now - r.used >= r.idleTimeout * 1000) out.push({ rule: r, reason: 'idle_timeout' });
     }
     for (const { rule } of out) this.removeRule(rule);
     return out;

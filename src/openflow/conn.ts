@@ -88,6 +88,11 @@ export class OfConn {
   private lastRx: number;
   private probeSentAt: number | undefined;
   private echoXid = 0;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    if (!this.socket.destroyed) this.socket.uncork();
+  };
 
   constructor(private readonly socket: Socket, opts: ConnOptions, private readonly h: ConnHandlers) {
     this.timers = opts.timers ?? systemTimers;
@@ -249,6 +254,13 @@ export class OfConn {
 
   private sendBytes(b: Uint8Array): boolean {
     if (this.closed) return false;
+    // Messages sent in one tick leave in one write (a dump of thousands of flows, a barrier
+    // reply per flow-mod): corked now, uncorked on the next tick.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(b);
     if (this.socket.writableLength > this.maxBacklog) {
       this.close('backlog', `${this.socket.writableLength} bytes queued for a peer that does not read (limit ${this.maxBacklog})`);

@@ -181,8 +181,12 @@ export function oxmFieldByHeader(cls: number, field: number, experimenter?: numb
 
 /** The table entry by OVS's NXM/OXM name (NXM_OF_ETH_SRC, OXM_OF_VLAN_VID ...). */
 export function oxmFieldByName(name: string): OxmField | undefined {
-  return TABLE.find((e) => e.name === name);
+  return BY_NAME.get(name);
 }
+/** A Map (the first entry of a name, as a search finds): a dump of thousands of flows asks by
+ *  name for every field it encodes. */
+const BY_NAME = new Map<string, OxmField>();
+for (const e of TABLE) if (!BY_NAME.has(e.name)) BY_NAME.set(e.name, e);
 
 // ---- Header codec
 

@@ -256,6 +256,10 @@ export class Udpif {
    * not need to wait ignore the promise.
    */
   requestRevalidation(): Promise<void> {
+    // No megaflow installed, none to make stale: a flow the datapath holds that we do not know
+    // (a restart's, dpctl's) is adopted by a pass, which translates it with the tables as they
+    // are then. The first pass must have started, though: it is the one that adopts.
+    if (this.ukeys.size === 0 && this.passStarted > 0) return Promise.resolve();
     const after = this.passStarted;
     let w = this.waiters.find((x) => x.after === after);
     if (!w) {

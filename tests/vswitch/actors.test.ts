@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
-import { revalidatorMachine } from '../../src/actors/revalidator.machine.ts';
+import { revalidatorMachine, SETTLE_MS } from '../../src/actors/revalidator.machine.ts';
 import { upcallMachine } from '../../src/actors/upcall.machine.ts';
 import { revalidateSliced, BridgeRuntime, type PassResult } from '../../src/vswitch/index.ts';
 import { FakeDatapath, missUpcall, udpKey } from './fake-datapath.ts';
@@ -55,7 +55,7 @@ t('upcall actor: a ring failure closes the ring and fails the actor (seen by its
   assert.match(errors[0]!.message, /poll failed/);
 });
 
-t('revalidator actor: a pass at start, at once on REVALIDATE (a burst coalesced), and every interval; hook removed on stop', async () => {
+t('revalidator actor: a pass at start, SETTLE_MS after REVALIDATE (a burst coalesced), and every interval; hook removed on stop', async () => {
   const { rt } = runtime();
   const clock = new SimulatedClock();
   const a = createActor(revalidatorMachine, { input: { udpif: rt.udpif, intervalMs: 200 }, clock }).start();
@@ -63,12 +63,19 @@ t('revalidator actor: a pass at start, at once on REVALIDATE (a burst coalesced)
   try {
     await waitFor(a, (s) => s.matches('waiting'), WAIT);
     assert.is(st.dumps, 1, 'a pass at start');
-    // Two flow-mods in one tick: the first starts a pass, the second is folded into one more.
+    // A megaflow for the flow-mods to make stale (with none, there is nothing to revalidate).
+    rt.udpif.handleBatch([missUpcall(udpKey(1, '02:00:00:00:00:01', '02:00:00:00:00:02'))]);
+    // Two flow-mods in one tick: the first starts the settling wait, the second is folded in;
+    // one pass after SETTLE_MS serves both.
     const first = rt.flowMod({ op: 'add', flows: ['priority=5,actions=drop'] });
     const second = rt.flowMod({ op: 'add', flows: ['priority=6,actions=drop'] });
+    assert.ok(a.getSnapshot().matches('settling'));
+    clock.increment(SETTLE_MS - 1);
+    assert.ok(a.getSnapshot().matches('settling'), 'no pass before the settling time');
+    clock.increment(1);
     await Promise.all([first.revalidated, second.revalidated]);
     await waitFor(a, (s) => s.matches('waiting'), WAIT);
-    assert.ok(st.dumps >= 2 && st.dumps <= 3, `coalesced: ${st.dumps}`);
+    assert.is(st.dumps, 2, 'one pass for both');
     // At rest in `waiting` on simulated time: only the interval timer starts a pass.
     const before = st.dumps;
     for (let n = before + 1; n <= before + 3; n++) {

@@ -316,6 +316,19 @@ t('dpif/show names an internal port by its interface, typed internal; other port
   ]);
 });
 
+t('with no megaflow installed, a revalidation request settles at once (after the first pass)', async () => {
+  const { rt } = setup();
+  revalidate(rt.udpif);
+  let woken = 0;
+  rt.udpif.detachRevalidator();
+  rt.udpif.attachRevalidator(() => { woken++; });
+  await rt.udpif.requestRevalidation();
+  assert.is(woken, 0, 'no pass asked for');
+  rt.udpif.handleBatch([missUpcall(udpKey(1, A, B))]);
+  void rt.udpif.requestRevalidation();
+  assert.is(woken, 1, 'a megaflow: a pass is asked for');
+});
+
 t('revalidation requests: shared per pass boundary, settled by the first pass that starts after them', async () => {
   const { dp, rt } = setup();
   rt.udpif.handleBatch([missUpcall(udpKey(1, A, B)), missUpcall(udpKey(2, B, A)), missUpcall(udpKey(3, C, A))]);
