@@ -218,8 +218,9 @@ export class Udpif {
   /** Per kind: the gate of its reports, and the hits since the last report. */
   private readonly limitReports = new Map<LimitKind, { gate: Every; pending: number }>();
   private readonly packetIns: TokenBucket;
-  /** The miss being translated (the packet-in callback reads it), and its reusable options. */
-  private current: Upcall | undefined;
+  /** The options of a miss's translation (reused). */
+  /** The packet-ins of the miss being translated (sent once its actions are known). */
+  private missPacketIns: PacketInEvent[] = [];
   private readonly missOpts: XlateOptions;
   private wake: (() => void) | undefined;
   /** Requests not yet served, one entry per value of passStarted at request time (so at most
@@ -244,7 +245,7 @@ export class Udpif {
     }
     this.missOpts = {
       sideEffects: true,
-      onPacketIn: (ev) => { if (this.current) this.publishPacketIn(this.current, ev); },
+      onPacketIn: (ev) => { this.missPacketIns.push(ev); },
     };
   }
 
@@ -349,13 +350,8 @@ export class Udpif {
   private handleMiss(u: Upcall, nowNs: bigint): boolean {
     const h = this.handler;
     h.misses++;
-    this.current = u;
-    let r;
-    try {
-      r = xlate(this.ofproto, u.key, this.missOpts);
-    } finally {
-      this.current = undefined;
-    }
+    this.missPacketIns = [];
+    const r = xlate(this.ofproto, u.key, this.missOpts);
     // The packet that missed is counted on the rules it went through, as OVS counts it: the
     // megaflow's own counters only see the packets after it.
     if (r.rules.length > 0) {
@@ -385,8 +381,23 @@ export class Udpif {
         else h.errors++;
       }
     }
-    if (u.packet.length < u.pktLen) h.truncated++;
-    else if (hasOutput(r.actions)) {
+    const pins = this.missPacketIns;
+    this.missPacketIns = [];
+    if (u.packet.length < u.pktLen) {
+      h.truncated++;
+      for (const ev of pins) this.publishPacketIn(u, ev);
+    } else if (pins.length > 0) {
+      // The controller actions run in the kernel too, so each packet-in carries the packet as
+      // the actions before it made it (as from an installed megaflow): the exec program sends
+      // it back as an action upcall, which handleAction turns into the packet-in.
+      try {
+        this.datapath.execute(u.packet, r.actions, u.port);
+        h.executed++;
+      } catch {
+        h.errors++;
+        for (const ev of pins) this.publishPacketIn(u, ev);
+      }
+    } else if (hasOutput(r.actions)) {
       try {
         this.datapath.execute(u.packet, withoutUserspace(r.actions), u.port);
         h.executed++;

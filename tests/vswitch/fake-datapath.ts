@@ -16,6 +16,9 @@ export function flowId(k: FlowKey, m: FlowMask): string {
 export class FakeDatapath implements DatapathLike {
   readonly flows = new Map<string, DpFlow>();
   readonly executed: { frame: Uint8Array; actions: readonly DpAction[]; inPort: number }[] = [];
+  /** The action upcalls the kernel's exec program would send for executed userspace actions
+   *  (the frames made by missUpcall keep their key); a test feeds them back to handleBatch. */
+  readonly actionUpcalls: Upcall[] = [];
   readonly ports: Port[] = [];
   nowNs = 1_000_000_000n;
   failNext: DatapathError['code'] | undefined;
@@ -69,6 +72,11 @@ export class FakeDatapath implements DatapathLike {
 
   execute(frame: Uint8Array, actions: readonly DpAction[], inPort: number): void {
     this.executed.push({ frame, actions, inPort });
+    const key = KEY_OF_FRAME.get(frame);
+    for (const a of actions) {
+      if (a.type !== 'userspace' || !key) continue;
+      this.actionUpcalls.push({ type: 'action', port: inPort, pktLen: frame.length, cookie: a.cookie ?? 0n, pid: a.pid ?? 0, key, packet: frame });
+    }
   }
 
   onError: ((e: Error) => void) | undefined;
@@ -111,6 +119,11 @@ export function udpKey(inPort: number, src: string, dst: string, tpDst = 53, tpS
     ipv4Src: 0x0a000001, ipv4Dst: 0x0a000002, ipTtl: 64, tpSrc, tpDst };
 }
 
+/** The key each missUpcall frame stands for (the fake parses no frames). */
+const KEY_OF_FRAME = new WeakMap<Uint8Array, FlowKey>();
+
 export function missUpcall(key: FlowKey, len = 60): Upcall {
-  return { type: 'miss', port: key.inPort, pktLen: len, cookie: 0n, pid: 0, key, packet: new Uint8Array(len) };
+  const packet = new Uint8Array(len);
+  KEY_OF_FRAME.set(packet, key);
+  return { type: 'miss', port: key.inPort, pktLen: len, cookie: 0n, pid: 0, key, packet };
 }
