@@ -5,20 +5,19 @@
  * an ordered action list without changing meaning. OpenFlow runs a flow's instructions in a
  * fixed order whatever their order on the wire (§5.9: meter, apply-actions, clear-actions,
  * write-actions, write-metadata, goto-table), so:
- *   apply_actions(A), write_metadata(V/M), goto_table(T)  ==  A, set_field(V/M->metadata), goto_table(T)
- * is faithful: write-metadata changes nothing apply-actions could see, and it happens before the
- * next table's lookup. clear_actions, write_actions and meter are refused (OFPBIC_UNSUP_INST)
- * until action sets and meters exist; experimenter instructions as OFPBIC_BAD_EXPERIMENTER.
- * Each type may appear once (OFPBIC_DUP_INST).
+ *   apply_actions(A), write_metadata(V/M), goto_table(T)  ==  A, write_metadata:V/M, goto_table:T
+ * which is how ovs-ofctl writes such a flow and how bvs's ofproto holds it. clear_actions,
+ * write_actions and meter are refused (OFPBIC_UNSUP_INST) until action sets and meters exist;
+ * experimenter instructions as OFPBIC_BAD_EXPERIMENTER. Each type may appear once
+ * (OFPBIC_DUP_INST).
  *
- * Encoding puts every action before a trailing goto_table into apply_actions (write_metadata is
- * decoded into a set_field inside it, which encodes back as such: same meaning).
+ * Encoding is the reverse: the actions before a trailing write_metadata / goto_table go into
+ * apply_actions, then the write_metadata and goto_table instructions.
  */
 import type { OfAction } from '../ofproto/actions.ts';
-import { fieldByName } from '../ofproto/fields.ts';
 import { OfpError } from './errors.ts';
 import type { OfpVersion } from './version.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer } from './bytes.ts';
 import { decodeActions, encodeOne, startContext, type ActionContext } from './actions.ts';
 
 const OFPIT = { GOTO_TABLE: 1, WRITE_METADATA: 2, WRITE_ACTIONS: 3, APPLY_ACTIONS: 4, CLEAR_ACTIONS: 5, METER: 6, STAT_TRIGGER: 7 } as const;
@@ -27,8 +26,8 @@ const UNSUPPORTED = new Map<number, string>([
 ]);
 
 export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off = 0, len = bytes.length - off): OfAction[] {
-  const r = new Reader(bytes, 'OFPBIC_BAD_LEN');
-  r.need(off, len, 'instructions');
+  const r = new Reader(bytes, 'OFPBIC_BAD_LEN', 'instructions');
+  r.needAt(off, len);
   const end = off + len;
   const seen = new Set<number>();
   let apply: OfAction[] = [], goto: number | undefined, meta: { value: bigint; mask: bigint } | undefined;
@@ -53,7 +52,7 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
         meta = { value: r.u64(at + 8), mask: r.u64(at + 16) };
         break;
       case OFPIT.APPLY_ACTIONS:
-        apply = decodeActions(version, bytes, at + 8, ilen - 8);
+        apply = decodeActions(version, bytes, at + 8, ilen - 8, 'nested');
         break;
       case 0xffff: throw new OfpError('OFPBIC_BAD_EXPERIMENTER', `experimenter instruction 0x${r.u32(at + 4).toString(16)} is not supported`);
       default: {
@@ -65,29 +64,29 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
     at += ilen;
   }
   const out = apply;
-  if (meta) {
-    const md = fieldByName('metadata')!;
-    const a: OfAction = { type: 'set_field', field: md, value: meta.value & meta.mask, spelling: 'set_field' };
-    if (meta.mask !== 0xffffffffffffffffn) a.mask = meta.mask;
-    if (meta.mask !== 0n) out.push(a);
-  }
+  if (meta) out.push({ type: 'write_metadata', value: meta.value & meta.mask, mask: meta.mask });
   if (goto !== undefined) out.push({ type: 'goto_table', table: goto });
   return out;
 }
 
-/** apply_actions (when there are any) and goto_table (when the list ends with one). */
+/** apply_actions (when there are any), then write_metadata and goto_table (when the list ends with them). */
 export function encodeInstructions(version: OfpVersion, actions: readonly OfAction[], ctx: ActionContext = {}): Uint8Array {
   const w = new Writer();
-  const last = actions[actions.length - 1];
+  let body = actions;
+  const last = body[body.length - 1];
   const goto = last?.type === 'goto_table' ? last.table : undefined;
-  const body = goto === undefined ? actions : actions.slice(0, -1);
+  if (goto !== undefined) body = body.slice(0, -1);
+  const wm = body[body.length - 1];
+  const meta = wm?.type === 'write_metadata' ? wm : undefined;
+  if (meta) body = body.slice(0, -1);
   if (body.length > 0) {
     const at = w.len;
-    w.u16(OFPIT.APPLY_ACTIONS).u16(0).zeros(4);
+    w.u16(OFPIT.APPLY_ACTIONS).u16(0).pad(4);
     const c = startContext(ctx);
     for (const a of body) encodeOne(version, w, a, c);
-    w.patch16(at + 2, w.len - at);
+    w.setU16(at + 2, w.len - at);
   }
-  if (goto !== undefined) w.u16(OFPIT.GOTO_TABLE).u16(8).u8(goto).zeros(3);
-  return w.bytes();
+  if (meta) w.u16(OFPIT.WRITE_METADATA).u16(24).pad(4).u64(meta.value).u64(meta.mask);
+  if (goto !== undefined) w.u16(OFPIT.GOTO_TABLE).u16(8).u8(goto).pad(3);
+  return w.finish();
 }
