@@ -20,8 +20,11 @@ const REASON_BY_NUMBER = new Map<number, PacketInReason>(
   (Object.entries(PACKET_IN_REASON) as [PacketInReason, number][]).map(([k, v]) => [v, k]));
 
 const PT = { MAX_LEN: 0, CONTROLLER_ID: 1, REASON: 2, USERDATA: 3, PAUSE: 4, METER_ID: 5 } as const;
-/** Exact property lengths (header included); userdata is any length. */
-const PT_LEN = new Map<number, number>([[PT.MAX_LEN, 6], [PT.CONTROLLER_ID, 6], [PT.REASON, 5], [PT.PAUSE, 4], [PT.METER_ID, 8]]);
+/**
+ * Least value bytes per property (OVS ofpprop_parse_u8/u16 take more: OpenFlow writes a u16 in
+ * 4 bytes, as OVS's ofpprop_put_be16 does); userdata is any length.
+ */
+const PT_MIN = new Map<number, number>([[PT.MAX_LEN, 2], [PT.CONTROLLER_ID, 2], [PT.REASON, 1], [PT.METER_ID, 4]]);
 
 function reasonOf(n: number): PacketInReason {
   const r = REASON_BY_NUMBER.get(n);
@@ -35,8 +38,8 @@ export function decodeController(r: Reader, o: number, len: number, v2: boolean)
   checkZero(r, o + 10, 6, 'controller2', 'NXBRC_MUST_BE_ZERO');
   const a: Controller = { type: 'controller', maxLen: 0xffff, reason: 'action', id: 0, spelling: 'long' };
   for (const p of readProps(new Reader(r.sliceAt(o + 16, len - 16), 'OFPBAC_BAD_LEN', 'controller2'), 'controller2')) {
-    const want = PT_LEN.get(p.type);
-    if (want !== undefined && p.r.remaining !== want - 4) throw new OfpError('OFPBPC_BAD_LEN', `controller2 property ${p.type} has length ${p.r.remaining + 4}, wants ${want}`);
+    const want = PT_MIN.get(p.type) ?? 0;
+    if (p.r.remaining < want) throw new OfpError('OFPBPC_BAD_LEN', `controller2 property ${p.type} has ${p.r.remaining} value bytes, wants ${want}`);
     switch (p.type) {
       case PT.MAX_LEN: a.maxLen = p.r.u16(); break;
       case PT.CONTROLLER_ID: a.id = p.r.u16(); break;
@@ -58,8 +61,8 @@ export function encodeController(w: Writer, a: Controller, v2: boolean): void {
   }
   w.pad(6);
   const prop = (t: number, body: (w: Writer) => void): void => writeProp(w, t, body);
-  if (a.maxLen !== 0xffff) prop(PT.MAX_LEN, () => w.u16(a.maxLen));
-  if (a.id !== 0) prop(PT.CONTROLLER_ID, () => w.u16(a.id));
+  if (a.maxLen !== 0xffff) prop(PT.MAX_LEN, () => w.u16(a.maxLen).pad(2));
+  if (a.id !== 0) prop(PT.CONTROLLER_ID, () => w.u16(a.id).pad(2));
   if (a.reason !== 'action') prop(PT.REASON, () => w.u8(PACKET_IN_REASON[a.reason]));
   if (a.userdata?.length) prop(PT.USERDATA, () => w.bytes(a.userdata!));
   if (a.pause) prop(PT.PAUSE, () => undefined);
