@@ -1,54 +1,14 @@
 /**
- * Small pieces the action, instruction and message codecs share: a bounds-checked reader over a
- * message body, a growing writer, sub-field (NXM header + bit range) conversion, and the output
- * port rule. Every read past the end throws OfpError with the code the caller names, so no
- * decoder ever sees a RangeError from DataView.
+ * Small pieces the action codecs share: sub-field (NXM header + bit range) conversion, the
+ * ofs_nbits packing, and the output port rule. Bytes are read and written with bytes.ts.
  */
 import type { SubField } from '../ofproto/actions.ts';
 import { OFPP, PROTO, W } from '../ofproto/flow.ts';
 import type { Match } from '../ofproto/match.ts';
 import type { FieldDef } from '../ofproto/fields.ts';
-import { OfpError, type OfpErrorName } from './errors.ts';
+import type { Reader, Writer } from './bytes.ts';
+import { OfpError } from './errors.ts';
 import { oxmFieldByHeader, oxmFieldByName, type OxmField } from './oxm.ts';
-
-export class Reader {
-  readonly dv: DataView;
-  constructor(readonly bytes: Uint8Array, readonly err: OfpErrorName = 'OFPBRC_BAD_LEN') {
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  need(off: number, n: number, what: string): void {
-    if (off < 0 || off + n > this.bytes.length) throw new OfpError(this.err, `${what}: needs ${n} bytes at ${off}, has ${this.bytes.length - off}`);
-  }
-  u8(off: number, what = 'field'): number { this.need(off, 1, what); return this.dv.getUint8(off); }
-  u16(off: number, what = 'field'): number { this.need(off, 2, what); return this.dv.getUint16(off); }
-  u32(off: number, what = 'field'): number { this.need(off, 4, what); return this.dv.getUint32(off); }
-  u64(off: number, what = 'field'): bigint { this.need(off, 8, what); return this.dv.getBigUint64(off); }
-  slice(off: number, n: number, what = 'field'): Uint8Array { this.need(off, n, what); return this.bytes.subarray(off, off + n); }
-}
-
-/** Appends big-endian numbers and byte strings; `bytes()` returns what was written. */
-export class Writer {
-  private buf = new Uint8Array(64);
-  private dv = new DataView(this.buf.buffer);
-  len = 0;
-  private grow(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    b.set(this.buf);
-    this.buf = b;
-    this.dv = new DataView(b.buffer);
-  }
-  u8(v: number): this { this.grow(1); this.dv.setUint8(this.len, v); this.len += 1; return this; }
-  u16(v: number): this { this.grow(2); this.dv.setUint16(this.len, v); this.len += 2; return this; }
-  u32(v: number): this { this.grow(4); this.dv.setUint32(this.len, v >>> 0); this.len += 4; return this; }
-  u64(v: bigint): this { this.grow(8); this.dv.setBigUint64(this.len, BigInt.asUintN(64, v)); this.len += 8; return this; }
-  zeros(n: number): this { this.grow(n); this.buf.fill(0, this.len, this.len + n); this.len += n; return this; }
-  raw(b: Uint8Array): this { this.grow(b.length); this.buf.set(b, this.len); this.len += b.length; return this; }
-  pad8(): this { return this.zeros((8 - (this.len % 8)) % 8); }
-  /** Writes `v` as u16 at `at` (a length filled in afterwards). */
-  patch16(at: number, v: number): this { this.dv.setUint16(at, v); return this; }
-  bytes(): Uint8Array { return this.buf.slice(0, this.len); }
-}
 
 /** A 32-bit NXM/OXM header (no experimenter) as a table entry, or undefined. */
 export function fieldOfHeader32(h: number): OxmField | undefined {
@@ -58,24 +18,24 @@ export function fieldOfHeader32(h: number): OxmField | undefined {
 }
 
 /**
- * The bvs SubField for a header and bit range (reg_move, reg_load, output_reg, copy_field).
- * An xreg range within one half becomes that register; a range across halves is refused.
+ * The bvs SubField for a header and bit range (reg_move, reg_load, output_reg, stack, learn...).
+ * The register views (xreg, xxreg) have FieldDefs of their own, so a range keeps its field.
  */
 export function subFieldOf(h: number, ofs: number, nBits: number, what: string): SubField {
   const f = fieldOfHeader32(h);
   if (!f) throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: unknown field header 0x${h.toString(16)}`);
   if (!f.def) throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: ${f.name} (${f.ovsName}) is not supported by bvs yet`);
-  if (nBits < 1 || ofs + nBits > 8 * f.len) throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: bits ${ofs}..${ofs + nBits - 1} are outside ${f.name}`);
-  let def: FieldDef = f.def;
-  if (f.kind === 'xreg') {
-    const hi = Number(def.name.slice(3));
-    if (ofs >= 32) ofs -= 32;
-    else if (ofs + nBits <= 32) def = oxmFieldByName(`NXM_NX_REG${hi + 1}`)!.def!;
-    else throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: a range across both halves of ${f.ovsName} is not supported`);
-  }
   if (f.kind === 'port32') throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: ${f.name} bit ranges are not supported (use NXM_OF_IN_PORT)`);
-  if (ofs + nBits > def.bits) throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: bits ${ofs}..${ofs + nBits - 1} are outside ${def.name} (${def.bits} bits)`);
+  const def: FieldDef = f.def;
+  if (nBits < 1 || ofs + nBits > def.bits) throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: bits ${ofs}..${ofs + nBits - 1} are outside ${def.name} (${def.bits} bits)`);
   return { field: def, ofs, nBits };
+}
+
+/** A sub-field that an action writes: refused (OFPBAC_BAD_SET_ARGUMENT) when read-only. */
+export function writableSubField(h: number, ofs: number, nBits: number, what: string): SubField {
+  const sf = subFieldOf(h, ofs, nBits, what);
+  if (!sf.field.writable) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `${what}: ${sf.field.name} is read-only`);
+  return sf;
 }
 
 /**
@@ -102,8 +62,8 @@ export function writeProp(w: Writer, type: number, write: () => void): void {
   const at = w.len;
   w.u16(type).u16(0);
   write();
-  w.patch16(at + 2, w.len - at);
-  w.pad8();
+  w.setU16(at + 2, w.len - at);
+  w.align8();
 }
 
 export function checkOutputPort(p: number): void {
@@ -114,4 +74,35 @@ export function checkOutputPort(p: number): void {
 /** ofs_nbits (reg_load, output_reg): offset << 6 | (n_bits - 1). */
 export function splitOfsNbits(v: number): { ofs: number; nBits: number } {
   return { ofs: v >>> 6, nBits: (v & 0x3f) + 1 };
+}
+
+// ---- The Nicira vendor action frame (nicira-ext.h): type 0xffff, len, vendor, subtype (10 bytes)
+
+export const NX_VENDOR_ID = 0x00002320;
+
+/** Writes the 10-byte NX prefix; `nxFinish` pads to 8 and patches the length in. */
+export function nxStart(w: Writer, sub: number): number {
+  const at = w.len;
+  w.u16(0xffff).u16(0).u32(NX_VENDOR_ID).u16(sub);
+  return at;
+}
+export function nxFinish(w: Writer, at: number): void {
+  w.align8();
+  w.setU16(at + 2, w.len - at);
+}
+
+/** Bytes that must be zero (OVS: is_all_zeros), refused with `err` naming `what`. */
+export function checkZero(r: Reader, off: number, n: number, what: string, err: 'NXBAC_MUST_BE_ZERO' | 'NXBRC_MUST_BE_ZERO' | 'OFPBAC_BAD_ARGUMENT' = 'NXBAC_MUST_BE_ZERO'): void {
+  const b = r.sliceAt(off, n, what);
+  if (b.some((x) => x !== 0)) throw new OfpError(err, `${what}: reserved bytes are not zero`);
+}
+
+/**
+ * The OXM/NXM header inside an action that may carry a 64-bit experimenter one (output_reg2,
+ * stack): experimenter fields are refused, as bvs supports none of them.
+ */
+export function actionHeaderAt(r: Reader, off: number, what: string): number {
+  const h = r.u32(off, what);
+  if (h >>> 16 !== 0xffff) return h;
+  throw new OfpError('OFPBAC_BAD_ARGUMENT', `${what}: experimenter field 0x${r.u32(off + 4, what).toString(16)} is not supported by bvs`);
 }

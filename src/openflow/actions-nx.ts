@@ -4,23 +4,40 @@
  * subtype; every action is a multiple of 8 bytes.
  *
  * One table (NX_ACTIONS, a Map: subtypes come from the peer) lists every subtype OVS knows,
- * with its size rule: `fixed` (exactly `min` bytes) or at least `min`. The few bvs executes
- * are decoded into OfAction by decodeNx; every other known one is length-checked and refused
- * with OFPBAC_BAD_VENDOR_TYPE naming it (OVS's code for a vendor action it does not know), so
- * turning one on later means giving it a case in decodeNx.
+ * with its size rule: `fixed` (exactly `min` bytes) or at least `min`. The ones bvs executes
+ * are decoded into OfAction by decodeNx (learn in nx-learn.ts, multipath and bundle in
+ * nx-hash.ts, controller and dec_ttl in nx-controller.ts); every other known one is
+ * length-checked and refused with OFPBAC_BAD_VENDOR_TYPE naming it (OVS's code for a vendor
+ * action it does not know), so turning one on later means giving it a case in decodeNx.
+ *
+ * clone() holds an action list: decodeNx and encodeNx take the list codec as a callback
+ * (NxLists), so this file does not import actions.ts, its caller.
+ *
+ * NXAST_POP_QUEUE has no OfAction of its own: OpenFlow 1.1+ carries enqueue as set_queue,
+ * output, pop_queue (OVS encode_ENQUEUE), and decodeActions folds that triple back into one
+ * enqueue; decodeNx hands it up as POP_QUEUE.
  */
-import { PACKET_IN_REASON, type OfAction, type PacketInReason } from '../ofproto/actions.ts';
+import type { OfAction } from '../ofproto/actions.ts';
 import { OFPP } from '../ofproto/flow.ts';
 import type { Match } from '../ofproto/match.ts';
+import type { Reader, Writer } from './bytes.ts';
 import { OfpError } from './errors.ts';
-import { Reader, Writer, headerOfSubField, splitOfsNbits, subFieldOf, writeProp } from './action-wire.ts';
+import {
+  actionHeaderAt, checkOutputPort, checkZero, headerOfSubField, nxFinish, nxStart, splitOfsNbits, subFieldOf, writableSubField,
+} from './action-wire.ts';
+import { decodeController, decodeDecTtlIds, encodeController, encodeDecTtlIds } from './nx-controller.ts';
+import { decodeBundle, decodeMultipath, encodeBundle, encodeMultipath } from './nx-hash.ts';
+import { decodeLearn, encodeLearn } from './nx-learn.ts';
 import { decodeSetFieldTlv } from './set-field.ts';
+import { OFP10, type OfpVersion } from './version.ts';
 
-export const NX_VENDOR_ID = 0x00002320;
+export { NX_VENDOR_ID } from './action-wire.ts';
 
 export const NXAST = {
-  RESUBMIT: 1, REG_MOVE: 6, REG_LOAD: 7, RESUBMIT_TABLE: 14, DEC_TTL: 18, CONTROLLER: 20,
-  REG_LOAD2: 33, CONTROLLER2: 37, GROUP: 40,
+  RESUBMIT: 1, SET_QUEUE: 4, POP_QUEUE: 5, REG_MOVE: 6, REG_LOAD: 7, NOTE: 8, MULTIPATH: 10, BUNDLE: 12, BUNDLE_LOAD: 13,
+  RESUBMIT_TABLE: 14, OUTPUT_REG: 15, LEARN: 16, DEC_TTL: 18, CONTROLLER: 20, DEC_TTL_CNT_IDS: 21, WRITE_METADATA: 22,
+  STACK_PUSH: 27, STACK_POP: 28, OUTPUT_REG2: 32, REG_LOAD2: 33, CONJUNCTION: 34, CONTROLLER2: 37, OUTPUT_TRUNC: 39,
+  GROUP: 40, CLONE: 42, LEARN2: 45,
 } as const;
 
 interface NxKind { name: string; min: number; fixed: boolean }
@@ -41,22 +58,29 @@ const NX_ACTIONS = new Map<number, NxKind>([
   [51, nx('sample4', 40, false)], [254, nx('debug_slow', 16)], [255, nx('debug_recirc', 16)],
 ]);
 
-const REASON_BY_NUMBER = new Map<number, PacketInReason>(
-  (Object.entries(PACKET_IN_REASON) as [PacketInReason, number][]).map(([k, v]) => [v, k]));
+/** NXAST_POP_QUEUE, handed up for decodeActions to fold into an enqueue. */
+export const POP_QUEUE = { type: 'pop_queue' } as const;
+export type PopQueue = typeof POP_QUEUE;
 
-/** Decodes the NX action of `len` bytes at `off` (its vendor id already read). */
-export function decodeNx(r: Reader, off: number, len: number): OfAction {
-  const sub = r.u16(off + 8, 'NX action subtype');
+/** The nested-list codec clone() uses: actions.ts's, with the same version. */
+export interface NxLists {
+  decode(off: number, len: number): OfAction[];
+  encode(w: Writer, actions: readonly OfAction[]): void;
+}
+
+/** Decodes the NX action of `len` bytes at `o` (its vendor id already read). */
+export function decodeNx(version: OfpVersion, r: Reader, o: number, len: number, lists: NxLists): OfAction | PopQueue {
+  const sub = r.u16(o + 8, 'NX action subtype');
   const kind = NX_ACTIONS.get(sub);
-  if (!kind) throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', `unknown Nicira action subtype ${sub}`);
+  if (!kind || (version !== OFP10 && sub === NXAST.SET_QUEUE)) throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', `unknown Nicira action subtype ${sub}`);
   if (len < kind.min || (kind.fixed && len !== kind.min)) {
     throw new OfpError('OFPBAC_BAD_LEN', `Nicira ${kind.name} action has length ${len}, wants ${kind.fixed ? '' : 'at least '}${kind.min}`);
   }
   switch (sub) {
-    case NXAST.RESUBMIT: return { type: 'resubmit', port: r.u16(off + 10) };
+    case NXAST.RESUBMIT: return { type: 'resubmit', port: r.u16(o + 10) };
     case NXAST.RESUBMIT_TABLE: {
-      const port = r.u16(off + 10), table = r.u8(off + 12);
-      if (r.u8(off + 13) | r.u16(off + 14)) throw new OfpError('OFPBAC_BAD_ARGUMENT', 'resubmit: padding is not zero');
+      const port = r.u16(o + 10), table = r.u8(o + 12);
+      checkZero(r, o + 13, 3, 'resubmit', 'OFPBAC_BAD_ARGUMENT');
       const a: OfAction = { type: 'resubmit' };
       if (port !== OFPP.IN_PORT) a.port = port;
       if (table !== 255) a.table = table;
@@ -64,137 +88,158 @@ export function decodeNx(r: Reader, off: number, len: number): OfAction {
       return a;
     }
     case NXAST.REG_MOVE: {
-      const nBits = r.u16(off + 10), srcOfs = r.u16(off + 12), dstOfs = r.u16(off + 14);
-      const src = subFieldOf(r.u32(off + 16), srcOfs, nBits, 'move source');
-      const dst = subFieldOf(r.u32(off + 20), dstOfs, nBits, 'move destination');
-      checkZero(r, off + 24, len - 24, 'move');
-      if (!dst.field.writable) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `move: ${dst.field.name} is read-only`);
+      const nBits = r.u16(o + 10), srcOfs = r.u16(o + 12), dstOfs = r.u16(o + 14);
+      const src = subFieldOf(r.u32(o + 16), srcOfs, nBits, 'move source');
+      const dst = writableSubField(r.u32(o + 20), dstOfs, nBits, 'move destination');
+      checkZero(r, o + 24, len - 24, 'move');
       return { type: 'move', src, dst };
     }
     case NXAST.REG_LOAD: {
-      const { ofs, nBits } = splitOfsNbits(r.u16(off + 10));
-      const dst = subFieldOf(r.u32(off + 12), ofs, nBits, 'load');
-      const value = r.u64(off + 16);
+      const { ofs, nBits } = splitOfsNbits(r.u16(o + 10));
+      const dst = writableSubField(r.u32(o + 12), ofs, nBits, 'load');
+      const value = r.u64(o + 16);
       if (nBits < 64 && value >> BigInt(nBits) !== 0n) throw new OfpError('OFPBAC_BAD_ARGUMENT', `load: value 0x${value.toString(16)} does not fit in ${nBits} bits`);
-      if (!dst.field.writable) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `load: ${dst.field.name} is read-only`);
       return { type: 'load', dst, value };
     }
-    case NXAST.REG_LOAD2: {
-      checkZero(r, off + 10, 6, 'reg_load2');
-      return decodeSetFieldTlv(r, off + 16, off + len, 'reg_load2');
+    case NXAST.REG_LOAD2:
+      checkZero(r, o + 10, 6, 'reg_load2');
+      return decodeSetFieldTlv(r, o + 16, o + len, 'reg_load2');
+    case NXAST.DEC_TTL: checkZero(r, o + 10, 6, 'dec_ttl'); return { type: 'dec_ttl' };
+    case NXAST.DEC_TTL_CNT_IDS: return decodeDecTtlIds(r, o, len);
+    case NXAST.CONTROLLER: case NXAST.CONTROLLER2: return decodeController(r, o, len, sub === NXAST.CONTROLLER2);
+    case NXAST.GROUP: return { type: 'group', id: r.u32(o + 12) };
+    case NXAST.NOTE: return { type: 'note', data: r.sliceAt(o + 10, len - 10).slice() };
+    case NXAST.OUTPUT_REG: {
+      const { ofs, nBits } = splitOfsNbits(r.u16(o + 10));
+      checkZero(r, o + 18, 6, 'output_reg', 'OFPBAC_BAD_ARGUMENT');
+      return { type: 'output_reg', src: subFieldOf(r.u32(o + 12), ofs, nBits, 'output_reg') };
     }
-    case NXAST.DEC_TTL: checkZero(r, off + 10, 6, 'dec_ttl'); return { type: 'dec_ttl' };
-    case NXAST.CONTROLLER: {
-      const maxLen = r.u16(off + 10), id = r.u16(off + 12), reason = reasonOf(r.u8(off + 14));
-      return { type: 'controller', maxLen, reason, id, spelling: 'long' };
+    case NXAST.OUTPUT_REG2: {
+      const { ofs, nBits } = splitOfsNbits(r.u16(o + 10));
+      const src = subFieldOf(actionHeaderAt(r, o + 14, 'output_reg2'), ofs, nBits, 'output_reg2');
+      checkZero(r, o + 18, len - 18, 'output_reg2', 'NXBRC_MUST_BE_ZERO');
+      return { type: 'output_reg', src };
     }
-    case NXAST.CONTROLLER2: return decodeController2(r, off, len);
-    case NXAST.GROUP: return { type: 'group', id: r.u32(off + 12) };
+    case NXAST.OUTPUT_TRUNC: {
+      const port = r.u16(o + 10), maxLen = r.u32(o + 12);
+      checkOutputPort(port);
+      if (port === OFPP.CONTROLLER || port === OFPP.TABLE) {
+        throw new OfpError('OFPBAC_BAD_OUT_PORT', `output_trunc to port ${port}`);
+      }
+      if (maxLen < 14) throw new OfpError('OFPBAC_BAD_ARGUMENT', `output_trunc: max_len ${maxLen} is less than an Ethernet header`);
+      return { type: 'output', port, maxLen };
+    }
+    case NXAST.STACK_PUSH: case NXAST.STACK_POP: {
+      const push = sub === NXAST.STACK_PUSH;
+      const what = push ? 'stack push' : 'stack pop';
+      const header = actionHeaderAt(r, o + 12, what);
+      const sf = (push ? subFieldOf : writableSubField)(header, r.u16(o + 10), r.u16(o + 16), what);
+      checkZero(r, o + 18, len - 18, what, 'NXBRC_MUST_BE_ZERO');
+      return push ? { type: 'stack_push', src: sf } : { type: 'stack_pop', dst: sf };
+    }
+    case NXAST.CONJUNCTION: {
+      const clause = r.u8(o + 10), n = r.u8(o + 11);
+      if (n < 2 || n > 64 || clause >= n) throw new OfpError('NXBAC_BAD_CONJUNCTION', `conjunction: clause ${clause + 1} of ${n}`);
+      return { type: 'conjunction', id: r.u32(o + 12), clause: clause + 1, nClauses: n };
+    }
+    case NXAST.WRITE_METADATA: {
+      checkZero(r, o + 10, 6, 'write_metadata', 'NXBRC_MUST_BE_ZERO');
+      const value = r.u64(o + 16), mask = r.u64(o + 24);
+      return { type: 'write_metadata', value: value & mask, mask };
+    }
+    case NXAST.SET_QUEUE: return { type: 'set_queue', queue: r.u32(o + 12) };
+    case NXAST.POP_QUEUE: return POP_QUEUE;
+    case NXAST.CLONE: return { type: 'clone', actions: lists.decode(o + 16, len - 16) };
+    case NXAST.MULTIPATH: return decodeMultipath(r, o);
+    case NXAST.BUNDLE: case NXAST.BUNDLE_LOAD: return decodeBundle(r, o, len, sub === NXAST.BUNDLE_LOAD);
+    case NXAST.LEARN: case NXAST.LEARN2: return decodeLearn(r, o, len, sub === NXAST.LEARN2);
     default:
       if (len % 8 !== 0) throw new OfpError('OFPBAC_BAD_LEN', `Nicira ${kind.name} action length ${len} is not a multiple of 8`);
       throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', `Nicira action ${kind.name} (subtype ${sub}) is not supported by bvs yet`);
   }
 }
 
-function reasonOf(n: number): PacketInReason {
-  const r = REASON_BY_NUMBER.get(n);
-  if (r === undefined) throw new OfpError('OFPBAC_BAD_ARGUMENT', `controller: packet-in reason ${n} is not supported by bvs`);
-  return r;
-}
-
-function checkZero(r: Reader, off: number, n: number, what: string): void {
-  for (let i = 0; i < n; i++) if (r.u8(off + i, what) !== 0) throw new OfpError('NXBAC_MUST_BE_ZERO', `${what}: padding is not zero`);
-}
-
-/**
- * NXAST_CONTROLLER2: 16-byte header, then properties (type, len, value, padded to 8):
- * max_len(0), controller_id(1), reason(2), userdata(3), pause(4), meter_id(5). meter_id is
- * refused (bvs has no controller meter).
- */
-function decodeController2(r: Reader, off: number, len: number): OfAction {
-  checkZero(r, off + 10, 6, 'controller2');
-  const a: OfAction = { type: 'controller', maxLen: 0xffff, reason: 'action', id: 0, spelling: 'long' };
-  let at = off + 16;
-  const end = off + len;
-  while (at < end) {
-    const t = r.u16(at, 'controller2 property'), plen = r.u16(at + 2, 'controller2 property');
-    if (plen < 4 || at + plen > end) throw new OfpError('OFPBAC_BAD_LEN', `controller2 property ${t} has length ${plen}`);
-    // OVS writes a 16-bit property with 2 bytes of padding inside (length 8) and reads any
-    // length that holds the value (ofpprop_parse_u16); the others are exact.
-    const size = t === 0 || t === 1 ? 6 : t === 2 ? 5 : t === 5 ? 8 : t === 4 ? 4 : -1;
-    const ok = t === 0 || t === 1 ? plen === 6 || plen === 8 : size < 0 || plen === size;
-    if (!ok) throw new OfpError('OFPBAC_BAD_LEN', `controller2 property ${t} has length ${plen}, wants ${size}`);
-    if (t === 0) a.maxLen = r.u16(at + 4);
-    else if (t === 1) a.id = r.u16(at + 4);
-    else if (t === 2) a.reason = reasonOf(r.u8(at + 4));
-    else if (t === 3) a.userdata = r.slice(at + 4, plen - 4, 'controller2 userdata').slice();
-    else if (t === 4) a.pause = true;
-    else if (t === 5) throw new OfpError('OFPBAC_BAD_VENDOR_TYPE', 'controller2 with meter_id is not supported by bvs yet');
-    else throw new OfpError('OFPBAC_BAD_ARGUMENT', `controller2: unknown property ${t}`);
-    at += (plen + 7) & ~7;
+/** Writes the NX action for `a` when it is one of the extension kinds; false when it is not. */
+export function encodeNx(version: OfpVersion, w: Writer, a: OfAction, match: Match | undefined, lists: NxLists): boolean {
+  const start = (sub: number): number => nxStart(w, sub);
+  let at: number;
+  switch (a.type) {
+    case 'note': at = start(NXAST.NOTE); w.bytes(a.data); break;
+    case 'output_reg': {
+      const { header, ofs } = headerOfSubField(a.src, match);
+      at = start(NXAST.OUTPUT_REG);
+      w.u16((ofs << 6) | (a.src.nBits - 1)).u32(header).u16(0xffff);
+      break;
+    }
+    case 'output':
+      if (a.maxLen === undefined) return false;
+      at = start(NXAST.OUTPUT_TRUNC);
+      w.u16(a.port).u32(a.maxLen);
+      break;
+    case 'stack_push': case 'stack_pop': {
+      const sf = a.type === 'stack_push' ? a.src : a.dst;
+      const { header, ofs } = headerOfSubField(sf, match);
+      at = start(a.type === 'stack_push' ? NXAST.STACK_PUSH : NXAST.STACK_POP);
+      w.u16(ofs).u32(header).u16(sf.nBits);
+      break;
+    }
+    case 'conjunction': at = start(NXAST.CONJUNCTION); w.u8(a.clause - 1).u8(a.nClauses).u32(a.id); break;
+    case 'clone': at = start(NXAST.CLONE); w.pad(6); lists.encode(w, a.actions); break;
+    case 'write_metadata':
+      if (version !== OFP10) throw new OfpError('OFPBIC_UNSUP_INST', 'write_metadata is an instruction in OpenFlow 1.1+, not an action');
+      at = start(NXAST.WRITE_METADATA);
+      w.pad(6).u64(a.value).u64(a.mask);
+      break;
+    case 'multipath': at = start(NXAST.MULTIPATH); encodeMultipath(w, a, match); break;
+    case 'bundle': at = start(a.dst ? NXAST.BUNDLE_LOAD : NXAST.BUNDLE); encodeBundle(w, a, match); break;
+    case 'learn': at = start(NXAST.LEARN); encodeLearn(w, a); break;
+    case 'dec_ttl':
+      if (!a.ids) return false;
+      at = start(NXAST.DEC_TTL_CNT_IDS);
+      encodeDecTtlIds(w, a.ids);
+      break;
+    case 'controller': {
+      const c2 = a.userdata !== undefined || a.pause === true;
+      // The plain form is output to CONTROLLER (actions.ts); "long" keeps NXAST_CONTROLLER.
+      if (!c2 && a.spelling === 'short' && a.reason === 'action' && a.id === 0) return false;
+      at = start(c2 ? NXAST.CONTROLLER2 : NXAST.CONTROLLER);
+      encodeController(w, a, c2);
+      break;
+    }
+    default: return false;
   }
-  if (at !== end) throw new OfpError('OFPBAC_BAD_LEN', 'controller2 properties overrun the action');
-  return a;
-}
-
-/** The 10-byte NX prefix with a length patched in by `finish`. */
-function nxStart(w: Writer, sub: number): number {
-  const at = w.len;
-  w.u16(0xffff).u16(0).u32(NX_VENDOR_ID).u16(sub);
-  return at;
-}
-function finish(w: Writer, at: number): void {
-  w.pad8();
-  w.patch16(at + 2, w.len - at);
+  nxFinish(w, at);
+  return true;
 }
 
 export function encodeResubmit(w: Writer, a: Extract<OfAction, { type: 'resubmit' }>): void {
   if (a.table === undefined && a.port !== undefined) {
     const at = nxStart(w, NXAST.RESUBMIT);
-    w.u16(a.port).zeros(4);
-    return finish(w, at);
+    w.u16(a.port).pad(4);
+    return nxFinish(w, at);
   }
   const at = nxStart(w, NXAST.RESUBMIT_TABLE);
-  w.u16(a.port ?? OFPP.IN_PORT).u8(a.table ?? 255).zeros(3);
-  finish(w, at);
-}
-
-export function encodeController(w: Writer, a: Extract<OfAction, { type: 'controller' }>): void {
-  if (a.userdata || a.pause) return encodeController2(w, a);
-  const at = nxStart(w, NXAST.CONTROLLER);
-  w.u16(a.maxLen).u16(a.id).u8(PACKET_IN_REASON[a.reason]).u8(0);
-  finish(w, at);
-}
-
-/** NXAST_CONTROLLER2 with the properties that differ from the defaults, as OVS writes it. */
-function encodeController2(w: Writer, a: Extract<OfAction, { type: 'controller' }>): void {
-  const at = nxStart(w, NXAST.CONTROLLER2);
-  w.zeros(6);
-  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
-  if (a.maxLen !== 0xffff) prop(0, () => w.u16(a.maxLen).zeros(2));
-  if (a.id !== 0) prop(1, () => w.u16(a.id).zeros(2));
-  if (a.reason !== 'action') prop(2, () => w.u8(PACKET_IN_REASON[a.reason]));
-  if (a.userdata) prop(3, () => w.raw(a.userdata!));
-  if (a.pause) prop(4, () => {});
-  finish(w, at);
+  w.u16(a.port ?? OFPP.IN_PORT).u8(a.table ?? 255).pad(3);
+  nxFinish(w, at);
 }
 
 export function encodeRegLoad(w: Writer, a: Extract<OfAction, { type: 'load' }>, match?: Match): void {
   const { header, ofs } = headerOfSubField(a.dst, match);
   const at = nxStart(w, NXAST.REG_LOAD);
   w.u16((ofs << 6) | (a.dst.nBits - 1)).u32(header).u64(a.value);
-  finish(w, at);
+  nxFinish(w, at);
 }
 
 export function encodeRegMove(w: Writer, a: Extract<OfAction, { type: 'move' }>, match?: Match): void {
   const s = headerOfSubField(a.src, match), d = headerOfSubField(a.dst, match);
   const at = nxStart(w, NXAST.REG_MOVE);
   w.u16(a.src.nBits).u16(s.ofs).u16(d.ofs).u32(s.header).u32(d.header);
-  finish(w, at);
+  nxFinish(w, at);
 }
 
-export function encodeNxSimple(w: Writer, sub: typeof NXAST.DEC_TTL | typeof NXAST.GROUP, arg = 0): void {
+/** NXAST_DEC_TTL, NXAST_GROUP and NXAST_POP_QUEUE: the argument-less (or one-number) forms. */
+export function encodeNxSimple(w: Writer, sub: typeof NXAST.DEC_TTL | typeof NXAST.GROUP | typeof NXAST.POP_QUEUE | typeof NXAST.SET_QUEUE, arg = 0): void {
   const at = nxStart(w, sub);
-  if (sub === NXAST.GROUP) w.zeros(2).u32(arg); else w.zeros(6);
-  finish(w, at);
+  if (sub === NXAST.GROUP || sub === NXAST.SET_QUEUE) w.pad(2).u32(arg); else w.pad(6);
+  nxFinish(w, at);
 }

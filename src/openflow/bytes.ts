@@ -19,10 +19,29 @@ export class Reader {
       throw new OfpError(this.err, `${this.what}: ${n} bytes needed at offset ${this.off}, ${this.remaining} left`);
     }
   }
-  u8(): number { this.need(1); return this.dv.getUint8(this.off++); }
-  u16(): number { this.need(2); const v = this.dv.getUint16(this.off); this.off += 2; return v; }
-  u32(): number { this.need(4); const v = this.dv.getUint32(this.off); this.off += 4; return v; }
-  u64(): bigint { this.need(8); const v = this.dv.getBigUint64(this.off); this.off += 8; return v; }
+  /**
+   * Without `at`, reads at the cursor and moves it; with `at`, reads at that absolute offset
+   * and leaves the cursor alone (fixed layouts read by offset, as the structs in OVS's headers).
+   */
+  u8(at?: number, what?: string): number { return this.dv.getUint8(this.take(1, at, what)); }
+  u16(at?: number, what?: string): number { return this.dv.getUint16(this.take(2, at, what)); }
+  u32(at?: number, what?: string): number { return this.dv.getUint32(this.take(4, at, what)); }
+  u64(at?: number, what?: string): bigint { return this.dv.getBigUint64(this.take(8, at, what)); }
+  /** Checks that [off, off + n) lies inside the slice. */
+  needAt(off: number, n: number, what = this.what): void {
+    if (off < 0 || n < 0 || off + n > this.b.length) {
+      throw new OfpError(this.err, `${what}: ${n} bytes needed at offset ${off}, ${this.b.length - off} left`);
+    }
+  }
+  /** The n bytes at `off` (a view; the cursor does not move). */
+  sliceAt(off: number, n: number, what = this.what): Uint8Array { this.needAt(off, n, what); return this.b.subarray(off, off + n); }
+  private take(n: number, at: number | undefined, what: string | undefined): number {
+    if (at !== undefined) { this.needAt(at, n, what); return at; }
+    this.need(n);
+    const o = this.off;
+    this.off += n;
+    return o;
+  }
   skip(n: number): void { this.need(n); this.off += n; }
   bytes(n: number): Uint8Array { this.need(n); const s = this.b.subarray(this.off, this.off + n); this.off += n; return s; }
   rest(): Uint8Array { return this.bytes(this.remaining); }

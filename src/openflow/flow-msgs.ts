@@ -18,7 +18,7 @@ import type { OfAction } from '../ofproto/actions.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { OFP10, OFP14, type OfpVersion } from './version.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer } from './bytes.ts';
 import { decodeActions, encodeActions } from './actions.ts';
 import { decodeInstructions, encodeInstructions } from './instructions.ts';
 import { decodeNxMatch, decodeOf10Match, decodeOxmMatch, encodeNxMatch, encodeOf10Match, encodeOxmMatch } from './match.ts';
@@ -98,7 +98,7 @@ export function port11(raw: number, what: string): number {
 export function decodeFlowMod(version: OfpVersion, body: Uint8Array, opts: FlowModOptions = {}): FlowModMsg {
   const r = new Reader(body);
   if (version === OFP10) {
-    r.need(0, 64, 'ofp_flow_mod');
+    r.needAt(0, 64, 'ofp_flow_mod');
     const match = decodeOf10Match(body, 0);
     const { command: cmd, table } = of10Command(r.u16(48), opts);
     return {
@@ -109,7 +109,7 @@ export function decodeFlowMod(version: OfpVersion, body: Uint8Array, opts: FlowM
       actions: decodeActions(version, body, 64),
     };
   }
-  r.need(0, 40, 'ofp_flow_mod');
+  r.needAt(0, 40, 'ofp_flow_mod');
   const { match, size } = decodeOxmMatch(body, 40);
   return {
     command: command(r.u8(17)), cookie: r.u64(0), cookieMask: r.u64(8), table: r.u8(16),
@@ -123,15 +123,15 @@ export function decodeFlowMod(version: OfpVersion, body: Uint8Array, opts: FlowM
 export function encodeFlowMod(version: OfpVersion, m: FlowModMsg, opts: FlowModOptions = {}): Uint8Array {
   const w = new Writer();
   if (version === OFP10) {
-    w.raw(encodeOf10Match(m.match)).u64(m.cookie).u16(of10CommandOut(m, opts)).u16(m.idleTimeout).u16(m.hardTimeout)
+    w.bytes(encodeOf10Match(m.match)).u64(m.cookie).u16(of10CommandOut(m, opts)).u16(m.idleTimeout).u16(m.hardTimeout)
       .u16(m.priority).u32(m.bufferId).u16(m.outPort).u16(of10Flags(m.flags));
-    return concat(w.bytes(), encodeActions(version, m.actions, { match: m.match }));
+    return concat(w.finish(), encodeActions(version, m.actions, { match: m.match }));
   }
   w.u64(m.cookie).u64(m.cookieMask).u8(m.table).u8(FLOW_MOD_COMMAND[m.command]).u16(m.idleTimeout).u16(m.hardTimeout)
     .u16(m.priority).u32(m.bufferId).u32(portToOf11(m.outPort)).u32(m.outGroup).u16(of11Flags(version, m.flags))
     .u16(version >= OFP14 ? m.importance : 0);
-  w.raw(encodeOxmMatch(m.match)).raw(encodeInstructions(version, m.actions, { match: m.match }));
-  return w.bytes();
+  w.bytes(encodeOxmMatch(m.match, version)).bytes(encodeInstructions(version, m.actions, { match: m.match }));
+  return w.finish();
 }
 
 function of10CommandOut(m: FlowModMsg, opts: FlowModOptions): number {
@@ -147,10 +147,10 @@ function of10CommandOut(m: FlowModMsg, opts: FlowModOptions): number {
  */
 export function decodeNxFlowMod(version: OfpVersion, body: Uint8Array, opts: FlowModOptions = {}): FlowModMsg {
   const r = new Reader(body);
-  r.need(0, 32, 'nx_flow_mod');
+  r.needAt(0, 32, 'nx_flow_mod');
   const matchLen = r.u16(24);
   const padded = (matchLen + 7) & ~7;
-  r.need(32, padded, 'nx_flow_mod match');
+  r.needAt(32, padded, 'nx_flow_mod match');
   const { match, cookie: mCookie, cookieMask } = decodeNxMatch(body, 32, matchLen);
   const { command: cmd, table } = of10Command(r.u16(8), opts);
   if (cmd === 'add' && cookieMask !== 0n) throw new OfpError('NXBRC_NXM_INVALID', 'a cookie mask in an add');
@@ -167,8 +167,8 @@ export function encodeNxFlowMod(version: OfpVersion, m: FlowModMsg, opts: FlowMo
   const nxm = encodeNxMatch(m.match, isAdd ? 0n : m.cookie, isAdd ? 0n : m.cookieMask);
   const w = new Writer();
   w.u64(isAdd ? m.cookie : 0n).u16(of10CommandOut(m, opts)).u16(m.idleTimeout).u16(m.hardTimeout).u16(m.priority)
-    .u32(m.bufferId).u16(m.outPort).u16(of10Flags(m.flags)).u16(nxm.length).zeros(6).raw(nxm).pad8();
-  return concat(w.bytes(), encodeActions(version, m.actions, { match: m.match }));
+    .u32(m.bufferId).u16(m.outPort).u16(of10Flags(m.flags)).u16(nxm.length).pad(6).bytes(nxm).align8();
+  return concat(w.finish(), encodeActions(version, m.actions, { match: m.match }));
 }
 
 export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -19,7 +19,7 @@ import type { OfAction } from '../ofproto/actions.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { OFP10, OFP14, OFP15, type OfpVersion } from './version.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer } from './bytes.ts';
 import { decodeActions, encodeActions } from './actions.ts';
 import { decodeInstructions, encodeInstructions } from './instructions.ts';
 import { decodeNxMatch, decodeOf10Match, decodeOxmMatch, encodeNxMatch, encodeOf10Match, encodeOxmMatch } from './match.ts';
@@ -61,11 +61,11 @@ export interface AggregateStats { packetCount: bigint; byteCount: bigint; flowCo
 export function decodeFlowStatsRequest(version: OfpVersion, body: Uint8Array): FlowStatsRequest {
   const r = new Reader(body);
   if (version === OFP10) {
-    r.need(0, 44, 'ofp_flow_stats_request');
+    r.needAt(0, 44, 'ofp_flow_stats_request');
     const cookie = 0n;
     return { match: decodeOf10Match(body, 0), table: r.u8(40), outPort: r.u16(42), outGroup: 0xffffffff, cookie, cookieMask: 0n };
   }
-  r.need(0, 32, 'ofp_flow_stats_request');
+  r.needAt(0, 32, 'ofp_flow_stats_request');
   const { match, size } = decodeOxmMatch(body, 32);
   if (32 + size !== body.length) throw new OfpError('OFPBRC_BAD_LEN', 'bytes after the flow stats request match');
   return { table: r.u8(0), outPort: port11(r.u32(4), 'out_port'), outGroup: r.u32(8), cookie: r.u64(16), cookieMask: r.u64(24), match };
@@ -73,31 +73,31 @@ export function decodeFlowStatsRequest(version: OfpVersion, body: Uint8Array): F
 
 export function encodeFlowStatsRequest(version: OfpVersion, q: FlowStatsRequest): Uint8Array {
   const w = new Writer();
-  if (version === OFP10) return w.raw(encodeOf10Match(q.match)).u8(q.table).u8(0).u16(q.outPort).bytes();
-  return w.u8(q.table).zeros(3).u32(portToOf11(q.outPort)).u32(q.outGroup).zeros(4).u64(q.cookie).u64(q.cookieMask)
-    .raw(encodeOxmMatch(q.match)).bytes();
+  if (version === OFP10) return w.bytes(encodeOf10Match(q.match)).u8(q.table).u8(0).u16(q.outPort).finish();
+  return w.u8(q.table).pad(3).u32(portToOf11(q.outPort)).u32(q.outGroup).pad(4).u64(q.cookie).u64(q.cookieMask)
+    .bytes(encodeOxmMatch(q.match, version)).finish();
 }
 
 /** nx_flow_stats_request: out_port, match_len, table_id, pad[3], nx_match (cookie inside). */
 export function decodeNxFlowStatsRequest(_version: OfpVersion, body: Uint8Array): FlowStatsRequest {
   const r = new Reader(body);
-  r.need(0, 8, 'nx_flow_stats_request');
+  r.needAt(0, 8, 'nx_flow_stats_request');
   const len = r.u16(2);
-  r.need(8, (len + 7) & ~7, 'nx_flow_stats_request match');
+  r.needAt(8, (len + 7) & ~7, 'nx_flow_stats_request match');
   const { match, cookie, cookieMask } = decodeNxMatch(body, 8, len);
   return { outPort: r.u16(0), table: r.u8(4), outGroup: 0xffffffff, cookie, cookieMask, match };
 }
 
 export function encodeNxFlowStatsRequest(_version: OfpVersion, q: FlowStatsRequest): Uint8Array {
   const nxm = encodeNxMatch(q.match, q.cookie, q.cookieMask);
-  return new Writer().u16(q.outPort).u16(nxm.length).u8(q.table).zeros(3).raw(nxm).pad8().bytes();
+  return new Writer().u16(q.outPort).u16(nxm.length).u8(q.table).pad(3).bytes(nxm).align8().finish();
 }
 
 // ---- Replies
 
 function entryLen(r: Reader, at: number, min: number, what: string): number {
   const len = r.u16(at, what);
-  if (len < min || at + len > r.bytes.length) throw new OfpError('OFPBRC_BAD_LEN', `${what} entry of length ${len} (at least ${min}, ${r.bytes.length - at} left)`);
+  if (len < min || at + len > r.b.length) throw new OfpError('OFPBRC_BAD_LEN', `${what} entry of length ${len} (at least ${min}, ${r.b.length - at} left)`);
   return len;
 }
 
@@ -147,22 +147,22 @@ export function encodeFlowStatsReply(version: OfpVersion, entries: readonly Flow
     const at = w.len;
     const ctx = { match: s.match };
     if (version === OFP10) {
-      w.u16(0).u8(s.table).u8(0).raw(encodeOf10Match(s.match)).u32(s.durationSec).u32(s.durationNsec).u16(s.priority)
-        .u16(s.idleTimeout).u16(s.hardTimeout).zeros(6).u64(s.cookie).u64(s.packetCount).u64(s.byteCount)
-        .raw(encodeActions(version, s.actions, ctx));
+      w.u16(0).u8(s.table).u8(0).bytes(encodeOf10Match(s.match)).u32(s.durationSec).u32(s.durationNsec).u16(s.priority)
+        .u16(s.idleTimeout).u16(s.hardTimeout).pad(6).u64(s.cookie).u64(s.packetCount).u64(s.byteCount)
+        .bytes(encodeActions(version, s.actions, ctx));
     } else if (version >= OFP15) {
-      w.u16(0).zeros(2).u8(s.table).u8(0).u16(s.priority).u16(s.idleTimeout).u16(s.hardTimeout).u16(s.flags)
-        .u16(s.importance).u64(s.cookie).raw(encodeOxmMatch(s.match));
+      w.u16(0).pad(2).u8(s.table).u8(0).u16(s.priority).u16(s.idleTimeout).u16(s.hardTimeout).u16(s.flags)
+        .u16(s.importance).u64(s.cookie).bytes(encodeOxmMatch(s.match, version));
       encodeOxs(w, { durationSec: s.durationSec, durationNsec: s.durationNsec, idleSec: s.idleAge, packetCount: s.packetCount, byteCount: s.byteCount });
-      w.raw(encodeInstructions(version, s.actions, ctx));
+      w.bytes(encodeInstructions(version, s.actions, ctx));
     } else {
       w.u16(0).u8(s.table).u8(0).u32(s.durationSec).u32(s.durationNsec).u16(s.priority).u16(s.idleTimeout)
-        .u16(s.hardTimeout).u16(s.flags).u16(version >= OFP14 ? s.importance : 0).zeros(2).u64(s.cookie)
-        .u64(s.packetCount).u64(s.byteCount).raw(encodeOxmMatch(s.match)).raw(encodeInstructions(version, s.actions, ctx));
+        .u16(s.hardTimeout).u16(s.flags).u16(version >= OFP14 ? s.importance : 0).pad(2).u64(s.cookie)
+        .u64(s.packetCount).u64(s.byteCount).bytes(encodeOxmMatch(s.match, version)).bytes(encodeInstructions(version, s.actions, ctx));
     }
-    w.patch16(at, w.len - at);
+    w.setU16(at, w.len - at);
   }
-  return w.bytes();
+  return w.finish();
 }
 
 /** nx_flow_stats entries: NXM match and actions in the connection's numbering. */
@@ -190,11 +190,11 @@ export function encodeNxFlowStatsReply(version: OfpVersion, entries: readonly Fl
     const at = w.len;
     const nxm = encodeNxMatch(s.match);
     w.u16(0).u8(s.table).u8(0).u32(s.durationSec).u32(s.durationNsec).u16(s.priority).u16(s.idleTimeout).u16(s.hardTimeout)
-      .u16(nxm.length).u16(s.idleAge).u16(s.hardAge).u64(s.cookie).u64(s.packetCount).u64(s.byteCount).raw(nxm).pad8()
-      .raw(encodeActions(version, s.actions, { match: s.match }));
-    w.patch16(at, w.len - at);
+      .u16(nxm.length).u16(s.idleAge).u16(s.hardAge).u64(s.cookie).u64(s.packetCount).u64(s.byteCount).bytes(nxm).align8()
+      .bytes(encodeActions(version, s.actions, { match: s.match }));
+    w.setU16(at, w.len - at);
   }
-  return w.bytes();
+  return w.finish();
 }
 
 export function decodeAggregateReply(version: OfpVersion, body: Uint8Array): AggregateStats {
@@ -203,15 +203,15 @@ export function decodeAggregateReply(version: OfpVersion, body: Uint8Array): Agg
     const o = decodeOxs(r, 0, body.length);
     return { packetCount: o.packetCount, byteCount: o.byteCount, flowCount: o.flowCount };
   }
-  r.need(0, 24, 'ofp_aggregate_stats_reply');
+  r.needAt(0, 24, 'ofp_aggregate_stats_reply');
   return { packetCount: r.u64(0), byteCount: r.u64(8), flowCount: r.u32(16) };
 }
 
 export function encodeAggregateReply(version: OfpVersion, a: AggregateStats): Uint8Array {
   const w = new Writer();
   if (version >= OFP15) encodeOxs(w, { packetCount: a.packetCount, byteCount: a.byteCount, flowCount: a.flowCount });
-  else w.u64(a.packetCount).u64(a.byteCount).u32(a.flowCount).zeros(4);
-  return w.bytes();
+  else w.u64(a.packetCount).u64(a.byteCount).u32(a.flowCount).pad(4);
+  return w.finish();
 }
 
 // ---- OXS (OpenFlow 1.5 §7.2.4): ofp_oxs_stat { reserved u16, length u16 } then TLVs, padded to 8
@@ -256,6 +256,6 @@ export function encodeOxs(w: Writer, s: Partial<OxsStats>): void {
   if (s.packetCount !== undefined) hdr(OXS.PACKET_COUNT, 8).u64(s.packetCount);
   if (s.byteCount !== undefined) hdr(OXS.BYTE_COUNT, 8).u64(s.byteCount);
   if (s.flowCount !== undefined) hdr(OXS.FLOW_COUNT, 4).u32(s.flowCount);
-  w.patch16(at + 2, w.len - at);
-  w.pad8();
+  w.setU16(at + 2, w.len - at);
+  w.align8();
 }

@@ -6,22 +6,21 @@
  * whatever their order on the wire (§5.9: meter, apply-actions, clear-actions, write-actions,
  * write-metadata, goto-table), so:
  *   meter(M), apply_actions(A), write_metadata(V/M), goto_table(T)
- *     ==  meter:M, A, set_field(V/M->metadata), goto_table(T)
- * is faithful: write-metadata changes nothing apply-actions could see, and it happens before the
- * next table's lookup. In OpenFlow 1.5 meter is an action (OFPAT_METER, actions.ts) and the
- * instruction is unknown (OFPBIC_UNKNOWN_INST, as OVS). clear_actions and write_actions are
- * refused (OFPBIC_UNSUP_INST) until action sets exist; experimenter instructions as
+ *     ==  meter:M, A, write_metadata:V/M, goto_table:T
+ * which is how ovs-ofctl writes such a flow and how bvs's ofproto holds it. In OpenFlow 1.5
+ * meter is an action (OFPAT_METER, actions.ts) and the instruction is unknown
+ * (OFPBIC_UNKNOWN_INST, as OVS). clear_actions and write_actions are refused
+ * (OFPBIC_UNSUP_INST) until action sets exist; experimenter instructions as
  * OFPBIC_BAD_EXPERIMENTER. Each type may appear once (OFPBIC_DUP_INST).
  *
- * Encoding puts every action before a trailing goto_table into apply_actions (write_metadata is
- * decoded into a set_field inside it, which encodes back as such: same meaning); before 1.5 a
- * leading meter becomes the meter instruction.
+ * Encoding is the reverse: before 1.5 a leading meter becomes the meter instruction; the actions
+ * before a trailing write_metadata / goto_table go into apply_actions, then the write_metadata
+ * and goto_table instructions.
  */
 import type { OfAction } from '../ofproto/actions.ts';
-import { fieldByName } from '../ofproto/fields.ts';
 import { OfpError } from './errors.ts';
 import { OFP15, type OfpVersion } from './version.ts';
-import { Reader, Writer } from './action-wire.ts';
+import { Reader, Writer } from './bytes.ts';
 import { decodeActions, encodeOne, startContext, type ActionContext } from './actions.ts';
 
 const OFPIT = { GOTO_TABLE: 1, WRITE_METADATA: 2, WRITE_ACTIONS: 3, APPLY_ACTIONS: 4, CLEAR_ACTIONS: 5, METER: 6, STAT_TRIGGER: 7 } as const;
@@ -30,8 +29,8 @@ const UNSUPPORTED = new Map<number, string>([
 ]);
 
 export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off = 0, len = bytes.length - off): OfAction[] {
-  const r = new Reader(bytes, 'OFPBIC_BAD_LEN');
-  r.need(off, len, 'instructions');
+  const r = new Reader(bytes, 'OFPBIC_BAD_LEN', 'instructions');
+  r.needAt(off, len);
   const end = off + len;
   const seen = new Set<number>();
   let apply: OfAction[] = [], goto: number | undefined, meta: { value: bigint; mask: bigint } | undefined, meter: number | undefined;
@@ -56,7 +55,7 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
         meta = { value: r.u64(at + 8), mask: r.u64(at + 16) };
         break;
       case OFPIT.APPLY_ACTIONS:
-        apply = decodeActions(version, bytes, at + 8, ilen - 8);
+        apply = decodeActions(version, bytes, at + 8, ilen - 8, 'nested');
         break;
       case OFPIT.METER:
         if (version >= OFP15) throw new OfpError('OFPBIC_UNKNOWN_INST', 'meter is an action in OpenFlow 1.5, not an instruction');
@@ -73,22 +72,21 @@ export function decodeInstructions(version: OfpVersion, bytes: Uint8Array, off =
     at += ilen;
   }
   const out = meter === undefined ? apply : [{ type: 'meter', id: meter } as OfAction, ...apply];
-  if (meta) {
-    const md = fieldByName('metadata')!;
-    const a: OfAction = { type: 'set_field', field: md, value: meta.value & meta.mask, spelling: 'set_field' };
-    if (meta.mask !== 0xffffffffffffffffn) a.mask = meta.mask;
-    if (meta.mask !== 0n) out.push(a);
-  }
+  if (meta) out.push({ type: 'write_metadata', value: meta.value & meta.mask, mask: meta.mask });
   if (goto !== undefined) out.push({ type: 'goto_table', table: goto });
   return out;
 }
 
-/** apply_actions (when there are any) and goto_table (when the list ends with one). */
+/** apply_actions (when there are any), then write_metadata and goto_table (when the list ends with them). */
 export function encodeInstructions(version: OfpVersion, actions: readonly OfAction[], ctx: ActionContext = {}): Uint8Array {
   const w = new Writer();
-  const last = actions[actions.length - 1];
+  let body = actions;
+  const last = body[body.length - 1];
   const goto = last?.type === 'goto_table' ? last.table : undefined;
-  let body = goto === undefined ? actions : actions.slice(0, -1);
+  if (goto !== undefined) body = body.slice(0, -1);
+  const wm = body[body.length - 1];
+  const meta = wm?.type === 'write_metadata' ? wm : undefined;
+  if (meta) body = body.slice(0, -1);
   const first = body[0];
   if (first?.type === 'meter' && version < OFP15) {
     w.u16(OFPIT.METER).u16(8).u32(first.id);
@@ -96,11 +94,12 @@ export function encodeInstructions(version: OfpVersion, actions: readonly OfActi
   }
   if (body.length > 0) {
     const at = w.len;
-    w.u16(OFPIT.APPLY_ACTIONS).u16(0).zeros(4);
+    w.u16(OFPIT.APPLY_ACTIONS).u16(0).pad(4);
     const c = startContext(ctx);
     for (const a of body) encodeOne(version, w, a, c);
-    w.patch16(at + 2, w.len - at);
+    w.setU16(at + 2, w.len - at);
   }
-  if (goto !== undefined) w.u16(OFPIT.GOTO_TABLE).u16(8).u8(goto).zeros(3);
-  return w.bytes();
+  if (meta) w.u16(OFPIT.WRITE_METADATA).u16(24).pad(4).u64(meta.value).u64(meta.mask);
+  if (goto !== undefined) w.u16(OFPIT.GOTO_TABLE).u16(8).u8(goto).pad(3);
+  return w.finish();
 }

@@ -18,10 +18,11 @@
  * throws OfpError instead of sending something else.
  */
 import { VLAN_CFI } from '../datapath/index.ts';
-import { ETH, PROTO, W } from '../ofproto/flow.ts';
+import { ETH, N_REGS, PROTO, W } from '../ofproto/flow.ts';
 import { fieldFullMask, getField, prereqOk, type FieldDef } from '../ofproto/fields.ts';
 import { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
+import { OFP13, OFP15, type OfpVersion } from './version.ts';
 import {
   OXM_CLASS, bytesToBig, describeHeader, oxmEntryBytes, oxmFieldByName, portFromOf11, portToOf11, readOxmEntry,
   type OxmEntry, type OxmField, type OxmPrereq,
@@ -74,7 +75,7 @@ function applyEntry(m: Match, e: OxmEntry): void {
   if (!matchMeetsPrereq(m, f.prereq)) {
     throw new OfpError('OFPBMC_BAD_PREREQ', `${f.name} needs ${f.prereq === 'vlan' ? 'a VLAN (OFPVID_PRESENT)' : f.prereq} matched earlier in the match`);
   }
-  if (getField(m.mask, d) !== 0n || (f.kind === 'xreg' && m.mask[d.word + 1] !== 0)) {
+  if (getField(m.mask, d) !== 0n) {
     throw new OfpError('OFPBMC_DUP_FIELD', `${f.name} appears twice (or overlaps an earlier field)`);
   }
   if (mask === 0n) return;
@@ -90,23 +91,12 @@ function applyEntry(m: Match, e: OxmEntry): void {
     m.mask[W.VLAN_TCI] = 0xffff;
     return;
   }
-  if (f.kind === 'xreg') {
-    const lo = regAfter(d), full = mask ?? 0xffffffffffffffffn;
-    m.setMasked(d, value >> 32n, full >> 32n);
-    m.setMasked(lo, value & 0xffffffffn, full & 0xffffffffn);
-    return;
-  }
   if (f.kind === 'pcp') {
     m.mask[W.VLAN_TCI] = (m.mask[W.VLAN_TCI]! | 0xe000 | VLAN_CFI) >>> 0;
     m.value[W.VLAN_TCI] = (m.value[W.VLAN_TCI]! | VLAN_CFI | (Number(value) << 13)) >>> 0;
     return;
   }
   m.setMasked(d, value, mask === undefined ? bitsMask : mask & bitsMask);
-}
-
-/** reg(N+1) after reg(N): the lower half of an xreg. */
-function regAfter(d: FieldDef): FieldDef {
-  return oxmFieldByName(`NXM_NX_REG${Number(d.name.slice(3)) + 1}`)!.def!;
 }
 
 /** Reads TLVs in [off, end) into a Match; NXM_NX_COOKIE(_W) is returned aside when `allowCookie`. */
@@ -152,9 +142,12 @@ export function decodeOxmMatch(bytes: Uint8Array, off = 0): { match: Match; size
   return { match: decodeTlvs(bytes, off + 4, off + len, false).match, size };
 }
 
-/** The ofp_match (OFPMT_OXM) for `m`, padded to 8 bytes. */
-export function encodeOxmMatch(m: Match): Uint8Array {
-  const tlvs = concat(matchTlvs(m, 'oxm'));
+/**
+ * The ofp_match (OFPMT_OXM) for `m`, padded to 8 bytes. OpenFlow 1.5 carries the registers as
+ * OXM_OF_PKT_REG0-7 (64 bits each, as OVS's nx_put_raw does), earlier versions as NXM_NX_REG0-15.
+ */
+export function encodeOxmMatch(m: Match, version: OfpVersion = OFP13): Uint8Array {
+  const tlvs = concat(matchTlvs(m, version >= OFP15 ? 'oxm15' : 'oxm'));
   verifyEncoding(m, decodeTlvs(tlvs, 0, tlvs.length, false).match, 'OXM');
   const len = 4 + tlvs.length;
   const out = new Uint8Array((len + 7) & ~7);
@@ -192,9 +185,9 @@ export function encodeNxMatch(m: Match, cookie = 0n, cookieMask = 0n): Uint8Arra
 
 // ---- Encoding helpers
 
-type Fmt = 'oxm' | 'nxm';
+type Fmt = 'oxm' | 'oxm15' | 'nxm';
 const byName = (n: string): OxmField => oxmFieldByName(n)!;
-const pick = (fmt: Fmt, nxm: string, oxm: string): OxmField => byName(fmt === 'oxm' ? oxm : nxm);
+const pick = (fmt: Fmt, nxm: string, oxm: string): OxmField => byName(fmt === 'nxm' ? nxm : oxm);
 
 /** The field value and mask of `d` in `m`; undefined when wildcarded. */
 function fv(m: Match, d: FieldDef): { v: bigint; mk: bigint } | undefined {
@@ -214,7 +207,7 @@ function matchTlvs(m: Match, fmt: Fmt): Uint8Array[] {
   const v = m.value, mk = m.mask;
   if (mk[W.IN_PORT] !== 0) {
     const p = v[W.IN_PORT]!;
-    if (fmt === 'oxm') put(out, byName('OXM_OF_IN_PORT'), BigInt(portToOf11(p)), 0xffffffffn);
+    if (fmt !== 'nxm') put(out, byName('OXM_OF_IN_PORT'), BigInt(portToOf11(p)), 0xffffffffn);
     else put(out, byName('NXM_OF_IN_PORT'), BigInt(p & 0xffff), 0xffffn);
   }
   const f = (n: string): FieldDef => byName(n).def!;
@@ -258,7 +251,9 @@ function matchTlvs(m: Match, fmt: Fmt): Uint8Array[] {
     for (const [nxm, oxm] of [['NXM_OF_ARP_OP', 'OXM_OF_ARP_OP'], ['NXM_OF_ARP_SPA', 'OXM_OF_ARP_SPA'], ['NXM_OF_ARP_TPA', 'OXM_OF_ARP_TPA'],
       ['NXM_NX_ARP_SHA', 'OXM_OF_ARP_SHA'], ['NXM_NX_ARP_THA', 'OXM_OF_ARP_THA']]) simple(nxm!, oxm!);
   }
-  for (let i = 0; i < 8; i++) simple(`NXM_NX_REG${i}`, `NXM_NX_REG${i}`);
+  if (fmt === 'oxm15') for (let i = 0; i < N_REGS / 2; i++) simple(`OXM_OF_PKT_REG${i}`, `OXM_OF_PKT_REG${i}`);
+  else for (let i = 0; i < N_REGS; i++) simple(`NXM_NX_REG${i}`, `NXM_NX_REG${i}`);
+  simple('NXM_NX_CONJ_ID', 'NXM_NX_CONJ_ID');
   const md = fv(m, f('OXM_OF_METADATA'));
   if (md) put(out, byName('OXM_OF_METADATA'), md.v, md.mk);
   return out;

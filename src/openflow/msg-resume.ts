@@ -39,7 +39,8 @@ import { Match } from '../ofproto/match.ts';
 import { VLAN_CFI } from '../datapath/index.ts';
 import { FlowSyntaxError } from '../ofproto/parse-lex.ts';
 import { OfpError } from './errors.ts';
-import { Reader, Writer, writeProp } from './action-wire.ts';
+import { Reader, Writer } from './bytes.ts';
+import { writeProp } from './action-wire.ts';
 import { decodeActions, encodeOne, startContext } from './actions.ts';
 import { decodePacketIn2, encodePacketIn2, type PacketInMsg } from './packet-msgs.ts';
 import type { OfpVersion } from './version.ts';
@@ -74,19 +75,19 @@ export function encodeResume(version: OfpVersion, m: ResumeMsg): Uint8Array {
 export function encodeContinuation(version: OfpVersion, f: FrozenState, flow?: Words): Uint8Array {
   const w = new Writer();
   const prop = (type: number, write: () => void): void => writeProp(w, type, write);
-  if (f.bridge.length === BRIDGE_LEN) prop(NXCPT.BRIDGE, () => w.raw(f.bridge)); // none: stale anyway
-  for (let i = f.stack.length - 1; i >= 0; i--) prop(NXCPT.STACK, () => w.raw(bigToBytes(f.stack[i]!)));
+  if (f.bridge.length === BRIDGE_LEN) prop(NXCPT.BRIDGE, () => w.bytes(f.bridge)); // none: stale anyway
+  for (let i = f.stack.length - 1; i >= 0; i--) prop(NXCPT.STACK, () => w.bytes(bigToBytes(f.stack[i]!)));
   let table = 0, cookie = 0n;
   const match = flow ? contextMatch(flow) : undefined;
   for (const fr of f.frames) {
     if (fr.table !== table) { table = fr.table; prop(NXCPT.TABLE_ID, () => w.u8(table)); }
-    if (fr.cookie !== cookie) { cookie = fr.cookie; prop(NXCPT.COOKIE, () => w.zeros(4).u64(cookie)); }
+    if (fr.cookie !== cookie) { cookie = fr.cookie; prop(NXCPT.COOKIE, () => w.pad(4).u64(cookie)); }
     const wire = wireActions(version, fr.actions, match);
-    if (wire) prop(NXCPT.ACTIONS, () => w.zeros(4).raw(wire));
-    else prop(BVSCPT_ACTIONS, () => w.raw(new TextEncoder().encode(formatActions(fr.actions))));
+    if (wire) prop(NXCPT.ACTIONS, () => w.pad(4).bytes(wire));
+    else prop(BVSCPT_ACTIONS, () => w.bytes(new TextEncoder().encode(formatActions(fr.actions))));
   }
   if (f.odpPort !== undefined) prop(NXCPT.ODP_PORT, () => w.u32(f.odpPort!));
-  return w.bytes();
+  return w.finish();
 }
 
 /**
@@ -102,7 +103,7 @@ function wireActions(version: OfpVersion, actions: readonly OfAction[], match: M
       encodeOne(version, w, a, ctx);
       if (w.len === before) return undefined;
     }
-    const bytes = w.bytes();
+    const bytes = w.finish();
     decodeActions(version, bytes);
     return bytes;
   } catch (e) {
@@ -139,10 +140,10 @@ export function decodeContinuation(version: OfpVersion, bytes: Uint8Array): Froz
       seen.add(type);
     };
     switch (type) {
-      case NXCPT.BRIDGE: once(); exact(BRIDGE_LEN); f.bridge = r.slice(v, BRIDGE_LEN).slice(); break;
+      case NXCPT.BRIDGE: once(); exact(BRIDGE_LEN); f.bridge = r.sliceAt(v, BRIDGE_LEN).slice(); break;
       case NXCPT.STACK:
         if (vlen > MAX_STACK_BYTES) throw new OfpError('OFPBPC_BAD_LEN', `continuation stack value of ${vlen} bytes`);
-        f.stack.unshift(bytesToBig(r.slice(v, vlen)));
+        f.stack.unshift(bytesToBig(r.sliceAt(v, vlen)));
         break;
       case NXCPT.TABLE_ID: exact(1); table = r.u8(v); break;
       case NXCPT.COOKIE: exact(12); cookie = r.u64(v + 4); break;
@@ -150,7 +151,7 @@ export function decodeContinuation(version: OfpVersion, bytes: Uint8Array): Froz
         if (vlen < 4) throw new OfpError('OFPBPC_BAD_LEN', 'continuation actions property without its padding');
         f.frames.push(frame(table, cookie, decodeActions(version, bytes, v + 4, vlen - 4)));
         break;
-      case BVSCPT_ACTIONS: f.frames.push(frame(table, cookie, textActions(r.slice(v, vlen)))); break;
+      case BVSCPT_ACTIONS: f.frames.push(frame(table, cookie, textActions(r.sliceAt(v, vlen)))); break;
       case NXCPT.ODP_PORT: once(); exact(4); f.odpPort = r.u32(v); break;
       default: throw new OfpError('OFPBPC_BAD_TYPE', `continuation property 0x${type.toString(16)} is unknown`);
     }

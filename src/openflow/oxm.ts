@@ -30,10 +30,10 @@ export type OxmPrereq = Prereq | 'vlan';
 
 /**
  * How a wire value becomes a field value: `plain` copies it; `port16`/`port32` are in_port in
- * OpenFlow 1.0 / 1.1+ port numbering; `pcp` also sets OFPVID_PRESENT, as OVS does; `xreg` is
- * 64 bits over two registers, reg(2N) the upper half and reg(2N+1) the lower (`def` is reg(2N)).
+ * OpenFlow 1.0 / 1.1+ port numbering; `pcp` also sets OFPVID_PRESENT, as OVS does. The wider
+ * register views (xreg, xxreg) are plain: their FieldDefs span two or four register words.
  */
-export type OxmKind = 'plain' | 'port16' | 'port32' | 'pcp' | 'xreg';
+export type OxmKind = 'plain' | 'port16' | 'port32' | 'pcp';
 
 export interface OxmField {
   /** OVS's name: NXM_OF_ETH_SRC, OXM_OF_VLAN_VID, NXM_NX_CT_STATE, ... */
@@ -92,7 +92,12 @@ add('NXM_OF_ICMP_CODE', 'icmp_code', N0, 14, 1, { prereq: 'icmp4', def: 'icmp_co
 add('NXM_OF_ARP_OP', 'arp_op', N0, 15, 2, { prereq: 'arp', bits: 0xffn, def: 'arp_op' });
 add('NXM_OF_ARP_SPA', 'arp_spa', N0, 16, 4, { mask: M, prereq: 'arp', def: 'arp_spa' });
 add('NXM_OF_ARP_TPA', 'arp_tpa', N0, 17, 4, { mask: M, prereq: 'arp', def: 'arp_tpa' });
-for (let i = 0; i < 8; i++) add(`NXM_NX_REG${i}`, `reg${i}`, N1, i, 4, { mask: M, def: `reg${i}` });
+for (let i = 0; i < 16; i++) add(`NXM_NX_REG${i}`, `reg${i}`, N1, i, 4, { mask: M, def: `reg${i}` });
+// xregN is reg(2N):reg(2N+1) (OXM_OF_PKT_REGN, class 0x8001: what OpenFlow 1.5 matches send),
+// xxregN is reg(4N)..reg(4N+3).
+for (let i = 0; i < 8; i++) add(`OXM_OF_PKT_REG${i}`, `xreg${i}`, OXM_CLASS.PACKET_REGS, i, 8, { mask: M, def: `xreg${i}` });
+for (let i = 0; i < 4; i++) add(`NXM_NX_XXREG${i}`, `xxreg${i}`, N1, 111 + i, 16, { mask: M, def: `xxreg${i}` });
+add('NXM_NX_CONJ_ID', 'conj_id', N1, 37, 4, { def: 'conj_id' });
 add('NXM_NX_ARP_SHA', 'arp_sha', N1, 17, 6, { mask: M, prereq: 'arp', def: 'arp_sha' });
 add('NXM_NX_ARP_THA', 'arp_tha', N1, 18, 6, { mask: M, prereq: 'arp', def: 'arp_tha' });
 add('NXM_NX_IPV6_SRC', 'ipv6_src', N1, 19, 16, { mask: M, prereq: 'ipv6', def: 'ipv6_src' });
@@ -133,11 +138,7 @@ add('OXM_OF_ICMPV6_TYPE', 'icmpv6_type', OB, 29, 1, { prereq: 'icmp6', def: 'icm
 add('OXM_OF_ICMPV6_CODE', 'icmpv6_code', OB, 30, 1, { prereq: 'icmp6', def: 'icmp_code' });
 
 // ---- Decoded, not supported yet (no `def`): refused by name.
-for (let i = 8; i < 16; i++) add(`NXM_NX_REG${i}`, `reg${i}`, N1, i, 4, { mask: M });
-for (let i = 0; i < 4; i++) add(`NXM_NX_XXREG${i}`, `xxreg${i}`, N1, 111 + i, 16, { mask: M });
-// ovs-ofctl -O OpenFlow15 sends reg0 as the upper half of xreg0 (OXM_OF_PKT_REG0, masked).
-for (let i = 0; i < 4; i++) add(`OXM_OF_PKT_REG${i}`, `xreg${i}`, OXM_CLASS.PACKET_REGS, i, 8, { mask: M, kind: 'xreg', def: `reg${2 * i}` });
-for (let i = 4; i < 16; i++) add(`OXM_OF_PKT_REG${i}`, `xreg${i}`, OXM_CLASS.PACKET_REGS, i, 8, { mask: M });
+for (let i = 8; i < 16; i++) add(`OXM_OF_PKT_REG${i}`, `xreg${i}`, OXM_CLASS.PACKET_REGS, i, 8, { mask: M });
 for (let i = 0; i < 64; i++) add(`NXM_NX_TUN_METADATA${i}`, `tun_metadata${i}`, N1, 40 + i, 0, { mask: M });
 const unsupported: [string, string, number, number, number, boolean, OxmPrereq?][] = [
   ['NXM_NX_TUN_ID', 'tun_id', N1, 16, 8, M], ['OXM_OF_TUNNEL_ID', 'tun_id', OB, 38, 8, M],
@@ -146,7 +147,7 @@ const unsupported: [string, string, number, number, number, boolean, OxmPrereq?]
   ['NXM_NX_TUN_FLAGS', 'tun_flags', N1, 104, 2, M], ['NXM_NX_TUN_GBP_ID', 'tun_gbp_id', N1, 38, 2, M],
   ['NXM_NX_TUN_GBP_FLAGS', 'tun_gbp_flags', N1, 39, 1, M],
   ['NXM_NX_PKT_MARK', 'pkt_mark', N1, 33, 4, M], ['NXM_NX_DP_HASH', 'dp_hash', N1, 35, 4, M],
-  ['NXM_NX_RECIRC_ID', 'recirc_id', N1, 36, 4, false], ['NXM_NX_CONJ_ID', 'conj_id', N1, 37, 4, false],
+  ['NXM_NX_RECIRC_ID', 'recirc_id', N1, 36, 4, false],
   ['NXM_NX_CT_STATE', 'ct_state', N1, 105, 4, M], ['NXM_NX_CT_ZONE', 'ct_zone', N1, 106, 2, false],
   ['NXM_NX_CT_MARK', 'ct_mark', N1, 107, 4, M], ['NXM_NX_CT_LABEL', 'ct_label', N1, 108, 16, M],
   ['NXM_NX_CT_NW_PROTO', 'ct_nw_proto', N1, 119, 1, false], ['NXM_NX_CT_NW_SRC', 'ct_nw_src', N1, 120, 4, M],

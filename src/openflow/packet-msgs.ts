@@ -16,7 +16,7 @@ import { OFPP, W } from '../ofproto/flow.ts';
 import { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
 import { OFP10, OFP15, type OfpVersion } from './version.ts';
-import { Reader, Writer, writeProp } from './action-wire.ts';
+import { Reader, Writer } from './bytes.ts';
 import { decodeActions, encodeActions } from './actions.ts';
 import { decodeNxMatch, decodeOf10Match, decodeOxmMatch, encodeNxMatch, encodeOf10Match, encodeOxmMatch } from './match.ts';
 import { decodeOxs, encodeOxs } from './flow-stats.ts';
@@ -43,7 +43,7 @@ export interface FlowRemovedMsg {
 export function decodeFlowRemoved(version: OfpVersion, body: Uint8Array): FlowRemovedMsg {
   const r = new Reader(body);
   if (version === OFP10) {
-    r.need(0, 80, 'ofp_flow_removed');
+    r.needAt(0, 80, 'ofp_flow_removed');
     return {
       match: decodeOf10Match(body, 0), cookie: r.u64(40), priority: r.u16(48), reason: r.u8(50), table: 0,
       durationSec: r.u32(52), durationNsec: r.u32(56), idleTimeout: r.u16(60), hardTimeout: 0,
@@ -51,7 +51,7 @@ export function decodeFlowRemoved(version: OfpVersion, body: Uint8Array): FlowRe
     };
   }
   if (version >= OFP15) {
-    r.need(0, 16, 'ofp15_flow_removed');
+    r.needAt(0, 16, 'ofp15_flow_removed');
     const { match, size } = decodeOxmMatch(body, 16);
     const s = decodeOxs(r, 16 + size, body.length);
     return {
@@ -59,7 +59,7 @@ export function decodeFlowRemoved(version: OfpVersion, body: Uint8Array): FlowRe
       match, durationSec: s.durationSec, durationNsec: s.durationNsec, packetCount: s.packetCount, byteCount: s.byteCount,
     };
   }
-  r.need(0, 40, 'ofp_flow_removed');
+  r.needAt(0, 40, 'ofp_flow_removed');
   return {
     cookie: r.u64(0), priority: r.u16(8), reason: r.u8(10), table: r.u8(11), durationSec: r.u32(12), durationNsec: r.u32(16),
     idleTimeout: r.u16(20), hardTimeout: r.u16(22), packetCount: r.u64(24), byteCount: r.u64(32),
@@ -70,22 +70,22 @@ export function decodeFlowRemoved(version: OfpVersion, body: Uint8Array): FlowRe
 export function encodeFlowRemoved(version: OfpVersion, m: FlowRemovedMsg): Uint8Array {
   const w = new Writer();
   if (version === OFP10) {
-    return w.raw(encodeOf10Match(m.match)).u64(m.cookie).u16(m.priority).u8(m.reason).u8(0).u32(m.durationSec)
-      .u32(m.durationNsec).u16(m.idleTimeout).zeros(2).u64(m.packetCount).u64(m.byteCount).bytes();
+    return w.bytes(encodeOf10Match(m.match)).u64(m.cookie).u16(m.priority).u8(m.reason).u8(0).u32(m.durationSec)
+      .u32(m.durationNsec).u16(m.idleTimeout).pad(2).u64(m.packetCount).u64(m.byteCount).finish();
   }
   if (version >= OFP15) {
-    w.u8(m.table).u8(m.reason).u16(m.priority).u16(m.idleTimeout).u16(m.hardTimeout).u64(m.cookie).raw(encodeOxmMatch(m.match));
+    w.u8(m.table).u8(m.reason).u16(m.priority).u16(m.idleTimeout).u16(m.hardTimeout).u64(m.cookie).bytes(encodeOxmMatch(m.match, version));
     encodeOxs(w, { durationSec: m.durationSec, durationNsec: m.durationNsec, packetCount: m.packetCount, byteCount: m.byteCount });
-    return w.bytes();
+    return w.finish();
   }
   return w.u64(m.cookie).u16(m.priority).u8(m.reason).u8(m.table).u32(m.durationSec).u32(m.durationNsec).u16(m.idleTimeout)
-    .u16(m.hardTimeout).u64(m.packetCount).u64(m.byteCount).raw(encodeOxmMatch(m.match)).bytes();
+    .u16(m.hardTimeout).u64(m.packetCount).u64(m.byteCount).bytes(encodeOxmMatch(m.match, version)).finish();
 }
 
 /** nx_flow_removed: cookie, priority, reason, table_id, durations, idle, match_len, counts, nx_match. */
 export function decodeNxFlowRemoved(_version: OfpVersion, body: Uint8Array): FlowRemovedMsg {
   const r = new Reader(body);
-  r.need(0, 40, 'nx_flow_removed');
+  r.needAt(0, 40, 'nx_flow_removed');
   const mlen = r.u16(22);
   return {
     cookie: r.u64(0), priority: r.u16(8), reason: r.u8(10), table: r.u8(11), durationSec: r.u32(12), durationNsec: r.u32(16),
@@ -96,7 +96,7 @@ export function decodeNxFlowRemoved(_version: OfpVersion, body: Uint8Array): Flo
 export function encodeNxFlowRemoved(_version: OfpVersion, m: FlowRemovedMsg): Uint8Array {
   const nxm = encodeNxMatch(m.match);
   return new Writer().u64(m.cookie).u16(m.priority).u8(m.reason).u8(m.table).u32(m.durationSec).u32(m.durationNsec)
-    .u16(m.idleTimeout).u16(nxm.length).u64(m.packetCount).u64(m.byteCount).raw(nxm).pad8().bytes();
+    .u16(m.idleTimeout).u16(nxm.length).u64(m.packetCount).u64(m.byteCount).bytes(nxm).align8().finish();
 }
 
 // ---- Packet-out
@@ -115,11 +115,11 @@ export function decodePacketOut(version: OfpVersion, body: Uint8Array): PacketOu
   const r = new Reader(body);
   let inPort: number, actionsAt: number, metadata: Match | undefined;
   if (version === OFP10) {
-    r.need(0, 8, 'ofp_packet_out');
+    r.needAt(0, 8, 'ofp_packet_out');
     inPort = r.u16(4);
     actionsAt = 8;
   } else if (version >= OFP15) {
-    r.need(0, 8, 'ofp15_packet_out');
+    r.needAt(0, 8, 'ofp15_packet_out');
     const { match, size } = decodeOxmMatch(body, 8);
     inPort = match.mask[W.IN_PORT] ? match.value[W.IN_PORT]! : OFPP.CONTROLLER;
     metadata = match;
@@ -127,12 +127,12 @@ export function decodePacketOut(version: OfpVersion, body: Uint8Array): PacketOu
     metadata.value[W.IN_PORT] = 0;
     actionsAt = 8 + size;
   } else {
-    r.need(0, 16, 'ofp_packet_out');
+    r.needAt(0, 16, 'ofp_packet_out');
     inPort = port11(r.u32(4), 'packet-out in_port');
     actionsAt = 16;
   }
   const alen = r.u16(version >= OFP15 ? 4 : version === OFP10 ? 6 : 8);
-  r.need(actionsAt, alen, 'packet-out actions');
+  r.needAt(actionsAt, alen, 'packet-out actions');
   const out: PacketOutMsg = {
     bufferId: r.u32(0), inPort, actions: decodeActions(version, body, actionsAt, alen), data: body.slice(actionsAt + alen),
   };
@@ -148,9 +148,9 @@ export function encodePacketOut(version: OfpVersion, m: PacketOutMsg): Uint8Arra
     const match = m.metadata?.clone() ?? new Match();
     match.mask[W.IN_PORT] = 0xffffffff;
     match.value[W.IN_PORT] = m.inPort;
-    w.u16(acts.length).zeros(2).raw(encodeOxmMatch(match));
-  } else w.u32(portToOf11(m.inPort)).u16(acts.length).zeros(6);
-  return w.raw(acts).raw(m.data).bytes();
+    w.u16(acts.length).pad(2).bytes(encodeOxmMatch(match, version));
+  } else w.u32(portToOf11(m.inPort)).u16(acts.length).pad(6);
+  return w.bytes(acts).bytes(m.data).finish();
 }
 
 // ---- Packet-in
@@ -174,15 +174,15 @@ export interface PacketInMsg {
 export function decodePacketIn(version: OfpVersion, body: Uint8Array): PacketInMsg {
   const r = new Reader(body);
   if (version === OFP10) {
-    r.need(0, 10, 'ofp_packet_in');
+    r.needAt(0, 10, 'ofp_packet_in');
     const match = new Match();
     match.mask[W.IN_PORT] = 0xffffffff;
     match.value[W.IN_PORT] = r.u16(6);
     return { bufferId: r.u32(0), totalLen: r.u16(4), reason: r.u8(8), table: 0, cookie: 0xffffffffffffffffn, match, data: body.slice(10) };
   }
-  r.need(0, 16, 'ofp_packet_in');
+  r.needAt(0, 16, 'ofp_packet_in');
   const { match, size } = decodeOxmMatch(body, 16);
-  r.need(16 + size, 2, 'ofp_packet_in pad');
+  r.needAt(16 + size, 2, 'ofp_packet_in pad');
   return {
     bufferId: r.u32(0), totalLen: r.u16(4), reason: r.u8(6), table: r.u8(7), cookie: r.u64(8), match, data: body.slice(16 + size + 2),
   };
@@ -190,8 +190,8 @@ export function decodePacketIn(version: OfpVersion, body: Uint8Array): PacketInM
 
 export function encodePacketIn(version: OfpVersion, m: PacketInMsg): Uint8Array {
   const w = new Writer().u32(m.bufferId).u16(m.totalLen);
-  if (version === OFP10) return w.u16(m.match.value[W.IN_PORT]! & 0xffff).u8(m.reason).u8(0).raw(m.data).bytes();
-  return w.u8(m.reason).u8(m.table).u64(m.cookie).raw(encodeOxmMatch(m.match)).zeros(2).raw(m.data).bytes();
+  if (version === OFP10) return w.u16(m.match.value[W.IN_PORT]! & 0xffff).u8(m.reason).u8(0).bytes(m.data).finish();
+  return w.u8(m.reason).u8(m.table).u64(m.cookie).bytes(encodeOxmMatch(m.match, version)).pad(2).bytes(m.data).finish();
 }
 
 const NXPINT = { PACKET: 0, FULL_LEN: 1, BUFFER_ID: 2, TABLE_ID: 3, COOKIE: 4, REASON: 5, METADATA: 6, USERDATA: 7, CONTINUATION: 8 } as const;
@@ -236,15 +236,22 @@ export function decodePacketIn2(_version: OfpVersion, body: Uint8Array): PacketI
 
 export function encodePacketIn2(_version: OfpVersion, m: PacketInMsg): Uint8Array {
   const w = new Writer();
-  const prop = (type: number, write: () => void): void => writeProp(w, type, write);
-  prop(NXPINT.PACKET, () => w.raw(m.data));
+  const prop = (type: number, write: () => void): void => {
+    const at = w.len;
+    w.u16(type).u16(0);
+    write();
+    w.setU16(at + 2, w.len - at);
+    w.align8();
+  };
+  prop(NXPINT.PACKET, () => w.bytes(m.data));
   if (m.totalLen !== m.data.length) prop(NXPINT.FULL_LEN, () => w.u32(m.totalLen));
   if (m.bufferId !== 0xffffffff) prop(NXPINT.BUFFER_ID, () => w.u32(m.bufferId));
   prop(NXPINT.TABLE_ID, () => w.u8(m.table));
-  prop(NXPINT.COOKIE, () => w.zeros(4).u64(m.cookie));
+  prop(NXPINT.COOKIE, () => w.pad(4).u64(m.cookie));
   prop(NXPINT.REASON, () => w.u8(m.reason));
-  prop(NXPINT.METADATA, () => w.raw(encodeNxMatch(m.match)));
-  if (m.userdata) prop(NXPINT.USERDATA, () => w.raw(m.userdata!));
-  if (m.continuation) prop(NXPINT.CONTINUATION, () => w.zeros(4).raw(m.continuation!));
-  return w.bytes();
+  prop(NXPINT.METADATA, () => w.bytes(encodeNxMatch(m.match)));
+  if (m.userdata) prop(NXPINT.USERDATA, () => w.bytes(m.userdata!));
+  // The continuation property holds 4 bytes of padding, then the nested properties (OVS).
+  if (m.continuation) prop(NXPINT.CONTINUATION, () => w.pad(4).bytes(m.continuation!));
+  return w.finish();
 }

@@ -12,7 +12,7 @@ import { PROTO, W } from '../ofproto/flow.ts';
 import { fieldByName, fieldFullMask, type FieldDef } from '../ofproto/fields.ts';
 import type { Match } from '../ofproto/match.ts';
 import { OfpError } from './errors.ts';
-import type { Reader } from './action-wire.ts';
+import type { Reader } from './bytes.ts';
 import { entryFieldValue } from './match.ts';
 import { OXM_FIELDS, describeHeader, oxmEntryBytes, oxmFieldByName, portToOf11, readOxmEntry, type OxmField } from './oxm.ts';
 
@@ -20,18 +20,18 @@ import { OXM_FIELDS, describeHeader, oxmEntryBytes, oxmFieldByName, portToOf11, 
 export function decodeSetFieldTlv(r: Reader, off: number, end: number, what: string, allowMask = true): OfAction {
   let e;
   try {
-    e = readOxmEntry(r.bytes, off, end);
+    e = readOxmEntry(r.b, off, end);
   } catch (err) {
     if (err instanceof OfpError && err.ofperr === 'OFPBMC_BAD_LEN') throw new OfpError('OFPBAC_BAD_SET_LEN', `${what}: ${err.message}`);
     if (err instanceof OfpError && err.ofperr === 'OFPBMC_BAD_WILDCARDS') throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `${what}: ${err.message}`);
     throw err;
   }
   for (let i = e.next; i < end; i++) {
-    if (r.bytes[i] !== 0) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `${what}: padding after the field is not zero`);
+    if (r.b[i] !== 0) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `${what}: padding after the field is not zero`);
   }
   const f = e.field;
   if (!f) throw new OfpError('OFPBAC_BAD_SET_TYPE', `${what}: unknown field: ${describeHeader(e.header)}`);
-  if (!f.def || f.kind === 'xreg') throw new OfpError('OFPBAC_BAD_SET_TYPE', `${what}: ${f.name} (${f.ovsName}) is not supported by bvs yet`);
+  if (!f.def) throw new OfpError('OFPBAC_BAD_SET_TYPE', `${what}: ${f.name} (${f.ovsName}) is not supported by bvs yet`);
   const d = f.def;
   if (!d.writable) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `${what}: ${f.name} is read-only`);
   const wireFull = (1n << BigInt(8 * f.len)) - 1n;
@@ -57,7 +57,7 @@ export function decodeSetFieldTlv(r: Reader, off: number, end: number, what: str
 /** Preferred TLV per bvs field for set_field: an OXM_OF_ name where there is one. */
 const SET_FIELD_ENTRY = new Map<string, OxmField>();
 for (const e of OXM_FIELDS) {
-  if (!e.def || e.kind === 'xreg' || e.kind === 'port16') continue;
+  if (!e.def || e.kind === 'port16') continue;
   const prev = SET_FIELD_ENTRY.get(e.def.name);
   if (!prev || (!prev.name.startsWith('OXM_OF_') && e.name.startsWith('OXM_OF_'))) SET_FIELD_ENTRY.set(e.def.name, e);
 }

@@ -9,7 +9,7 @@ import { OfpError } from '../../src/openflow/errors.ts';
 import {
   decodeNxMatch, decodeOf10Match, decodeOxmMatch, encodeNxMatch, encodeOf10Match, encodeOxmMatch,
 } from '../../src/openflow/match.ts';
-import { decodeInstructions } from '../../src/openflow/instructions.ts';
+import { decodeInstructions, encodeInstructions } from '../../src/openflow/instructions.ts';
 
 const t = suite('openflow-match');
 
@@ -115,15 +115,15 @@ t('encoding what a format cannot express throws OfpError', () => {
   refused(() => encodeNxMatch(partial), 'OFPBMC_BAD_FIELD', 'a partial DSCP mask in NXM');
 });
 
-t('instructions: write_metadata is a masked set_field before goto_table; duplicates and table 255 refused', () => {
+t('instructions: write_metadata decodes to write_metadata before goto_table; duplicates and table 255 refused', () => {
   const wm = [0, 2, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0xff];
   const gt = [0, 1, 0, 8, 3, 0, 0, 0];
   const acts = decodeInstructions(4, Uint8Array.from([...gt, ...wm]));
-  assert.equal(acts.map((a) => a.type), ['set_field', 'goto_table']);
-  const sf = acts[0] as Extract<(typeof acts)[0], { type: 'set_field' }>;
-  assert.is(sf.field.name, 'metadata');
-  assert.is(sf.value, 5n);
-  assert.is(sf.mask, 0xffn);
+  assert.equal(acts.map((a) => a.type), ['write_metadata', 'goto_table']);
+  const wmd = acts[0] as Extract<(typeof acts)[0], { type: 'write_metadata' }>;
+  assert.is(wmd.value, 5n);
+  assert.is(wmd.mask, 0xffn);
+  assert.equal(encodeInstructions(4, acts), Uint8Array.from([...wm, ...gt]));
   refused(() => decodeInstructions(4, Uint8Array.from([...gt, ...gt])), 'OFPBIC_DUP_INST', 'goto_table twice');
   refused(() => decodeInstructions(4, Uint8Array.of(0, 1, 0, 8, 255, 0, 0, 0)), 'OFPBIC_BAD_TABLE_ID', 'goto_table 255');
   refused(() => decodeInstructions(4, Uint8Array.of(0, 9, 0, 8, 0, 0, 0, 0)), 'OFPBIC_UNKNOWN_INST', 'instruction 9');

@@ -40,6 +40,14 @@ const FLOWS = [
   'udp6,ipv6_src=fe80::1/64,udp_src=53,actions=set_field:0x5/0x5->reg1,group:5,dec_ttl',
   'icmp,icmp_type=8,nw_tos=16,nw_ecn=1,nw_ttl=9,actions=CONTROLLER:200,set_field:::1->ipv6_src,mod_nw_tos:4',
   'sctp,tp_src=9,actions=FLOOD,set_field:10.0.0.1->nw_dst,push_vlan:0x8100',
+  // Nicira actions and the register views (actions-nx.ts, nx-*.ts)
+  'reg9=5,xreg3=0x1/0xff,actions=load:1->NXM_NX_REG9[],note:01.02,clone(output:1,clone(note:ff)),multipath(eth_src,50,modulo_n,2,0,NXM_NX_REG10[0..1])',
+  'xxreg1=0x10,conj_id=4,actions=output:NXM_NX_REG12[0..15],push:OXM_OF_PKT_REG5[8..23],pop:NXM_NX_XXREG3[],dec_ttl(1,2)',
+  'actions=controller(userdata=01.02.03,pause,reason=no_match,id=2,max_len=9),bundle_load(symmetric_l4,5,active_backup,ofport,NXM_NX_REG11[],members:4,8)',
+  'actions=bundle(eth_src,0,hrw,ofport,members:1,2),enqueue:1:2,set_queue:5,output(port=2,max_len=100),write_metadata:0x5/0xff',
+  'actions=conjunction(7,1/2),note:aa,conjunction(8,2/2)',
+  'actions=learn(table=2,idle_timeout=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],NXM_OF_VLAN_TCI[0..11],load:NXM_OF_IN_PORT[]->NXM_NX_REG14[0..15],output:NXM_OF_IN_PORT[])',
+  'actions=learn(eth_type=0x800,nw_proto=6,tcp_dst=80,load:0xabcdef012345->OXM_OF_PKT_REG7[0..47],send_flow_rem,delete_learned),load:0x3->NXM_NX_XXREG1[64..127]',
 ];
 
 function flows(): ReturnType<typeof parseFlow>[] {
