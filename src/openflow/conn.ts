@@ -132,6 +132,8 @@ export class OfConn {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    // What was sent before closing (a hello-failed error, say) leaves first.
+    if (this.corked) this.uncork();
     this.socket.destroy();
     this.chunks.length = 0;
     this.h.onClose?.(reason, detail);

@@ -69,6 +69,9 @@ function entryFor(d: FieldDef, match: Match | undefined): OxmField {
     if (!l4) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', `mod_${d.name} needs a match on tcp, udp or sctp to be encoded`);
     return oxmFieldByName(`OXM_OF_${l4}_${d.name === 'tp_src' ? 'SRC' : 'DST'}`)!;
   }
+  // in_port is written through NXM_OF_IN_PORT, as OVS does: its OXM_OF_IN_PORT is for
+  // matching only (OVS refuses a set_field of it with OFPBAC_BAD_SET_ARGUMENT).
+  if (d.name === 'in_port') return oxmFieldByName('NXM_OF_IN_PORT')!;
   const e = SET_FIELD_ENTRY.get(d.name === 'nw_tos' ? 'ip_dscp' : d.name);
   if (!e) throw new OfpError('OFPBAC_BAD_SET_TYPE', `${d.name} has no OXM form`);
   return e;
