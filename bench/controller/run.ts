@@ -22,13 +22,14 @@
  *               from the first byte to the barrier reply, checked with dump-aggregate
  *
  *   node --import tsx bench/controller/run.ts [--packets N] [--latency N] [--window W]
- *        [--flows N] [--trials T] [--quick]
+ *        [--flows N] [--trials T] [--quick] [--profile FILE]
  *
  * Not a test: it asserts nothing about the figures. Everything it creates (netns, veths, the
  * daemon, OVS, the temp dir, the pin dir) is removed on exit, on failure and on SIGINT/SIGTERM.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonProc } from '../../tests/daemon/helpers.ts';
@@ -42,7 +43,7 @@ const arg = (name: string, full: number, short: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : quick ? short : full;
 };
-const packets = arg('packets', 100_000, 3000);
+const packets = arg('packets', 30_000, 2000);
 const latencyN = arg('latency', 5000, 300);
 const window = arg('window', 32, 32);
 const nFlows = arg('flows', 10_000, 1000);
@@ -118,13 +119,25 @@ const cleanups: (() => Promise<void> | void)[] = [];
 async function bvsSwitch(): Promise<Switch> {
   const d = new DaemonProc(pinDir, mkdtempSync(path.join(tmp, 'd-')));
   cleanups.push(() => d.cleanup());
-  await d.start(['--log-level', 'info']);
+  // --profile FILE: the daemon's CPU profile of the measured part (see cpu-prof.mjs).
+  const prof = process.argv.indexOf('--profile');
+  const saved = { ...process.env };
+  if (prof > 0) {
+    process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --import=${pathToFileURL(path.join(import.meta.dirname, 'cpu-prof.mjs')).href}`;
+    process.env.BVS_CPU_PROF = path.resolve(process.argv[prof + 1]!);
+  }
+  const started = d.start(['--log-level', 'info']); // spawns before its first await
+  process.env.NODE_OPTIONS = saved.NODE_OPTIONS;
+  if (saved.NODE_OPTIONS === undefined) delete process.env.NODE_OPTIONS;
+  delete process.env.BVS_CPU_PROF;
+  await started;
   const ctl = new BenchController(path.join(tmp, 'bvs-ctl.sock'));
   cleanups.push(() => ctl.close());
   await ctl.listen();
   await d.v('add-br', brB, '--', 'set', 'bridge', brB, 'fail_mode=secure', 'protocols=OpenFlow13',
     '--', 'add-port', brB, veth('b', 's', 1), '--', 'set', 'interface', veth('b', 's', 1), 'ofport_request=1',
-    '--', 'add-port', brB, veth('b', 's', 2), '--', 'set', 'interface', veth('b', 's', 2), 'ofport_request=2');
+    '--', 'add-port', brB, veth('b', 's', 2), '--', 'set', 'interface', veth('b', 's', 2), 'ofport_request=2')
+    .catch((e: Error) => { throw new Error(`${e.message}\ndaemon log:\n${d.log.slice(-3000)}`); });
   await d.v('set-controller', brB, `unix:${ctl.sockPath}`);
   const ofctl = (...a: string[]) => execAsync('ovs-ofctl', ['-O', 'OpenFlow13', ...a.map((x) => x === 'BR' ? `unix:${path.join(d.runDir, `${brB}.mgmt`)}` : x)]);
   return { who: 'bvs', ctl, tx: veth('b', 'h', 1), rx: veth('b', 'h', 2), pid: () => d.proc!.pid!, ofctl };
@@ -166,22 +179,23 @@ async function roundTrips(sw: Switch, count: number, win: number): Promise<Rt> {
 }
 
 interface Trial {
-  lat: Rt; load: Rt; pinRate: number; poutRate: number; cpuPerK: number; burst: number; burstRate: number;
+  lat: Rt; load: Rt; pinRate: number; poutRate: number; cpuPerK: number; ctlCpuPerK: number; burst: number; burstRate: number;
 }
 
 async function trial(sw: Switch, mods: ReturnType<typeof flowModAdd>[]): Promise<Trial> {
   await roundTrips(sw, 200, 1); // warm up: the megaflow, the JIT of both ends
   const lat = await roundTrips(sw, latencyN, 1);
-  const pin0 = sw.ctl.packetIns, pout0 = sw.ctl.packetOuts, cpu0 = cpuOf(sw.pid());
+  const pin0 = sw.ctl.packetIns, pout0 = sw.ctl.packetOuts, cpu0 = cpuOf(sw.pid()), ctl0 = process.cpuUsage();
   const load = await roundTrips(sw, packets, window);
-  const cpu = cpuOf(sw.pid()) - cpu0;
+  const cpu = cpuOf(sw.pid()) - cpu0, ctlCpu = process.cpuUsage(ctl0);
   const pinRate = (sw.ctl.packetIns - pin0) / load.seconds, poutRate = (sw.ctl.packetOuts - pout0) / load.seconds;
   const burst = await sw.ctl.burst(mods);
   const agg = await sw.ofctl('dump-aggregate', 'BR');
   const n = Number(/flow_count=(\d+)/.exec(agg)?.[1] ?? NaN);
   if (n !== mods.length + 1) throw new Error(`${sw.who}: ${n} flows after a burst of ${mods.length} (+1 table-miss): ${sw.ctl.errors.join('; ')}`);
   await sw.ofctl('del-flows', 'BR', 'cookie=0xb/-1');
-  return { lat, load, pinRate, poutRate, cpuPerK: (cpu / Math.max(load.received, 1)) * 1000, burst, burstRate: mods.length / burst };
+  const perK = (secs: number) => (secs / Math.max(load.received, 1)) * 1000;
+  return { lat, load, pinRate, poutRate, cpuPerK: perK(cpu), ctlCpuPerK: perK((ctlCpu.user + ctlCpu.system) / 1e6), burst, burstRate: mods.length / burst };
 }
 
 // ---- main ------------------------------------------------------------------------------------
@@ -208,8 +222,10 @@ async function main(): Promise<void> {
   topology();
   const mods = Array.from({ length: nFlows }, (_, i) =>
     flowModAdd(`cookie=0xb,priority=100,ip,nw_dst=10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff},actions=output:2`));
-  const sws = [await bvsSwitch(), await ovsSwitch()];
-  for (const sw of sws) await attach(sw);
+  // Started together: the daemon's start (tsx, nats-server, BPF loads) is most of a --quick run.
+  const sws = await Promise.all([bvsSwitch(), ovsSwitch()]);
+  await Promise.all(sws.map(attach));
+  if (process.argv.includes('--profile')) process.kill(sws[0]!.pid(), 'SIGUSR2');
   const res: Record<string, Trial[]> = { bvs: [], ovs: [] };
   for (let t = 0; t < trials; t++) {
     for (const sw of t % 2 === 0 ? sws : [...sws].reverse()) res[sw.who]!.push(await trial(sw, mods));
@@ -236,6 +252,7 @@ async function main(): Promise<void> {
     row('RTT p50, one in flight', (t) => t.lat.p50, us, false),
     row('RTT p99, one in flight', (t) => t.lat.p99, us, false),
     row('switch CPU-s per 1000 round trips', (t) => t.cpuPerK, (x) => x.toFixed(3), false),
+    row('controller CPU-s per 1000 round trips', (t) => t.ctlCpuPerK, (x) => x.toFixed(3), false),
     row(`${nFlows} flow-mods + barrier`, (t) => t.burst, s, false),
     row('flow-mods/s in the burst', (t) => t.burstRate, k, true),
   ]) console.log(r);
