@@ -112,6 +112,8 @@ interface Switch {
   tx: string; rx: string;
   pid(): number;
   ofctl(...args: string[]): Promise<string>;
+  /** The datapath's flows, as its dpctl dump-flows prints them. */
+  dpFlows(): Promise<string>;
 }
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -140,7 +142,8 @@ async function bvsSwitch(): Promise<Switch> {
     .catch((e: Error) => { throw new Error(`${e.message}\ndaemon log:\n${d.log.slice(-3000)}`); });
   await d.v('set-controller', brB, `unix:${ctl.sockPath}`);
   const ofctl = (...a: string[]) => execAsync('ovs-ofctl', ['-O', 'OpenFlow13', ...a.map((x) => x === 'BR' ? `unix:${path.join(d.runDir, `${brB}.mgmt`)}` : x)]);
-  return { who: 'bvs', ctl, tx: veth('b', 'h', 1), rx: veth('b', 'h', 2), pid: () => d.proc!.pid!, ofctl };
+  const dpFlows = () => execAsync('env', [`BVS_PIN_DIR=${pinDir}`, path.join(import.meta.dirname, '../../bin/bvs'), 'dpctl', 'dump-flows']);
+  return { who: 'bvs', ctl, tx: veth('b', 'h', 1), rx: veth('b', 'h', 2), pid: () => d.proc!.pid!, ofctl, dpFlows };
 }
 
 async function ovsSwitch(): Promise<Switch> {
@@ -159,7 +162,8 @@ async function ovsSwitch(): Promise<Switch> {
   ovs.vsctl('set-controller', brO, `unix:${ctl.sockPath}`);
   const ofctl = (...a: string[]) => execAsync('ovs-ofctl', ['-O', 'OpenFlow13', ...a.map((x) => x === 'BR' ? `unix:${path.join(ovs.dir, `${brO}.mgmt`)}` : x)]);
   const pid = Number(readFileSync(path.join(ovs.dir, 'vswitchd.pid'), 'utf8').trim());
-  return { who: 'ovs', ctl, tx: veth('o', 'h', 1), rx: veth('o', 'h', 2), pid: () => pid, ofctl };
+  const dpFlows = async () => ovs.appctl('dpctl/dump-flows');
+  return { who: 'ovs', ctl, tx: veth('o', 'h', 1), rx: veth('o', 'h', 2), pid: () => pid, ofctl, dpFlows };
 }
 
 /** The controller connected and its table-miss flow in the switch's table. */
@@ -178,12 +182,18 @@ async function roundTrips(sw: Switch, count: number, win: number): Promise<Rt> {
   return JSON.parse(out) as Rt;
 }
 
+/** Each switch's datapath flows after its first warm-up: the miss flow sends to userspace. */
+const dpShown = new Map<string, string>();
+
 interface Trial {
   lat: Rt; load: Rt; pinRate: number; poutRate: number; cpuPerK: number; ctlCpuPerK: number; burst: number; burstRate: number;
 }
 
 async function trial(sw: Switch, mods: ReturnType<typeof flowModAdd>[]): Promise<Trial> {
   await roundTrips(sw, 200, 1); // warm up: the megaflow, the JIT of both ends
+  if (!dpShown.has(sw.who)) {
+    dpShown.set(sw.who, (await sw.dpFlows().catch((e: Error) => e.message)).trim().split('\n').slice(0, 3).join('\n  '));
+  }
   const lat = await roundTrips(sw, latencyN, 1);
   const pin0 = sw.ctl.packetIns, pout0 = sw.ctl.packetOuts, cpu0 = cpuOf(sw.pid()), ctl0 = process.cpuUsage();
   const load = await roundTrips(sw, packets, window);
@@ -260,6 +270,7 @@ async function main(): Promise<void> {
     const lost = res[who]!.reduce((a, t) => a + t.load.lost + t.lat.lost, 0), late = res[who]!.reduce((a, t) => a + t.load.late + t.lat.late, 0);
     console.log(`${who}: frames lost ${lost}, late ${late}; per trial round trips/s ${res[who]!.map((t) => Math.round(t.load.received / t.load.seconds)).join(', ')}`);
   }
+  for (const [who, f] of dpShown) console.log(`${who} datapath flows after the warm-up:\n  ${f}`);
   if (errs.length) console.log(`errors from the switches: ${errs.join('; ')}`);
   console.log(`load average at the start: ${load0}; at the end: ${loadavg()}`);
   console.log(`uptime at the end: ${run('uptime').trim()}`);
