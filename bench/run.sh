@@ -19,6 +19,7 @@ for b in bench/*/run.ts; do
       datapath) args=(--seconds 1) ;;
       ovsdb) args=(--quick) ;;
       openflow) args=(--flows 1000) ;;
+      controller) args=(--quick) ;;
     esac
   fi
   echo "== bench $name ${args[*]:-}"
