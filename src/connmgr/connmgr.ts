@@ -56,7 +56,7 @@ export interface ConnMgrOptions {
   clock?: Clock;
 }
 
-export type ConnMgrRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'datapath' | 'udpif'>;
+export type ConnMgrRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically' | 'datapath' | 'udpif'>;
 
 export class ConnMgr {
   readonly sw: OfSwitch;

@@ -27,9 +27,10 @@ import type { RemovedRule } from '../ofproto/index.ts';
 import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
+import { bundleAdd, bundleControl } from './bundles.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
-export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod'> & {
+export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically'> & {
   datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'>;
 };
 
@@ -246,6 +247,10 @@ export class OfSwitch {
       case 'packet_out':
         packetOut(this.runtime, msg, (pi) => this.packetIn(pi));
         return;
+      case 'bundle_control':
+        return bundleControl(this.runtime, s, d, msg);
+      case 'bundle_add_message':
+        return bundleAdd(s, d, msg);
       case 'echo_reply': case 'hello': case 'error':
         return;
       case 'nx_tlv_table_request':

@@ -31,4 +31,5 @@ export {
 export type { AggregateStats, FlowStats, FlowStatsRequest } from './flow-stats.ts';
 export type { FlowRemovedMsg, PacketInMsg, PacketOutMsg } from './packet-msgs.ts';
 export type { FlowBodies } from './msg-flow.ts';
+export { OFPBCT, OFPBF, type BundleAdd, type BundleControl } from './msg-bundle.ts';
 export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';

@@ -48,6 +48,7 @@ import {
   type MeterConfig, type MeterFeatures, type MeterMod, type MeterStats,
 } from './msg-meter-group.ts';
 import { FLOW_BODY, type FlowBodies } from './msg-flow.ts';
+import { decodeBundleAdd, decodeBundleControl, encodeBundleAdd, encodeBundleControl, type BundleAdd, type BundleControl } from './msg-bundle.ts';
 import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
@@ -64,7 +65,7 @@ export interface Bodies extends FlowBodies {
   barrier_request: Empty; barrier_reply: Empty;
   role_request: RoleMsg; role_reply: RoleMsg; role_status: RoleStatus;
   get_async_request: Empty; get_async_reply: AsyncConfig; set_async: AsyncConfig; meter_mod: MeterMod;
-  bundle_control: RawBody; bundle_add_message: RawBody;
+  bundle_control: BundleControl; bundle_add_message: BundleAdd;
   nx_role_request: NxRole; nx_role_reply: NxRole; nx_set_flow_format: Format; nx_flow_mod: RawBody;
   nx_flow_mod_table_id: FlowModTableId; nx_set_packet_in_format: Format;
   nx_packet_in: RawBody; nx_set_async_config: AsyncConfig; nx_set_controller_id: ControllerId;
@@ -125,7 +126,8 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   role_status: { decode: decodeRoleStatus, encode: encodeRoleStatus },
   get_async_request: empty('get async request'),
   get_async_reply: { decode: decodeAsync, encode: encodeAsync }, set_async: { decode: decodeAsync, encode: encodeAsync },
-  bundle_control: raw, bundle_add_message: raw,
+  bundle_control: { decode: decodeBundleControl, encode: encodeBundleControl },
+  bundle_add_message: { decode: decodeBundleAdd, encode: encodeBundleAdd },
   nx_role_request: { decode: decodeNxRole, encode: encodeNxRole }, nx_role_reply: { decode: decodeNxRole, encode: encodeNxRole },
   nx_set_flow_format: { decode: decodeSetFlowFormat, encode: encodeSetFlowFormat },
   nx_set_packet_in_format: { decode: decodeSetPacketInFormat, encode: encodeSetPacketInFormat },
