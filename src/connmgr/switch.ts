@@ -28,6 +28,7 @@ import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
 import { bundleAdd, bundleControl } from './bundles.ts';
+import { FlowMonitors } from './monitor.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
 export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically'> & {
@@ -57,6 +58,7 @@ const ACTIONS_10 = 0x7ff;
 
 export class OfSwitch {
   private readonly sessions = new Map<OfConn, Session>();
+  private readonly monitors = new FlowMonitors(() => this.runtime.ofproto.pipeline);
   private generationId: bigint | undefined;
   readonly started = Date.now();
 
@@ -77,6 +79,8 @@ export class OfSwitch {
   }
 
   detach(conn: OfConn): void {
+    const s = this.sessions.get(conn);
+    if (s) this.monitors.forget(s);
     if (this.sessions.delete(conn)) this.info.onSessions?.();
   }
 
@@ -143,7 +147,7 @@ export class OfSwitch {
     while (s.queue.length > 0 && !s.conn.closed) {
       const { d, frame } = s.queue.shift()!;
       try {
-        const wait = this.handle(d, s);
+        const wait = this.monitors.during(s, d.xid, () => this.handle(d, s));
         if (wait) await wait;
       } catch (err) {
         // OFPT_ERROR with the message's first bytes; a non-OfpError is a defect, reported.
@@ -251,6 +255,10 @@ export class OfSwitch {
         return bundleControl(this.runtime, s, d, msg);
       case 'bundle_add_message':
         return bundleAdd(s, d, msg);
+      case 'nx_flow_monitor_request':
+        return this.monitors.request(s, xid, msg.monitors);
+      case 'nx_flow_monitor_cancel':
+        return this.monitors.cancel(s, msg.id);
       case 'echo_reply': case 'hello': case 'error':
         return;
       case 'nx_tlv_table_request':

@@ -32,4 +32,5 @@ export type { AggregateStats, FlowStats, FlowStatsRequest } from './flow-stats.t
 export type { FlowRemovedMsg, PacketInMsg, PacketOutMsg } from './packet-msgs.ts';
 export type { FlowBodies } from './msg-flow.ts';
 export { OFPBCT, OFPBF, type BundleAdd, type BundleControl } from './msg-bundle.ts';
+export { NXFME, NXFMF, type FlowMonitorRequest, type FlowUpdate } from './msg-monitor.ts';
 export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';

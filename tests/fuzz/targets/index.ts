@@ -2,6 +2,7 @@
 import type { Target } from '../target.ts';
 import { busReplyEvent, busRequest } from './bus.ts';
 import { bundleTarget } from './bundle.ts';
+import { monitorTarget } from './monitor.ts';
 import { controllerTarget } from './controller.ts';
 import { frame } from './frame.ts';
 import { odpActions, odpFlow } from './odp.ts';
@@ -13,6 +14,6 @@ import { SELFTESTS } from './selftest.ts';
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
   ([
     ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
-    openflowMsg, ofMatch, ofActions, ofMessages, controllerTarget, bundleTarget, ...SELFTESTS,
+    openflowMsg, ofMatch, ofActions, ofMessages, controllerTarget, bundleTarget, monitorTarget, ...SELFTESTS,
   ] as Target<never>[]).map((t) => [t.name, t]),
 );
