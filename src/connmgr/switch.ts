@@ -29,9 +29,11 @@ import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
 import { bundleAdd, bundleControl } from './bundles.ts';
 import { FlowMonitors } from './monitor.ts';
+import { bridgeConfig, portMod } from './portmod.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
 export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically'> & {
+  udpif: Pick<BridgeRuntime['udpif'], 'requestRevalidation'>;
   datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'>;
 };
 
@@ -255,6 +257,8 @@ export class OfSwitch {
         return bundleControl(this.runtime, s, d, msg);
       case 'bundle_add_message':
         return bundleAdd(s, d, msg);
+      case 'port_mod':
+        return portMod(this.runtime, msg, version);
       case 'nx_flow_monitor_request':
         return this.monitors.request(s, xid, msg.monitors);
       case 'nx_flow_monitor_cancel':
@@ -294,7 +298,7 @@ export class OfSwitch {
   }
 
   private ports() {
-    return this.bridge.sortedPorts().map(describePort);
+    return this.bridge.sortedPorts().map((p) => describePort(p, bridgeConfig(this.bridge, p)));
   }
 
   private portStats(portNo: number): PortStats[] {
