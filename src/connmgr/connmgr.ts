@@ -25,6 +25,7 @@ import { systemClock, type BridgeRuntime, type Clock } from '../vswitch/index.ts
 import { portChanges } from './async.ts';
 import { MgmtListener } from './mgmt.ts';
 import { describePort } from './ports.ts';
+import { bridgeConfig } from './portmod.ts';
 import { OfService, type ServiceConfig, type ServiceStatus } from './service.ts';
 import { OfSwitch } from './switch.ts';
 import { isPassive } from './target.ts';
@@ -56,7 +57,7 @@ export interface ConnMgrOptions {
   clock?: Clock;
 }
 
-export type ConnMgrRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'datapath' | 'udpif'>;
+export type ConnMgrRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically' | 'datapath' | 'udpif'>;
 
 export class ConnMgr {
   readonly sw: OfSwitch;
@@ -233,7 +234,7 @@ export class ConnMgr {
 
   private portSnapshot(): Map<number, OfpPort> {
     const out = new Map<number, OfpPort>();
-    for (const p of this.rt.ofproto.ports.values() as Iterable<BridgePort>) out.set(p.ofport, describePort(p));
+    for (const p of this.rt.ofproto.ports.values() as Iterable<BridgePort>) out.set(p.ofport, describePort(p, bridgeConfig(this.rt.ofproto, p)));
     return out;
   }
 

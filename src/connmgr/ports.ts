@@ -30,8 +30,11 @@ function macNumber(s: string | undefined): number {
   return Number.parseInt(s.replace(/:/g, ''), 16);
 }
 
-/** The port as OpenFlow describes it; port numbers in the 1.1+ numbering (LOCAL 0xfffffffe). */
-export function describePort(p: BridgePort): OfpPort {
+/**
+ * The port as OpenFlow describes it; port numbers in the 1.1+ numbering (LOCAL 0xfffffffe).
+ * `config` adds the OFPPC_* bits the bridge keeps itself (NO_FLOOD from a port-mod).
+ */
+export function describePort(p: BridgePort, config = 0): OfpPort {
   const adminUp = (Number.parseInt(readSys(p.name, 'flags') ?? '0', 16) & 1) === 1;
   const linkUp = readSys(p.name, 'operstate') === 'up' || (adminUp && readSys(p.name, 'carrier') === '1');
   const mbps = Number(readSys(p.name, 'speed') ?? -1);
@@ -39,7 +42,7 @@ export function describePort(p: BridgePort): OfpPort {
   const curr = bit === 0 ? 0 : bit | OFPPF_COPPER;
   return {
     portNo: portFrom10(p.ofport), hwAddr: macNumber(readSys(p.name, 'address')), name: p.name,
-    config: adminUp ? 0 : OFPPC_PORT_DOWN, state: linkUp ? OFPPS_LIVE : OFPPS_LINK_DOWN,
+    config: (adminUp ? 0 : OFPPC_PORT_DOWN) | config, state: linkUp ? OFPPS_LIVE : OFPPS_LINK_DOWN,
     curr, advertised: 0, supported: 0, peer: 0,
     currSpeed: mbps > 0 ? mbps * 1000 : 0, maxSpeed: 0,
   };

@@ -31,9 +31,13 @@ import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
 import { checkFlowMeters, meterConfigs, meterFeatures, meterMod, meterStats, type MeterDatapath } from './meters.ts';
+import { bundleAdd, bundleControl } from './bundles.ts';
+import { FlowMonitors } from './monitor.ts';
+import { bridgeConfig, portMod } from './portmod.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
-export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod'> & {
+export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically'> & {
+  udpif: Pick<BridgeRuntime['udpif'], 'requestRevalidation'>;
   datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'> & Partial<MeterDatapath>;
 };
 
@@ -60,6 +64,7 @@ const ACTIONS_10 = 0x7ff;
 
 export class OfSwitch {
   private readonly sessions = new Map<OfConn, Session>();
+  private readonly monitors = new FlowMonitors(() => this.runtime.ofproto.pipeline);
   private generationId: bigint | undefined;
   readonly started = Date.now();
 
@@ -80,6 +85,8 @@ export class OfSwitch {
   }
 
   detach(conn: OfConn): void {
+    const s = this.sessions.get(conn);
+    if (s) this.monitors.forget(s);
     if (this.sessions.delete(conn)) this.info.onSessions?.();
   }
 
@@ -146,7 +153,7 @@ export class OfSwitch {
     while (s.queue.length > 0 && !s.conn.closed) {
       const { d, frame } = s.queue.shift()!;
       try {
-        const wait = this.handle(d, s);
+        const wait = this.monitors.during(s, d.xid, () => this.handle(d, s));
         if (wait) await wait;
       } catch (err) {
         // OFPT_ERROR with the message's first bytes; a non-OfpError is a defect, reported.
@@ -263,6 +270,16 @@ export class OfSwitch {
         packetOut(this.runtime, msg, (pi) => this.packetIn(pi));
         return;
       case 'nx_resume': resume(this.runtime, msg, (pi) => this.packetIn(pi)); return;
+      case 'bundle_control':
+        return bundleControl(this.runtime, s, d, msg);
+      case 'bundle_add_message':
+        return bundleAdd(s, d, msg);
+      case 'port_mod':
+        return portMod(this.runtime, msg, version);
+      case 'nx_flow_monitor_request':
+        return this.monitors.request(s, xid, msg.monitors);
+      case 'nx_flow_monitor_cancel':
+        return this.monitors.cancel(s, msg.id);
       case 'echo_reply': case 'hello': case 'error':
         return;
       case 'nx_tlv_table_request':
@@ -287,7 +304,7 @@ export class OfSwitch {
   }
 
   private ports() {
-    return this.bridge.sortedPorts().map(describePort);
+    return this.bridge.sortedPorts().map((p) => describePort(p, bridgeConfig(this.bridge, p)));
   }
 
   private portStats(portNo: number): PortStats[] {

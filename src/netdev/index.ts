@@ -5,5 +5,5 @@
  * bridges or OpenFlow.
  */
 export { NetdevError, type NetdevErrorCode } from './errors.ts';
-export { linkState, netdevInfo, setLinkUp, type NetdevInfo } from './info.ts';
+export { linkState, netdevInfo, setLinkAdmin, setLinkUp, type NetdevInfo } from './info.ts';
 export { ensureInternalPort, hiddenName, isHiddenName, isInternalPort, removeDevice, removeInternalPort } from './internal.ts';

@@ -61,6 +61,11 @@ export function setLinkUp(name: string): void {
   execFileSync('ip', ['link', 'set', 'dev', name, 'up'], { stdio: 'ignore' });
 }
 
+/** Set a device's admin state (`ip link set dev NAME up|down`; OpenFlow's OFPPC_PORT_DOWN). */
+export function setLinkAdmin(name: string, up: boolean): void {
+  execFileSync('ip', ['link', 'set', 'dev', name, up ? 'up' : 'down'], { stdio: 'ignore' });
+}
+
 /** ifindex and operational state from sysfs, or undefined when the device is gone. */
 export function linkState(name: string): { ifindex: number; up: boolean } | undefined {
   try {

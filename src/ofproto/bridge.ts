@@ -80,9 +80,19 @@ export class Bridge {
     return p;
   }
 
+  /** Ports with OFPPC_NO_FLOOD (a port-mod): output to FLOOD and NORMAL's flooding skip them. */
+  readonly noFlood = new Set<number>();
+
+  setNoFlood(ofport: number, on: boolean): void {
+    if (on === this.noFlood.has(ofport)) return;
+    if (on) this.noFlood.add(ofport); else this.noFlood.delete(ofport);
+    this.portGeneration++;
+  }
+
   removePort(ofport: number): boolean {
     const p = this.ports.get(ofport);
     if (!p) return false;
+    this.noFlood.delete(ofport);
     this.ports.delete(ofport);
     this.byDp.delete(p.dpPort);
     this.mac.flushPort(ofport);

@@ -18,7 +18,10 @@ export { type OfAction, type SubField, type LearnAction, type LearnSpec, type Ha
 export { FlowSyntaxError, parseFlow, DEFAULT_PRIORITY, type FlowMod, type ParseMode } from './parse.ts';
 export { parseActions } from './parse-actions.ts';
 export { formatMatch, formatActions, formatAction, formatFlow, formatFlowStats } from './format.ts';
-export { Pipeline, Rule, TableError, N_TABLES, type RemovedRule, type RemovedReason } from './table.ts';
+export {
+  Pipeline, Rule, TableError, N_TABLES, MAX_PRIORITY, REMOVED_REASON, type RemovedRule, type RemovedReason, type TableChange,
+} from './table.ts';
+export { undoable } from './txn.ts';
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
 export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
 export {

@@ -46,6 +46,15 @@ export interface RemovedRule {
   reason: RemovedReason;
 }
 
+/**
+ * One change to the tables, told to Pipeline.observers after it is made: flow monitors
+ * (src/connmgr/monitor.ts) report them, and undoable() (txn.ts) keeps them to undo a bundle.
+ */
+export type TableChange =
+  | { kind: 'added'; rule: Rule; replaced: Rule[] }
+  | { kind: 'modified'; rule: Rule; old: { actions: OfAction[]; cookie: bigint } }
+  | { kind: 'removed'; rule: Rule; reason: RemovedReason; learned: Rule[] };
+
 export class TableError extends Error {
   override name = 'TableError';
 }
@@ -76,6 +85,8 @@ export class Pipeline {
   /** The rules with an idle or hard timeout: expire() looks at these only (a pass over every
    *  rule, run by each revalidation, made a burst of flow-mods quadratic). */
   private readonly timed = new Set<Rule>();
+  /** Hear every rule added, modified or removed, by any path (see TableChange). */
+  readonly observers = new Set<(c: TableChange) => void>();
 
   constructor(readonly now: () => number = Date.now) {}
 
@@ -119,13 +130,15 @@ export class Pipeline {
     }
     const rule = new Rule(fm.table ?? 0, fm.priority, fm.match.clone(), fm.actions, fm.cookie,
       fm.idleTimeout, fm.hardTimeout, fm.sendFlowRem, this.now());
+    const replaced: Rule[] = [];
     for (const c of [...this.classifiers(rule.table)]) {
       const old = c.findExact(fm.match, fm.priority);
-      if (old) { c.remove(old); this.timed.delete(old); }
+      if (old) { c.remove(old); this.timed.delete(old); replaced.push(old); }
     }
     t.insert(rule);
     if (rule.idleTimeout || rule.hardTimeout) this.timed.add(rule);
     this.generation++;
+    this.changed({ kind: 'added', rule, replaced });
     return rule;
   }
 
@@ -162,6 +175,7 @@ export class Pipeline {
   modify(fm: FlowMod, strict = false): Rule[] {
     const rules = this.select(fm, strict);
     for (const r of rules) {
+      const old = { actions: r.actions, cookie: r.cookie };
       if (isConjunctive(r.actions) !== isConjunctive(fm.actions)) {
         // The rule changes sides (ordinary <-> conjunctive): it moves between classifiers.
         this.tables.get(r.table)?.remove(r) || this.softTables.get(r.table)?.remove(r);
@@ -169,6 +183,7 @@ export class Pipeline {
       }
       r.actions = fm.actions;
       if (fm.cookieMask === 0n) r.cookie = fm.cookie;
+      this.changed({ kind: 'modified', rule: r, old });
     }
     if (rules.length) this.generation++;
     return rules;
@@ -178,7 +193,7 @@ export class Pipeline {
    * Removes a rule; the flows it learned with learn(...,delete_learned) go with it (OVS
    * learn.c: NX_LEARN_F_DELETE_LEARNED), without flow-removed events of their own.
    */
-  removeRule(r: Rule): boolean {
+  removeRule(r: Rule, reason: RemovedReason = 'delete'): boolean {
     const ok = (this.tables.get(r.table)?.remove(r) || this.softTables.get(r.table)?.remove(r)) ?? false;
     this.timed.delete(r);
     if (ok) this.generation++;
@@ -187,7 +202,12 @@ export class Pipeline {
       this.learnedBy.delete(r);
       for (const l of learned) this.removeRule(l);
     }
+    if (ok) this.changed({ kind: 'removed', rule: r, reason, learned: learned ? [...learned] : [] });
     return ok;
+  }
+
+  private changed(c: TableChange): void {
+    for (const o of this.observers) o(c);
   }
 
   /** Records that `owner` learned `learned` with delete_learned (see removeRule). */
@@ -241,7 +261,7 @@ export class Pipeline {
       if (r.hardTimeout && now - r.created >= r.hardTimeout * 1000) out.push({ rule: r, reason: 'hard_timeout' });
       else if (r.idleTimeout && now - r.used >= r.idleTimeout * 1000) out.push({ rule: r, reason: 'idle_timeout' });
     }
-    for (const { rule } of out) this.removeRule(rule);
+    for (const { rule, reason } of out) this.removeRule(rule, reason);
     return out;
   }
 

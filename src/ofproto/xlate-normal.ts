@@ -97,7 +97,7 @@ export function xlateNormal(ctx: XlateCtx): void {
   }
   // Ports that take the frame with its current tagging first, then the others, so the
   // datapath actions change the VLAN header at most twice (OVS gets this from bundle order).
-  const out = bridge.sortedPorts().filter((p) => p.ofport !== inPort.ofport && Bridge.includesVlan(p, vlan));
+  const out = bridge.sortedPorts().filter((p) => p.ofport !== inPort.ofport && Bridge.includesVlan(p, vlan) && !bridge.noFlood.has(p.ofport));
   const taggedOut = (p: BridgePort): boolean => p.tag === undefined && vlan !== 0;
   const nowTagged = (f[W.VLAN_TCI]! & VLAN_CFI) !== 0;
   for (const p of out) if (taggedOut(p) === nowTagged) outputNormal(ctx, p, vlan);

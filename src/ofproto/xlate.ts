@@ -242,8 +242,10 @@ function outputPort(ctx: XlateCtx, port: number, table: number, rule: Rule | und
   switch (port) {
     case OFPP.IN_PORT: ctx.output(inPort); return;
     case OFPP.NORMAL: xlateNormal(ctx); return;
-    case OFPP.FLOOD: case OFPP.ALL:
-      for (const p of ctx.bridge.sortedPorts()) if (p.ofport !== inPort) ctx.output(p.ofport);
+    case OFPP.FLOOD: case OFPP.ALL: // only FLOOD honours OFPPC_NO_FLOOD
+      for (const p of ctx.bridge.sortedPorts()) {
+        if (p.ofport !== inPort && (port === OFPP.ALL || !ctx.bridge.noFlood.has(p.ofport))) ctx.output(p.ofport);
+      }
       return;
     case OFPP.CONTROLLER: controller(ctx, 'action', table, rule, 0, maxLen); return;
     case OFPP.TABLE: case OFPP.NONE: return;

@@ -107,6 +107,9 @@ export const WIRE = {
   nx_flow_mod_table_id: all(NX(15)), nx_set_packet_in_format: all(NX(16)), nx_packet_in: all(NX(17)),
   nx_set_async_config: all(NX(19)), nx_set_controller_id: all(NX(20)),
   nx_tlv_table_request: all(NX(25)), nx_resume: all(NX(28)), nx_packet_in2: all(NX(30)),
+  // Flow monitor (msg-monitor.ts): Nicira's exists up to 1.2; 1.3 has ONF's, 1.4+ OFPMP_FLOW_MONITOR.
+  nx_flow_monitor_cancel: split(NX(21), undefined), nx_flow_monitor_paused: split(NX(22), undefined),
+  nx_flow_monitor_resumed: split(NX(23), undefined),
   // Stats / multipart.
   desc_request: descQ, desc_reply: descR, flow_stats_request: flowQ, flow_stats_reply: flowR,
   aggregate_request: aggQ, aggregate_reply: aggR, table_stats_request: tableQ, table_stats_reply: tableR,
@@ -119,6 +122,7 @@ export const WIRE = {
   port_desc_request: portDescQ, port_desc_reply: portDescR,
   nx_flow_stats_request: split(NXST(false, 0), undefined), nx_flow_stats_reply: split(NXST(true, 0), undefined),
   nx_aggregate_request: split(NXST(false, 1), undefined), nx_aggregate_reply: split(NXST(true, 1), undefined),
+  nx_flow_monitor_request: split(NXST(false, 2), undefined), nx_flow_monitor_reply: split(NXST(true, 2), undefined),
 } as const satisfies Record<string, PerVersion>;
 
 export type MsgKind = keyof typeof WIRE;

@@ -49,6 +49,11 @@ import {
 } from './msg-meter-group.ts';
 import { FLOW_BODY, type FlowBodies } from './msg-flow.ts';
 import { decodeResume, encodeResume, type ResumeMsg } from './msg-resume.ts';
+import {
+  decodeFlowMonitorCancel, decodeFlowMonitorRequest, decodeFlowUpdates, encodeFlowMonitorCancel, encodeFlowMonitorRequest,
+  encodeFlowUpdate, type FlowMonitorRequest, type FlowUpdate,
+} from './msg-monitor.ts';
+import { decodeBundleAdd, decodeBundleControl, encodeBundleAdd, encodeBundleControl, type BundleAdd, type BundleControl } from './msg-bundle.ts';
 import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
@@ -65,7 +70,9 @@ export interface Bodies extends FlowBodies {
   barrier_request: Empty; barrier_reply: Empty;
   role_request: RoleMsg; role_reply: RoleMsg; role_status: RoleStatus;
   get_async_request: Empty; get_async_reply: AsyncConfig; set_async: AsyncConfig; meter_mod: MeterMod;
-  bundle_control: RawBody; bundle_add_message: RawBody;
+  bundle_control: BundleControl; bundle_add_message: BundleAdd;
+  nx_flow_monitor_request: { monitors: FlowMonitorRequest[] }; nx_flow_monitor_reply: { updates: FlowUpdate[] };
+  nx_flow_monitor_cancel: { id: number }; nx_flow_monitor_paused: Empty; nx_flow_monitor_resumed: Empty;
   nx_role_request: NxRole; nx_role_reply: NxRole; nx_set_flow_format: Format; nx_flow_mod: RawBody;
   nx_flow_mod_table_id: FlowModTableId; nx_set_packet_in_format: Format;
   nx_packet_in: RawBody; nx_set_async_config: AsyncConfig; nx_set_controller_id: ControllerId;
@@ -126,7 +133,12 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   role_status: { decode: decodeRoleStatus, encode: encodeRoleStatus },
   get_async_request: empty('get async request'),
   get_async_reply: { decode: decodeAsync, encode: encodeAsync }, set_async: { decode: decodeAsync, encode: encodeAsync },
-  bundle_control: raw, bundle_add_message: raw,
+  bundle_control: { decode: decodeBundleControl, encode: encodeBundleControl },
+  bundle_add_message: { decode: decodeBundleAdd, encode: encodeBundleAdd },
+  nx_flow_monitor_request: { decode: (v, b) => decodeFlowMonitorRequest(v as OfpVersion, b), encode: (v, m) => encodeFlowMonitorRequest(v as OfpVersion, m) },
+  nx_flow_monitor_reply: fromEntries((v, b) => decodeFlowUpdates(v as OfpVersion, b), (v, m) => m.updates.map((u) => encodeFlowUpdate(v as OfpVersion, u))),
+  nx_flow_monitor_cancel: { decode: (v, b) => decodeFlowMonitorCancel(v as OfpVersion, b), encode: (v, m) => encodeFlowMonitorCancel(v as OfpVersion, m) },
+  nx_flow_monitor_paused: empty('flow monitor paused'), nx_flow_monitor_resumed: empty('flow monitor resumed'),
   nx_role_request: { decode: decodeNxRole, encode: encodeNxRole }, nx_role_reply: { decode: decodeNxRole, encode: encodeNxRole },
   nx_set_flow_format: { decode: decodeSetFlowFormat, encode: encodeSetFlowFormat },
   nx_set_packet_in_format: { decode: decodeSetPacketInFormat, encode: encodeSetPacketInFormat },

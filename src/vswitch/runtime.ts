@@ -21,7 +21,7 @@ import { ABI, formatMac, keyFromFrame, type Upcall } from '../datapath/index.ts'
 import type { ReplyInputOf } from '../bus/index.ts';
 import {
   Bridge, checkMeterRefs, formatActions, MeterError, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
-  packetFromText, parseFlow, TableError, trace, W,
+  packetFromText, parseFlow, TableError, trace, undoable, W,
   type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type RemovedRule, type Rule,
 } from '../ofproto/index.ts';
 import { hiddenName } from '../netdev/index.ts';
@@ -196,9 +196,27 @@ export class BridgeRuntime {
     }
   }
 
+  /**
+   * Runs `fn`'s flow-mods (applyFlowMod) as one change, an atomic bundle's commit: if it
+   * throws, the tables are put back as they were (src/ofproto undoable) and nothing was told to
+   * anyone; else the flow-removed it caused go out once it has returned. `count` is fn's.
+   */
+  atomically(fn: () => number): Applied {
+    if (this.held) throw new RuntimeError('atomically: already inside a change');
+    const held: RemovedRule[] = (this.held = []);
+    let count: number;
+    try { count = undoable(this.ofproto.pipeline, fn); } finally { this.held = undefined; }
+    if (held.length > 0) this.udpif.sinks.rulesRemoved?.(held);
+    return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
+  }
+
+  /** Flow-removed held back while inside atomically(). */
+  private held: RemovedRule[] | undefined;
+
   /** Tells the OpenFlow connections (flow-removed) of rules a delete removed; their count. */
   private deleted(removed: RemovedRule[]): number {
-    if (removed.length > 0) this.udpif.sinks.rulesRemoved?.(removed);
+    if (this.held) this.held.push(...removed);
+    else if (removed.length > 0) this.udpif.sinks.rulesRemoved?.(removed);
     return removed.length;
   }
 

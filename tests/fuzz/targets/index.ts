@@ -1,6 +1,8 @@
 /** Every fuzz target, by name (the name is also its corpus directory). */
 import type { Target } from '../target.ts';
 import { busReplyEvent, busRequest } from './bus.ts';
+import { bundleTarget } from './bundle.ts';
+import { monitorTarget } from './monitor.ts';
 import { controllerTarget } from './controller.ts';
 import { frame } from './frame.ts';
 import { odpActions, odpFlow } from './odp.ts';
@@ -13,6 +15,6 @@ import { SELFTESTS } from './selftest.ts';
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
   ([
     ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
-    openflowMsg, ofMatch, ofActions, ofMessages, ofContinuation, controllerTarget, ...SELFTESTS,
+    openflowMsg, ofMatch, ofActions, ofMessages, ofContinuation, controllerTarget, bundleTarget, monitorTarget, ...SELFTESTS,
   ] as Target<never>[]).map((t) => [t.name, t]),
 );
