@@ -46,8 +46,10 @@ export class Bridge {
   readonly mac: MacTable;
   readonly now: () => number;
   private readonly mapPort: ((ofport: number) => number | undefined) | undefined;
-  /** Bumped when ports change: every megaflow may be stale. */
+  /** Bumped when ports change (and their link state): every megaflow may be stale. */
   portGeneration = 0;
+  /** Ports (by name) whose link is down; liveness is per interface, so it survives re-adds. */
+  private readonly linkDown = new Set<string>();
 
   constructor(readonly name: string, opts: BridgeOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -83,6 +85,23 @@ export class Bridge {
     this.mac.flushPort(ofport);
     this.portGeneration++;
     return true;
+  }
+
+  /**
+   * Records a port's link state (the port actor's LINK events). Returns whether it changed;
+   * a change bumps portGeneration, since fast failover and select groups read liveness.
+   */
+  setLinkUp(name: string, up: boolean): boolean {
+    if (up !== this.linkDown.has(name)) return false;
+    if (up) this.linkDown.delete(name); else this.linkDown.add(name);
+    this.portGeneration++;
+    return true;
+  }
+
+  /** OVS's may_enable: the port exists and its link is not known to be down. */
+  isPortLive(ofport: number): boolean {
+    const p = this.ports.get(ofport);
+    return p !== undefined && !this.linkDown.has(p.name);
   }
 
   /** Datapath port of an OpenFlow port, or undefined when the bridge has no such port. */

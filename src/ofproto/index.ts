@@ -20,7 +20,14 @@ export { parseActions } from './parse-actions.ts';
 export { formatMatch, formatActions, formatAction, formatFlow, formatFlowStats } from './format.ts';
 export { Pipeline, Rule, TableError, N_TABLES, type RemovedRule, type RemovedReason } from './table.ts';
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
-export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
+export {
+  parseGroup, formatGroup, selectBucket, creditGroups, newBucket, GROUP_TYPES, OFPG_ALL, OFPG_ANY, OFPG_MAX,
+  type Group, type Bucket, type GroupHit, type GroupType,
+} from './groups.ts';
+export {
+  applyGroupMod, groupsUsed, rulesUsingGroup, GroupModError, BUCKET_ALL, BUCKET_FIRST, BUCKET_LAST,
+  type GroupMod, type GroupModCode, type GroupModCommand, type GroupModResult,
+} from './group-mod.ts';
 export { xlate, isStale, inMegaflow, type XlateResult } from './xlate.ts';
 export { applyLearned } from './xlate-learn.ts';
 export { isConjunctive } from './conj.ts';

@@ -32,7 +32,7 @@
  * revalidate() runs the same pass without yielding (tests, callers that need it done).
  */
 import { FLOW_FIELDS, type DpAction, type FlowEntry, type FlowMask, type FlowStats } from '../datapath/index.ts';
-import { isStale, xlate } from '../ofproto/index.ts';
+import { creditGroups, isStale, xlate } from '../ofproto/index.ts';
 import type { Udpif } from './udpif.ts';
 import { adoptedUkey, type Ukey } from './ukey.ts';
 
@@ -180,6 +180,7 @@ function pushStats(rt: Udpif, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: 
   uk.bytes = stats.bytes;
   const usedMs = stats.usedNs > 0n && nowNs > stats.usedNs ? nowMs - Number(nowNs - stats.usedNs) / 1e6 : nowMs;
   for (const r of uk.rules) rt.ofproto.pipeline.credit(r, Number(dp), Number(db), usedMs);
+  creditGroups(uk.groupHits, Number(dp), Number(db));
   const mac = rt.ofproto.mac;
   for (const l of uk.learned) {
     const cur = mac.lookup(l.vlan, l.mac, nowMs);
@@ -198,6 +199,7 @@ function stillValid(rt: Udpif, e: FlowEntry, uk: Ukey): boolean {
   if (r.error !== undefined || !actionsEqual(r.actions, f.actions) || !maskWithin(r.megaflow.mask, f.mask)) return false;
   uk.actions = r.actions;
   uk.rules = r.rules;
+  uk.groupHits = r.groupHits;
   uk.macDeps = r.macDeps;
   uk.generations = r.generations;
   return true;

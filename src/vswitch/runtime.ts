@@ -110,6 +110,11 @@ export class BridgeRuntime {
     return true;
   }
 
+  /** A port's link went up or down: fast failover and select groups may choose again. */
+  setPortLink(name: string, up: boolean): void {
+    if (this.ofproto.setLinkUp(name, up)) void this.udpif.requestRevalidation();
+  }
+
   findPort(nameOrOfport: string | number): BridgePort | undefined {
     if (typeof nameOrOfport === 'number') return this.ofproto.ports.get(nameOrOfport);
     for (const p of this.ofproto.ports.values()) if (p.name === nameOrOfport) return p;

@@ -8,11 +8,12 @@
  * the revalidator pushes deltas and skips re-translating flows nothing changed under.
  */
 import type { DpAction } from '../datapath/index.ts';
-import type { MacDep, Rule } from '../ofproto/index.ts';
+import type { GroupHit, MacDep, Rule } from '../ofproto/index.ts';
 
 export interface Ukey {
   actions: DpAction[];
   rules: Rule[];
+  groupHits: GroupHit[];
   macDeps: MacDep[];
   learned: { vlan: number; mac: number; port: number }[];
   generations: { pipeline: number; mac: number; ports: number };
@@ -31,7 +32,7 @@ export interface Ukey {
  *  pass re-translates it; its current stats are the baseline. */
 export function adoptedUkey(actions: DpAction[], stats: { packets: bigint; bytes: bigint }, nowNs: bigint, pass: number): Ukey {
   return {
-    actions, rules: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
+    actions, rules: [], groupHits: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
     packets: stats.packets, bytes: stats.bytes, createdNs: nowNs, seen: pass,
   };
 }
