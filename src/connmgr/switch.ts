@@ -19,12 +19,13 @@ import {
   type OfConn, type PortStats,
 } from '../openflow/index.ts';
 import { aggregateStats, applyFlowMod, flowStats } from './flows.ts';
+import { groupDescs, groupFeatures, groupMod, groupStats } from './groups.ts';
 import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
-export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod'> & {
+export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'applyGroupMod'> & {
   datapath: Pick<BridgeRuntime['datapath'], 'portStats'>;
 };
 
@@ -178,6 +179,14 @@ export class OfSwitch {
       case 'nx_aggregate_request':
         c.send({ kind: 'nx_aggregate_reply', ...aggregateStats(this.runtime, msg) }, xid);
         return;
+      case 'group_mod': {
+        const done = groupMod(this.runtime, msg);
+        if (done.count > 0) s.pending = done.revalidated;
+        return;
+      }
+      case 'group_stats_request': c.sendReplies({ kind: 'group_stats_reply', groups: groupStats(this.runtime, msg.id) }, xid); return;
+      case 'group_desc_request': c.sendReplies({ kind: 'group_desc_reply', groups: groupDescs(this.runtime, msg.id) }, xid); return;
+      case 'group_features_request': c.send({ kind: 'group_features_reply', ...groupFeatures(version) }, xid); return;
       case 'nx_flow_mod_table_id':
         s.tableIdExt = msg.enable;
         return;

@@ -31,4 +31,6 @@ export {
 export type { AggregateStats, FlowStats, FlowStatsRequest } from './flow-stats.ts';
 export type { FlowRemovedMsg, PacketInMsg, PacketOutMsg } from './packet-msgs.ts';
 export type { FlowBodies } from './msg-flow.ts';
+export { OFPGC, type GroupDesc, type GroupModMsg, type WireBucket } from './msg-group.ts';
+export type { GroupFeatures, GroupStats } from './msg-meter-group.ts';
 export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';
