@@ -112,8 +112,8 @@ function parseBuckets(text: string, type: GroupType): Bucket[] {
       const bad = (msg: string): FlowSyntaxError => new FlowSyntaxError(msg, body + at + space.length, token);
       if (name === 'watch_port') {
         const p = parsePortName(value);
-        // As ovs-ofctl: a physical port, LOCAL or CONTROLLER.
-        if (p === undefined || (p >= OFPP.MAX && p !== OFPP.LOCAL && p !== OFPP.CONTROLLER)) throw bad(`${value}: invalid watch_port`);
+        // As ovs-ofctl: a physical port or CONTROLLER.
+        if (p === undefined || (p >= OFPP.MAX && p !== OFPP.CONTROLLER)) throw bad(`${value}: invalid watch_port`);
         b.watchPort = p;
       } else {
         if (!/^\d+$/.test(value)) throw bad(`${name}: "${value}" is not a number`);
