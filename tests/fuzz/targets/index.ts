@@ -6,11 +6,12 @@ import { odpActions, odpFlow } from './odp.ts';
 import { ofctlActions, ofctlFlow, ofctlGroup } from './ofctl.ts';
 import { openflowMsg } from './openflow.ts';
 import { ofActions, ofMatch, ofMessages } from './openflow-body.ts';
+import { ofGroupMsgs } from './openflow-group.ts';
 import { SELFTESTS } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
   ([
     ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
-    openflowMsg, ofMatch, ofActions, ofMessages, ...SELFTESTS,
+    openflowMsg, ofMatch, ofActions, ofMessages, ofGroupMsgs, ...SELFTESTS,
   ] as Target<never>[]).map((t) => [t.name, t]),
 );
