@@ -143,8 +143,11 @@ t('fast failover: the watched port link goes down, traffic moves to the next buc
     assert.is(await topo.ping(h[0]!, h[1]!, 3, 0.1, 10), 3);
     await until('bucket 0 to count the pings', async () => (await bucketPackets(0)) >= 3);
     assert.is(await bucketPackets(1), 0);
+    const down = Date.now();
     topo.inNs(h[1]!, ['ip', 'link', 'set', 'eth0', 'down']);
     await until('h3 to answer for h2', async () => (await topo.ping(h[0]!, h[1]!, 1, 0.1, 1)) === 1, 15_000);
+    // The link watcher polls every second (linkPollMs): failover takes up to that plus a pass.
+    console.log(`  fast failover: h3 answered ${Date.now() - down} ms after h2's link went down`);
     await until('bucket 1 to count the pings', async () => (await bucketPackets(1)) >= 1);
   } finally {
     topo.inNs(h[1]!, ['ip', 'link', 'set', 'eth0', 'up']);
