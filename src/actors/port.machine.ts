@@ -117,6 +117,7 @@ export const portMachine = setup({
     linkChanged: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'LINK') return;
       enqueue.assign({ up: event.up });
+      context.runtime.setPortLink(context.config.iface.name, event.up);
       context.services.publish('port.status', { bridge: context.bridge, port: context.config.name, ofport: context.ofport, state: event.up ? 'up' : 'down', reason: 'link' });
       enqueue.stopChild('linkState');
       enqueue.spawnChild('writeStatus', { id: 'linkState', input: { services: context.services, what: 'link_state', op: linkStateOp(context.config.iface.uuid, event.up) } });

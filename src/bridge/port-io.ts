@@ -35,7 +35,7 @@ export interface PortDatapath {
 }
 
 /** The ofproto side of a bridge, as the port actor changes it (BridgeRuntime fits). */
-export type PortRuntime = Pick<BridgeRuntime, 'findPort' | 'addPort' | 'removePort'>;
+export type PortRuntime = Pick<BridgeRuntime, 'findPort' | 'addPort' | 'removePort' | 'setPortLink'>;
 
 export interface Attached {
   /** The datapath device (the hidden end for an internal port). */

@@ -57,7 +57,7 @@ export interface ConnMgrOptions {
   clock?: Clock;
 }
 
-export type ConnMgrRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically' | 'datapath' | 'udpif'>;
+export type ConnMgrRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'applyGroupMod' | 'atomically' | 'datapath' | 'udpif'>;
 
 export class ConnMgr {
   readonly sw: OfSwitch;

@@ -8,6 +8,7 @@
  *   - out_port OFPP_NONE (0xffff) means "any";
  *   - a buffer id other than NO_BUFFER is OFPBRC_BUFFER_UNKNOWN (bvs never buffers packets);
  *   - CHECK_OVERLAP refuses an add that overlaps a rule of the same priority (OFPFMFC_OVERLAP);
+ *   - a group action naming a group that does not exist is OFPBAC_BAD_OUT_GROUP;
  *   - OpenFlow 1.0's modify adds the flow when it selects none (1.0 §4.6; 1.1+ does not).
  * Each is checked before anything changes: a flow-mod applies whole or not at all.
  */
@@ -18,6 +19,7 @@ import {
   OFP10, OfpError, type AggregateStats, type FlowModMsg, type FlowStats, type FlowStatsRequest, type OfpVersion,
 } from '../openflow/index.ts';
 import type { Applied, BridgeRuntime } from '../vswitch/index.ts';
+import { checkGroupRefs } from './groups.ts';
 
 const OFPTT_ALL = 0xff;
 const OFP_NO_BUFFER = 0xffffffff;
@@ -48,6 +50,7 @@ function overlaps(a: Match, b: Match): boolean {
 /** Applies one flow-mod; the returned promise settles when the datapath reflects it. */
 export function applyFlowMod(rt: FlowRuntime, version: OfpVersion, m: FlowModMsg): Applied {
   if (m.bufferId !== OFP_NO_BUFFER) throw new OfpError('OFPBRC_BUFFER_UNKNOWN', `buffer ${m.bufferId}: bvs does not buffer packets`);
+  if (m.command !== 'delete' && m.command !== 'delete_strict') checkGroupRefs(rt.ofproto.pipeline, m.actions);
   try {
     if (m.command === 'add') {
       if (m.table !== OFPTT_ALL && m.table >= N_TABLES) throw new OfpError('OFPFMFC_BAD_TABLE_ID', `table ${m.table}`);

@@ -27,6 +27,7 @@ import { resume } from './resume.ts';
 import { asyncConfig, newSession, wantsImplicitMiss, type Limiter, type Session } from './session.ts';
 import type { PacketIn } from '../vswitch/index.ts';
 import type { RemovedRule } from '../ofproto/index.ts';
+import { groupDescs, groupFeatures, groupMod, groupStats } from './groups.ts';
 import { N_TABLES, tableFeatures, tableStats } from './tables.ts';
 import type { BridgeRuntime } from '../vswitch/index.ts';
 import { datapathIdOf, describePort } from './ports.ts';
@@ -36,7 +37,7 @@ import { FlowMonitors } from './monitor.ts';
 import { bridgeConfig, portMod } from './portmod.ts';
 
 /** What the switch needs of a runtime (BridgeRuntime has it). */
-export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically'> & {
+export type SwitchRuntime = Pick<BridgeRuntime, 'name' | 'ofproto' | 'findPort' | 'applyFlowMod' | 'atomically' | 'applyGroupMod'> & {
   udpif: Pick<BridgeRuntime['udpif'], 'requestRevalidation'>;
   datapath: Pick<BridgeRuntime['datapath'], 'portStats' | 'execute'> & Partial<MeterDatapath>;
 };
@@ -243,6 +244,12 @@ export class OfSwitch {
       case 'meter_features_request':
         c.send({ kind: 'meter_features_reply', ...meterFeatures(this.runtime) }, xid);
         return;
+      case 'group_mod':
+        groupMod(this.runtime, msg);
+        return;
+      case 'group_stats_request': c.sendReplies({ kind: 'group_stats_reply', groups: groupStats(this.runtime, msg.id) }, xid); return;
+      case 'group_desc_request': c.sendReplies({ kind: 'group_desc_reply', groups: groupDescs(this.runtime, msg.id) }, xid); return;
+      case 'group_features_request': c.send({ kind: 'group_features_reply', ...groupFeatures(version) }, xid); return;
       case 'nx_flow_mod_table_id':
         s.tableIdExt = msg.enable;
         return;

@@ -49,9 +49,11 @@ export class Bridge {
   readonly meters: MeterTable;
   readonly now: () => number;
   private readonly mapPort: ((ofport: number) => number | undefined) | undefined;
-  /** Bumped when ports or the table-miss behaviour change: every megaflow may be stale. */
+  /** Bumped when ports, their link state or the table-miss behaviour change: every megaflow may be stale. */
   portGeneration = 0;
   private missToCtl = false;
+  /** Ports (by name) whose link is down; liveness is per interface, so it survives re-adds. */
+  private readonly linkDown = new Set<string>();
 
   constructor(readonly name: string, opts: BridgeOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -109,6 +111,23 @@ export class Bridge {
     if (on === this.missToCtl) return;
     this.missToCtl = on;
     this.portGeneration++;
+  }
+
+  /**
+   * Records a port's link state (the port actor's LINK events). Returns whether it changed;
+   * a change bumps portGeneration, since fast failover and select groups read liveness.
+   */
+  setLinkUp(name: string, up: boolean): boolean {
+    if (up !== this.linkDown.has(name)) return false;
+    if (up) this.linkDown.delete(name); else this.linkDown.add(name);
+    this.portGeneration++;
+    return true;
+  }
+
+  /** OVS's may_enable: the port exists and its link is not known to be down. */
+  isPortLive(ofport: number): boolean {
+    const p = this.ports.get(ofport);
+    return p !== undefined && !this.linkDown.has(p.name);
   }
 
   /** Datapath port of an OpenFlow port, or undefined when the bridge has no such port. */

@@ -23,7 +23,14 @@ export {
 } from './table.ts';
 export { undoable } from './txn.ts';
 export { MacTable, isMulticastMac, type MacEntry, type MacDep, type LearnResult } from './mac-learning.ts';
-export { parseGroup, formatGroup, selectBucket, type Group, type Bucket } from './groups.ts';
+export {
+  parseGroup, formatGroup, selectBucket, creditGroups, newBucket, GROUP_TYPES, OFPG_ALL, OFPG_ANY, OFPG_MAX,
+  type Group, type Bucket, type GroupHit, type GroupType,
+} from './groups.ts';
+export {
+  applyGroupMod, groupsUsed, rulesUsingGroup, GroupModError, BUCKET_ALL, BUCKET_FIRST, BUCKET_LAST,
+  type GroupMod, type GroupModCode, type GroupModCommand, type GroupModResult,
+} from './group-mod.ts';
 export {
   MeterTable, MeterError, METER_FLAGS, METER_BAND, OFPM_MAX, OFPM_ALL, checkMeterRefs, metersOf, rulesUsing,
   type Meter, type MeterSpec, type MeterBandSpec, type MeterErrorCode, type DatapathMeter,

@@ -18,6 +18,7 @@ import { ETH, N_WORDS, PROTO, W, newWords, type Words } from './flow.ts';
 import type { Bridge } from './bridge.ts';
 import type { MacDep } from './mac-learning.ts';
 import type { Rule } from './table.ts';
+import type { GroupHit } from './groups.ts';
 import type { SubField } from './actions.ts';
 import { getField, orFieldMask, setFieldMasked } from './fields.ts';
 import type { FlowMod } from './parse.ts';
@@ -82,6 +83,7 @@ export class XlateCtx {
   readonly wc: Words;
   readonly actions: DpAction[] = [];
   readonly rules: Rule[] = [];
+  readonly groupHits: GroupHit[] = [];
   readonly macDeps: MacDep[] = [];
   readonly learned: { vlan: number; mac: number; port: number }[] = [];
   readonly steps: TraceStep[] = [];

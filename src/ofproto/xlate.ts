@@ -25,7 +25,7 @@
  * recursion) drop the packet and are reported in `error`.
  *
  * What callers must do: pass the datapath key (in_port is the datapath port, mapped through
- * Bridge.fromDp); install the megaflow and actions; keep `rules` to credit statistics, and
+ * Bridge.fromDp); install the megaflow and actions; keep `rules` and `groupHits` to credit statistics, and
  * `macDeps` + generations to revalidate (isStale).
  */
 import { keyMatches, maskKey, type DpAction, type FlowKey, type FlowMask } from '../datapath/index.ts';
@@ -38,7 +38,8 @@ import type { MacDep } from './mac-learning.ts';
 import { LOOKUP_MATCHED, type Rule } from './table.ts';
 import { XlateCtx, encodeControllerCookie, type LearnedFlow, type PacketInEvent, type TraceStep, type XlateOptions } from './xlate-ctx.ts';
 import { xlateNormal } from './xlate-normal.ts';
-import { selectBucket } from './groups.ts';
+import type { GroupHit } from './groups.ts';
+import { xlateGroup } from './xlate-group.ts';
 import { xlateNx } from './xlate-nx.ts';
 import { applyLearned } from './xlate-learn.ts';
 import { finishFreeze, recordFrame, startFreeze, type FrozenState } from './freeze.ts';
@@ -53,6 +54,8 @@ export interface XlateResult {
   rules: Rule[];
   /** The table lookups, for table statistics (Pipeline.creditLookups). */
   lookups: number[];
+  /** Groups (and chosen buckets) the packet went through: credited like `rules`. */
+  groupHits: GroupHit[];
   /** Flows learn() built (applied to the tables when the translation had side effects). */
   learns: LearnedFlow[];
   macDeps: MacDep[];
@@ -138,6 +141,7 @@ function run(bridge: Bridge, key: FlowKey, ofport: number | undefined, opts: Xla
     wc,
     rules: ctx.rules,
     lookups: ctx.lookups,
+    groupHits: ctx.groupHits,
     learns: ctx.learns,
     macDeps: ctx.macDeps,
     learned: ctx.learned,
@@ -255,30 +259,6 @@ function outputPort(ctx: XlateCtx, port: number, table: number, rule: Rule | und
   }
 }
 
-/**
- * Group actions: `all` runs every bucket on its own copy of the flow (OpenFlow 1.3 §5.6.1: each
- * bucket processes a clone of the packet); `select` runs one bucket chosen by selectBucket.
- * Header changes a bucket made are committed before its outputs; the flow is restored after.
- */
-function xlateGroup(ctx: XlateCtx, id: number, table: number, rule: Rule | undefined): void {
-  const g = ctx.bridge.pipeline.groups.get(id);
-  if (!g) { ctx.note(`group:${id}: no such group, skipped`); return; }
-  if (ctx.depth >= MAX_RESUBMIT_DEPTH) { ctx.fail(`over max translation depth ${MAX_RESUBMIT_DEPTH}`); return; }
-  const buckets = g.type === 'all' ? g.buckets : [selectBucket(g, ctx.flow, ctx.wc)].filter((b) => b !== undefined);
-  for (const b of buckets) {
-    ctx.note(`group:${id} (${g.type}): bucket ${b.id}: ${b.actions.length ? b.actions.map(formatAction).join(',') : 'drop'}`);
-    const saved = ctx.flow.slice();
-    const tpid = ctx.pushTpid;
-    ctx.depth++;
-    doActions(ctx, b.actions, table, rule);
-    finishFreeze(ctx); // a bucket is a copy of the packet (freeze.ts invariant 2)
-    ctx.depth--;
-    ctx.flow.set(saved);
-    ctx.pushTpid = tpid;
-    if (ctx.error !== undefined) return;
-  }
-}
-
 function setVlanTci(ctx: XlateCtx, tci: number): void {
   ctx.wc[W.VLAN_TCI] = 0xffff;
   ctx.flow[W.VLAN_TCI] = tci;
@@ -359,7 +339,8 @@ export function doActions(ctx: XlateCtx, actions: readonly OfAction[], table: nu
         break;
       case 'resubmit': resubmit(ctx, a.table ?? table, a.port); break;
       case 'goto_table': resubmit(ctx, a.table, undefined); break;
-      case 'group': xlateGroup(ctx, a.id, table, rule); break;
+      // A bucket is a copy of the packet: a pause inside it ends there (freeze.ts invariant 2).
+      case 'group': xlateGroup(ctx, a.id, (list) => { doActions(ctx, list, table, rule); finishFreeze(ctx); }); break;
       case 'meter': {
         // The meter runs where it stands: header changes before it are committed first.
         const m = ctx.bridge.meters.get(a.id);

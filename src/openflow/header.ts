@@ -73,9 +73,12 @@ const [aggQ, aggR] = stats(2);
 const [tableQ, tableR] = stats(3);
 const [portQ, portR] = stats(4);
 const [queueQ, queueR] = stats(5);
-const [groupQ, groupR] = stats(6, false);
-const [groupDescQ, groupDescR] = stats(7, false);
-const [groupFeatQ, groupFeatR] = stats(8, false);
+// OpenFlow 1.0 has groups through Nicira's extensions (NXT_GROUP_MOD, NXST_GROUP*), as in OVS.
+const nxstats = (sub: number, stat: number): [PerVersion, PerVersion] =>
+  [split(NXST(false, sub), ST(false, stat)), split(NXST(true, sub), ST(true, stat))];
+const [groupQ, groupR] = nxstats(7, 6);
+const [groupDescQ, groupDescR] = nxstats(8, 7);
+const [groupFeatQ, groupFeatR] = nxstats(9, 8);
 const [meterQ, meterR] = stats(9, false);
 const [meterConfQ, meterConfR] = stats(10, false);
 const [meterFeatQ, meterFeatR] = stats(11, false);
@@ -93,7 +96,7 @@ export const WIRE = {
   get_config_request: all(T(7)), get_config_reply: all(T(8)), set_config: all(T(9)),
   packet_in: all(T(10)), flow_removed: all(T(11)), port_status: all(T(12)),
   packet_out: all(T(13)), flow_mod: all(T(14)),
-  group_mod: split(undefined, T(15)), port_mod: split(T(15), T(16)), table_mod: split(undefined, T(17)),
+  group_mod: split(NX(31), T(15)), port_mod: split(T(15), T(16)), table_mod: split(undefined, T(17)),
   barrier_request: split(T(18), T(20)), barrier_reply: split(T(19), T(21)),
   role_request: split(undefined, T(24)), role_reply: split(undefined, T(25)),
   get_async_request: split(undefined, T(26)), get_async_reply: split(undefined, T(27)),

@@ -34,5 +34,7 @@ export type { FlowBodies } from './msg-flow.ts';
 export { encodeContinuation, decodeContinuation, type ResumeMsg } from './msg-resume.ts';
 export { OFPBCT, OFPBF, type BundleAdd, type BundleControl } from './msg-bundle.ts';
 export { NXFME, NXFMF, type FlowMonitorRequest, type FlowUpdate } from './msg-monitor.ts';
+export { OFPGC, type GroupDesc, type GroupModMsg, type WireBucket } from './msg-group.ts';
+export type { GroupFeatures, GroupStats } from './msg-meter-group.ts';
 export { OXM_CLASS, OXM_FIELDS, type OxmField } from './oxm.ts';
 export type { MeterBand, MeterConfig, MeterFeatures, MeterMod, MeterStats } from './msg-meter-group.ts';

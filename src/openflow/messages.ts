@@ -54,6 +54,7 @@ import {
   encodeFlowUpdate, type FlowMonitorRequest, type FlowUpdate,
 } from './msg-monitor.ts';
 import { decodeBundleAdd, decodeBundleControl, encodeBundleAdd, encodeBundleControl, type BundleAdd, type BundleControl } from './msg-bundle.ts';
+import { decodeGroupDescs, decodeGroupMod, encodeGroupDescEntries, encodeGroupMod, type GroupDesc, type GroupModMsg } from './msg-group.ts';
 import { isSupportedVersion, OFP13, type OfpVersion } from './version.ts';
 
 /** A body bvs does not decode here: the bytes after the framing, as they came. */
@@ -66,7 +67,7 @@ export interface Bodies extends FlowBodies {
   features_request: Empty; features_reply: FeaturesReply;
   get_config_request: Empty; get_config_reply: SwitchConfig; set_config: SwitchConfig;
   port_status: PortStatus; flow_mod: RawBody;
-  group_mod: RawBody; port_mod: PortMod; table_mod: TableMod;
+  group_mod: GroupModMsg; port_mod: PortMod; table_mod: TableMod;
   barrier_request: Empty; barrier_reply: Empty;
   role_request: RoleMsg; role_reply: RoleMsg; role_status: RoleStatus;
   get_async_request: Empty; get_async_reply: AsyncConfig; set_async: AsyncConfig; meter_mod: MeterMod;
@@ -81,9 +82,8 @@ export interface Bodies extends FlowBodies {
   table_stats_request: Empty; table_stats_reply: { tables: TableStats[] };
   port_stats_request: { portNo: number }; port_stats_reply: { stats: PortStats[] };
   queue_stats_request: RawBody; queue_stats_reply: RawBody;
-  /** Group desc replies (buckets of actions) stay raw until the actions codec is plugged in. */
   group_stats_request: IdRequest; group_stats_reply: { groups: GroupStats[] };
-  group_desc_request: IdRequest; group_desc_reply: RawBody;
+  group_desc_request: IdRequest; group_desc_reply: { groups: GroupDesc[] };
   group_features_request: Empty; group_features_reply: GroupFeatures;
   meter_stats_request: IdRequest; meter_stats_reply: { meters: MeterStats[] };
   meter_config_request: IdRequest; meter_config_reply: { meters: MeterConfig[] };
@@ -123,7 +123,7 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   get_config_reply: { decode: decodeSwitchConfig, encode: encodeSwitchConfig },
   set_config: { decode: decodeSwitchConfig, encode: encodeSwitchConfig },
   ...FLOW_BODY,
-  flow_mod: raw, group_mod: raw,
+  flow_mod: raw, group_mod: { decode: decodeGroupMod, encode: encodeGroupMod },
   meter_mod: { decode: decodeMeterMod, encode: encodeMeterMod },
   port_status: { decode: decodePortStatus, encode: encodePortStatus },
   port_mod: { decode: decodePortMod, encode: encodePortMod },
@@ -158,7 +158,7 @@ export const BODY: { [K in MsgKind]: BodyCodec<Bodies[K]> } = {
   group_stats_request: { decode: decodeIdRequest('group stats request'), encode: encodeIdRequest() },
   group_stats_reply: fromEntries(decodeGroupStats, encodeGroupStatsEntries),
   group_desc_request: { decode: decodeIdRequest('group desc request', true), encode: encodeIdRequest(true) },
-  group_desc_reply: raw,
+  group_desc_reply: fromEntries(decodeGroupDescs, encodeGroupDescEntries),
   group_features_request: empty('group features request'),
   group_features_reply: { decode: decodeGroupFeatures, encode: encodeGroupFeatures },
   meter_stats_request: { decode: decodeIdRequest('meter stats request'), encode: encodeIdRequest() },

@@ -1,15 +1,14 @@
 /**
  * Bodies of the meter messages (meter-mod, meter config/stats/features; OpenFlow 1.3 §7.3.4.4,
  * §7.3.5.12-14) and of the group messages that carry no actions (group stats and features;
- * §7.3.5.9, §7.3.5.11). Group desc and group-mod carry buckets of actions: they stay raw
- * bodies until the actions codec is plugged in (messages.ts BODY).
+ * §7.3.5.9, §7.3.5.11). Group desc and group-mod carry buckets of actions: msg-group.ts.
  *
  * Meter bands: type u16, len u16, rate u32, burst_size u32, then 4 bytes by type (drop: pad;
  * dscp_remark: prec_level u8, pad 3; experimenter: experimenter id u32).
  */
 import { Reader, Writer } from './bytes.ts';
 import { OfpError } from './errors.ts';
-import { OFP15 } from './version.ts';
+import { OFP10, OFP15 } from './version.ts';
 
 export interface MeterBand { type: number; rate: number; burstSize: number; /** prec_level or experimenter id */ arg: number }
 export interface MeterMod { command: number; flags: number; meterId: number; bands: MeterBand[] }
@@ -59,19 +58,20 @@ export function encodeMeterMod(_v: number, m: MeterMod): Uint8Array {
   return w.finish();
 }
 
-/** Meter stats/config and group stats requests: an id (u32), pad 4. Group desc: none before 1.5. */
+/** Meter stats/config and group stats requests: an id (u32), pad 4. Group desc: none in 1.1-1.4
+ *  (1.0's NXST_GROUP_DESC has the 1.5 body). */
 export interface IdRequest { id: number }
 export function decodeIdRequest(what: string, noBodyBefore15 = false) {
   return (v: number, body: Uint8Array): IdRequest => {
     const r = new Reader(body, 'OFPBRC_BAD_LEN', what);
-    if (noBodyBefore15 && v < OFP15) { r.end(); return { id: 0xfffffffc }; } // OFPG_ALL
+    if (noBodyBefore15 && v > OFP10 && v < OFP15) { r.end(); return { id: 0xfffffffc }; } // OFPG_ALL
     const id = r.u32(); r.skip(4); r.end();
     return { id };
   };
 }
 export function encodeIdRequest(noBodyBefore15 = false) {
   return (v: number, m: IdRequest): Uint8Array =>
-    noBodyBefore15 && v < OFP15 ? new Uint8Array(0) : new Writer().u32(m.id).pad(4).finish();
+    noBodyBefore15 && v > OFP10 && v < OFP15 ? new Uint8Array(0) : new Writer().u32(m.id).pad(4).finish();
 }
 
 /** An array of entries, each led by its own u16 length at `lenAt`: split for decoding. */

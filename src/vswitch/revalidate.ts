@@ -33,7 +33,7 @@
  * revalidate() runs the same pass without yielding (tests, callers that need it done).
  */
 import { FLOW_FIELDS, type DpAction, type FlowEntry, type FlowMask, type FlowStats } from '../datapath/index.ts';
-import { applyLearned, isStale, xlate } from '../ofproto/index.ts';
+import { applyLearned, creditGroups, isStale, xlate } from '../ofproto/index.ts';
 import type { Udpif } from './udpif.ts';
 import { adoptedUkey, type Ukey } from './ukey.ts';
 
@@ -184,6 +184,7 @@ function pushStats(rt: Udpif, stats: FlowStats, uk: Ukey, nowNs: bigint, nowMs: 
   for (const r of uk.rules) rt.ofproto.pipeline.credit(r, Number(dp), Number(db), usedMs);
   rt.ofproto.pipeline.creditLookups(uk.lookups, Number(dp));
   if (uk.learns.length > 0) applyLearned(rt.ofproto.pipeline, uk.learns, usedMs);
+  creditGroups(uk.groupHits, Number(dp), Number(db));
   const mac = rt.ofproto.mac;
   for (const l of uk.learned) {
     const cur = mac.lookup(l.vlan, l.mac, nowMs);
@@ -204,6 +205,7 @@ function stillValid(rt: Udpif, e: FlowEntry, uk: Ukey): boolean {
   uk.rules = r.rules;
   uk.lookups = r.lookups;
   uk.learns = r.learns;
+  uk.groupHits = r.groupHits;
   uk.macDeps = r.macDeps;
   uk.generations = r.generations;
   return true;

@@ -20,9 +20,9 @@ import type { DpStats, FlowKey, Port, PortStats } from '../datapath/index.ts';
 import { ABI, formatMac, keyFromFrame, type Upcall } from '../datapath/index.ts';
 import type { ReplyInputOf } from '../bus/index.ts';
 import {
-  Bridge, checkMeterRefs, formatActions, MeterError, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
+  applyGroupMod, Bridge, checkMeterRefs, formatActions, MeterError, formatFlowStats, formatMatch, formatTrace, FlowSyntaxError, OFPP,
   packetFromText, parseFlow, TableError, trace, undoable, W,
-  type BridgeOptions, type BridgePort, type FlowMod, type MacEntry, type PortConfig, type RemovedRule, type Rule,
+  type BridgeOptions, type BridgePort, type FlowMod, type GroupMod, type MacEntry, type PortConfig, type RemovedRule, type Rule,
 } from '../ofproto/index.ts';
 import { hiddenName } from '../netdev/index.ts';
 import { Udpif, type Clock, type CoverageSink, type LimitHit, type Publish, type UdpifDatapath } from './udpif.ts';
@@ -113,6 +113,11 @@ export class BridgeRuntime {
     return true;
   }
 
+  /** A port's link went up or down: fast failover and select groups may choose again. */
+  setPortLink(name: string, up: boolean): void {
+    if (this.ofproto.setLinkUp(name, up)) void this.udpif.requestRevalidation();
+  }
+
   findPort(nameOrOfport: string | number): BridgePort | undefined {
     if (typeof nameOrOfport === 'number') return this.ofproto.ports.get(nameOrOfport);
     for (const p of this.ofproto.ports.values()) if (p.name === nameOrOfport) return p;
@@ -154,6 +159,17 @@ export class BridgeRuntime {
     else if (op === 'modify') count = pl.modify(fm, strict).length;
     else count = this.deleted(pl.delete(fm, strict));
     return { count, revalidated: count > 0 ? this.udpif.requestRevalidation() : Promise.resolve() };
+  }
+
+  /**
+   * One group-mod (ofproto/group-mod.ts semantics; throws its GroupModError with nothing
+   * changed). Deleting a group deletes the flows that use it; `count` counts groups changed
+   * and flows deleted.
+   */
+  applyGroupMod(gm: GroupMod): Applied & { removedRules: Rule[] } {
+    const r = applyGroupMod(this.ofproto.pipeline, gm);
+    return { count: r.changed ? 1 + r.removedRules.length : 0, removedRules: r.removedRules,
+      revalidated: r.changed ? this.udpif.requestRevalidation() : Promise.resolve() };
   }
 
   /**

@@ -37,7 +37,7 @@
 import type { DpAction, FlowEntry, FlowKey, FlowMask, PutMode, Upcall } from '../datapath/index.ts';
 import { ABI, DatapathError } from '../datapath/index.ts';
 import {
-  decodeControllerCookie, formatPacket, W, xlate,
+  creditGroups, decodeControllerCookie, formatPacket, W, xlate,
   type Bridge, type PacketInEvent, type RemovedRule, type XlateOptions,
 } from '../ofproto/index.ts';
 import type { EventInputOf } from '../bus/index.ts';
@@ -359,6 +359,7 @@ export class Udpif {
       for (let i = 0; i < r.rules.length; i++) this.ofproto.pipeline.credit(r.rules[i]!, 1, u.pktLen, nowMs);
     }
     this.ofproto.pipeline.creditLookups(r.lookups, 1);
+    if (r.groupHits.length > 0) creditGroups(r.groupHits, 1, u.pktLen);
     let overLimit = false;
     if (this.flowCount >= this.flowLimit) {
       h.overLimit++;
@@ -370,7 +371,7 @@ export class Udpif {
         h.flowsInstalled++;
         this.flowCount++;
         this.ukeys.set(id, {
-          actions: r.actions, rules: r.rules, lookups: r.lookups, learns: r.learns, macDeps: r.macDeps, learned: r.learned,
+          actions: r.actions, rules: r.rules, lookups: r.lookups, learns: r.learns, groupHits: r.groupHits, macDeps: r.macDeps, learned: r.learned,
           generations: r.generations, packets: 0n, bytes: 0n, createdNs: nowNs, seen: this.passStarted,
         });
       } catch (e) {

@@ -8,7 +8,7 @@
  * the revalidator pushes deltas and skips re-translating flows nothing changed under.
  */
 import type { DpAction } from '../datapath/index.ts';
-import type { LearnedFlow, MacDep, Rule } from '../ofproto/index.ts';
+import type { GroupHit, LearnedFlow, MacDep, Rule } from '../ofproto/index.ts';
 
 export interface Ukey {
   actions: DpAction[];
@@ -18,6 +18,8 @@ export interface Ukey {
   /** Flows its learn() actions build: applied again when the flow is used (OVS's xlate cache
    *  re-runs learn on each stats push), so learned flows live as long as their traffic. */
   learns: LearnedFlow[];
+  /** Groups (and chosen buckets) its translation went through: credited like the rules. */
+  groupHits: GroupHit[];
   macDeps: MacDep[];
   learned: { vlan: number; mac: number; port: number }[];
   generations: { pipeline: number; mac: number; ports: number };
@@ -36,7 +38,7 @@ export interface Ukey {
  *  pass re-translates it; its current stats are the baseline. */
 export function adoptedUkey(actions: DpAction[], stats: { packets: bigint; bytes: bigint }, nowNs: bigint, pass: number): Ukey {
   return {
-    actions, rules: [], lookups: [], learns: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
+    actions, rules: [], lookups: [], learns: [], groupHits: [], macDeps: [], learned: [], generations: { pipeline: -1, mac: -1, ports: -1 },
     packets: stats.packets, bytes: stats.bytes, createdNs: nowNs, seen: pass,
   };
 }

@@ -2,7 +2,7 @@
  * os-ken (python3-os-ken) applications as the bridge's controllers, over TCP:
  * - a learning switch of ours (os-ken 2.5 ships no simple_switch_13): hosts ping through it;
  * - an exerciser: role request, a flow with send_flow_rem that expires (flow-removed), a
- *   packet-out the host receives, a meter, packet-ins, port-status when a port is added;
+ *   packet-out the host receives, a group and a meter, packet-ins, port-status when a port is added;
  * - two controllers with roles: the master's generation id wins, a slave cannot change the
  *   switch (OFPBRC_IS_SLAVE), and Controller.role in OVSDB shows both.
  * Each app appends what it sees to a JSON-lines file the test reads.
@@ -83,6 +83,8 @@ t('an exerciser app: role, flow-removed, packet-out, packet-in, port-status', as
     await until('the role reply', () => a.events().find((e) => e.event === 'role_reply'), 60_000);
     assert.equal(a.events().find((e) => e.event === 'role_reply'), { event: 'role_reply', role: 2, generation_id: 1 });
     await until('Controller.role master in OVSDB', async () => /,true,master/.test(await controllerRows()));
+    // The group-mod went through: group desc lists group 7.
+    assert.equal(await until('group desc', () => a.events().find((e) => e.event === 'group_desc')), { event: 'group_desc', groups: [7] });
     // The meter-mod went through: meter config lists meter 5.
     assert.equal(await until('meter config', () => a.events().find((e) => e.event === 'meter_config')), { event: 'meter_config', meters: [5] });
     await until('the packet-out frame at host 1', () => cap.frames().some((f) => Buffer.from(f).includes('bvs-packet-out')));

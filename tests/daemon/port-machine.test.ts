@@ -47,6 +47,7 @@ function harness(o: Options) {
     findPort: (n) => (typeof n === 'number' ? ofproto.ports.get(n) : [...ofproto.ports.values()].find((p) => p.name === n)),
     addPort: (c) => ofproto.addPort({ ...c, dpPort: c.dpPort ?? c.ofport }),
     removePort: (n) => { const p = runtime.findPort(n); return p ? ofproto.removePort(p.ofport) : false; },
+    setPortLink: (n, up) => { ofproto.setLinkUp(n, up); },
   };
   // The swapped actors never reach the datapath; it only has to be there.
   const datapath: PortDatapath = {

@@ -184,7 +184,8 @@ t('group select: weighted, symmetric in source/destination, hashed fields un-wil
 t('groups print in ovs-ofctl dump-groups form and parse back', () => {
   const text = 'group_id=2,type=select,bucket=bucket_id:0,weight:3,actions=output:1,bucket=bucket_id:1,weight:1,actions=mod_dl_dst:02:00:00:00:00:05,output:4';
   assert.is(formatGroup(parseGroup(text)), text);
-  assert.throws(() => parseGroup('group_id=1,type=fast_failover,bucket=output:1'), /not supported/);
+  assert.throws(() => parseGroup('group_id=1,type=fast_failover,bucket=output:1'), /requires watch_port or watch_group/);
+  assert.throws(() => parseGroup('group_id=1,type=chained,bucket=output:1'), /not supported/);
 });
 
 t('trace: offline bridge from a flows file with a group; steps, notes and ODP strings', () => {

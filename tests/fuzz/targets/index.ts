@@ -10,11 +10,12 @@ import { ofctlActions, ofctlFlow, ofctlGroup } from './ofctl.ts';
 import { openflowMsg } from './openflow.ts';
 import { ofActions, ofMatch, ofMessages } from './openflow-body.ts';
 import { ofContinuation } from './resume.ts';
+import { ofGroupMsgs } from './openflow-group.ts';
 import { SELFTESTS } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, Target<never>> = new Map(
   ([
     ofctlFlow, ofctlActions, ofctlGroup, odpFlow, odpActions, frame, busRequest, busReplyEvent,
-    openflowMsg, ofMatch, ofActions, ofMessages, ofContinuation, controllerTarget, bundleTarget, monitorTarget, ...SELFTESTS,
+    openflowMsg, ofMatch, ofActions, ofMessages, ofContinuation, controllerTarget, bundleTarget, monitorTarget, ofGroupMsgs, ...SELFTESTS,
   ] as Target<never>[]).map((t) => [t.name, t]),
 );

@@ -101,7 +101,7 @@ function mergeSets(acts: readonly OfAction[]): unknown[] {
 }
 
 /** decode; if it decoded, encode and decode again: any failure past the first decode is a defect. */
-function roundTrip<T>(what: string, decode: () => T, encode: (v: T) => Uint8Array, decodeAgain: (b: Uint8Array) => T): void {
+export function roundTrip<T>(what: string, decode: () => T, encode: (v: T) => Uint8Array, decodeAgain: (b: Uint8Array) => T): void {
   let first: T;
   try { first = decode(); } catch (e) { if (e instanceof OfpError) return; throw e; }
   let again: T;
@@ -117,7 +117,7 @@ function state(): unknown[] {
   return [...prototypeState(), ...allFields(), ...OXM_FIELDS];
 }
 
-const bytesTarget = {
+export const bytesTarget = {
   encode: hex,
   decode: (j: unknown) => Uint8Array.from(Buffer.from(j as string, 'hex')),
   inputs: byteInputs,
