@@ -18,8 +18,10 @@
  * probeIntervalMs of silence an echo request goes out; after as long again, the connection
  * closes ('probe-timeout'). A message that fails to decode, or that the handler rejects with
  * OfpError, is answered with OFPT_ERROR carrying its first 64 bytes; the connection goes on.
- * Bytes queued for a peer that does not read are bounded (maxBacklogBytes): over it the
- * connection closes ('backlog'), as OVS's rconn drops a connection that falls behind.
+ * Bytes queued for a peer that does not read are bounded: past maxBacklogBytes the connection
+ * stops reading (no new requests, so no new replies) until the peer drains its output, as OVS
+ * stops serving an ofconn with replies queued; past 8 times that, it closes ('backlog'). One
+ * large reply (a dump of 100k flows) passes; a peer that asks without ever reading does not.
  *
  * Invariant: nothing the peer sends makes this class throw or leave a rejected promise;
  * everything ends in a reply, a handler call, or close(reason).
@@ -68,6 +70,8 @@ export interface ConnHandlers {
 }
 
 const ERROR_DATA_BYTES = 64;
+/** Output queued past this many times maxBacklogBytes closes the connection (see sendBytes). */
+const BACKLOG_CEILING = 8;
 const OFPT_HELLO = 0, OFPT_ERROR = 1, OFPT_ECHO_REQUEST = 2, OFPT_ECHO_REPLY = 3;
 const hexVersions = (vs: readonly number[]): string =>
   vs.length === 0 ? 'no versions' : `version${vs.length > 1 ? 's' : ''} ${vs.map((v) => `0x${v.toString(16).padStart(2, '0')}`).join(', ')}`;
@@ -89,6 +93,7 @@ export class OfConn {
   private probeSentAt: number | undefined;
   private echoXid = 0;
   private corked = false;
+  private readPaused = false;
   private readonly uncork = (): void => {
     this.corked = false;
     if (!this.socket.destroyed) this.socket.uncork();
@@ -264,9 +269,18 @@ export class OfConn {
       process.nextTick(this.uncork);
     }
     this.socket.write(b);
-    if (this.socket.writableLength > this.maxBacklog) {
-      this.close('backlog', `${this.socket.writableLength} bytes queued for a peer that does not read (limit ${this.maxBacklog})`);
+    const queued = this.socket.writableLength;
+    if (queued > BACKLOG_CEILING * this.maxBacklog) {
+      this.close('backlog', `${queued} bytes queued for a peer that does not read (limit ${BACKLOG_CEILING * this.maxBacklog})`);
       return false;
+    }
+    if (queued > this.maxBacklog && !this.readPaused) {
+      // As OVS: stop taking requests until the peer has read what it asked for. A dump of
+      // many flows may exceed the limit on its own; a peer that asks without reading is held
+      // (its requests wait in its socket) and the inactivity probe ends it if it never reads.
+      this.readPaused = true;
+      this.socket.pause();
+      this.socket.once('drain', () => { this.readPaused = false; if (!this.closed) this.socket.resume(); });
     }
     return true;
   }
