@@ -114,7 +114,7 @@ export function connMgrConfig(o: OpenFlowConfig, runDir: string): ConnMgrConfig 
     const target = (t.kind === 'unix' || t.kind === 'punix') && !path.isAbsolute(t.path) ? { ...t, path: path.join(runDir, t.path) } : t;
     return { ...c, target };
   });
-  return { controllers, failMode: o.failMode, versions: o.versions, ...(o.datapathId === undefined ? {} : { datapathId: o.datapathId }) };
+  return { ...o, controllers };
 }
 
 /** Log lines of the upcall path's limits (OVS: "upcall: datapath reached the dynamic limit"). */

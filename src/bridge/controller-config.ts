@@ -6,7 +6,7 @@
  * bvs does not speak (OpenFlow11, OpenFlow12) are dropped with a problem.
  */
 import { z } from 'zod';
-import { parseTarget, TargetError, type Target } from '../connmgr/target.ts';
+import { parseTarget, TargetError, type ConnMgrConfig, type ControllerSpec } from '../connmgr/index.ts';
 import { SUPPORTED_VERSIONS, VERSION_BY_NAME, type OfpVersion } from '../openflow/index.ts';
 import { optInt, ovsSet, uuid } from './ovsdb-json.ts';
 
@@ -21,28 +21,10 @@ export const ControllerRow = z.object({
 export const DEFAULT_MAX_BACKOFF_MS = 8000;
 export const DEFAULT_PROBE_MS = 5000;
 
-export interface ControllerConfig {
-  uuid: string;
-  /** The target as written (the key OVS's status and logs use). */
-  text: string;
-  target: Target;
-  maxBackoffMs: number;
-  /** 0 disables the probe. */
-  probeMs: number;
-  /** controller_rate_limit (packets/s) and burst; undefined: no limit but the datapath's. */
-  rateLimit?: { rate: number; burst: number };
-  /** enable_async_messages; undefined: true. */
-  enableAsync?: boolean;
-}
-
-export interface OpenFlowConfig {
-  controllers: ControllerConfig[];
-  failMode: 'standalone' | 'secure';
-  /** Bridge.protocols, as versions bvs speaks (all when the column is empty). */
-  versions: OfpVersion[];
-  /** other_config:datapath-id (16 hex digits, not all zero). */
-  datapathId?: bigint;
-}
+/** One Controller row as the connection manager takes it (its uuid for status write-back). */
+export type ControllerConfig = ControllerSpec;
+/** A bridge's OpenFlow configuration: the connection manager's own (src/connmgr ConnMgrConfig). */
+export type OpenFlowConfig = ConnMgrConfig;
 
 /** No controllers, standalone, every version: a bridge with no Bridge row (an orphan datapath). */
 export function defaultOpenFlow(): OpenFlowConfig {

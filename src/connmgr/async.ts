@@ -13,7 +13,7 @@
  *   port-status    add/delete/modify of a port's description.
  */
 import { Match, W, type RemovedRule } from '../ofproto/index.ts';
-import { encodeContinuation, NXPIF, OFP10, OFP13, OFPP_ANY, type OfpMessage, type OfpPort } from '../openflow/index.ts';
+import { encodeContinuation, NXPIF, OFP10, OFP13, type OfpMessage, type OfpPort } from '../openflow/index.ts';
 import type { PacketIn } from '../vswitch/index.ts';
 import { PIN_REASON, wants, wantsImplicitMiss, type Session } from './session.ts';
 
@@ -92,4 +92,3 @@ export function portChanges(before: ReadonlyMap<number, OfpPort>, after: Readonl
   return out;
 }
 
-export { OFPP_ANY };
